@@ -1,0 +1,160 @@
+/**
+ * Command-line helpers shared by every linechat program: typed flag values,
+ * `host:port` targets, and the usage-error convention (one line on stderr,
+ * exit code 2).
+ *
+ * @module
+ */
+
+import { DEFAULT_PORT } from "../protocol/limits.ts";
+
+/**
+ * A bad command line. Programs print its message as one line and exit 2.
+ *
+ * @example
+ * ```ts
+ * import { UsageError } from "./args.ts";
+ * console.log(new UsageError("--port: not a number").message);
+ * ```
+ */
+export class UsageError extends Error {
+  /** Creates the error with the line to print. */
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+/** Bounds for {@linkcode parseInteger}. */
+export interface IntegerBounds {
+  /** @default {0} */
+  min?: number;
+  /** @default {Number.MAX_SAFE_INTEGER} */
+  max?: number;
+}
+
+/**
+ * Parses a flag's value as a whole number within bounds. Accepts `64k`,
+ * `4m`, `1g` suffixes (powers of 1024) and `_` separators.
+ *
+ * @example
+ * ```ts
+ * import { parseInteger } from "./args.ts";
+ * console.log(parseInteger("--max-line-bytes", "64k")); // 65536
+ * ```
+ */
+export function parseInteger(
+  flag: string,
+  value: string,
+  bounds: IntegerBounds = {},
+): number {
+  const { min = 0, max = Number.MAX_SAFE_INTEGER } = bounds;
+  const match = /^(\d[\d_]*)([kmg]i?b?)?$/i.exec(value.trim());
+  if (!match) {
+    throw new UsageError(`${flag}: expected a whole number, got "${value}"`);
+  }
+  const scale = { k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[
+    (match[2]?.[0]?.toLowerCase() ?? "") as "k"
+  ] ?? 1;
+  const n = Number(match[1].replaceAll("_", "")) * scale;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new UsageError(
+      `${flag}: ${value} is out of range (${min} to ${max})`,
+    );
+  }
+  return n;
+}
+
+/**
+ * Parses a flag's value as a number (fractions allowed) within bounds.
+ *
+ * @example
+ * ```ts
+ * import { parseNumber } from "./args.ts";
+ * console.log(parseNumber("--timeout-scale", "2.5")); // 2.5
+ * ```
+ */
+export function parseNumber(
+  flag: string,
+  value: string,
+  bounds: IntegerBounds = {},
+): number {
+  const { min = 0, max = Number.MAX_SAFE_INTEGER } = bounds;
+  const n = Number(value);
+  if (value.trim() === "" || !Number.isFinite(n) || n < min || n > max) {
+    throw new UsageError(
+      `${flag}: expected a number from ${min} to ${max}, got "${value}"`,
+    );
+  }
+  return n;
+}
+
+/** A TCP endpoint. */
+export interface Target {
+  hostname: string;
+  port: number;
+}
+
+/**
+ * Parses `host:port`, `:port`, `port`, `host` or `[v6]:port` into a target.
+ *
+ * @example
+ * ```ts
+ * import { parseTarget } from "./args.ts";
+ * console.log(parseTarget("localhost:7000")); // { hostname: "localhost", port: 7000 }
+ * ```
+ */
+export function parseTarget(value: string, defaultPort = DEFAULT_PORT): Target {
+  const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(value);
+  let hostname: string;
+  let port: string | undefined;
+  if (v6) {
+    [, hostname, port] = v6;
+  } else if (/^\d+$/.test(value)) {
+    [hostname, port] = ["127.0.0.1", value];
+  } else {
+    const colon = value.lastIndexOf(":");
+    hostname = colon === -1 ? value : value.slice(0, colon);
+    port = colon === -1 ? undefined : value.slice(colon + 1);
+    if (hostname.includes(":")) {
+      throw new UsageError(`bad target "${value}": write IPv6 as [addr]:port`);
+    }
+  }
+  const portNumber = port === undefined || port === ""
+    ? defaultPort
+    : Number(port);
+  if (!/^\d*$/.test(port ?? "") || portNumber < 1 || portNumber > 65535) {
+    throw new UsageError(`bad target "${value}": port must be 1 to 65535`);
+  }
+  return { hostname: hostname || "127.0.0.1", port: portNumber };
+}
+
+/**
+ * Runs a program's main function: a {@linkcode UsageError} (or a
+ * `TypeError` from `parseArgs` strict mode) becomes one line on stderr and
+ * exit code 2; other errors one line and exit code 1.
+ *
+ * @example
+ * ```ts ignore
+ * import { runMain } from "./args.ts";
+ * await runMain("linechat-server", async () => {});
+ * ```
+ */
+export async function runMain(
+  program: string,
+  main: () => Promise<void> | void,
+): Promise<void> {
+  try {
+    await main();
+  } catch (error) {
+    const usage = error instanceof UsageError ||
+      (error as { code?: string })?.code?.startsWith("ERR_PARSE_ARGS");
+    // parseArgs appends advice on positionals to unknown-option errors.
+    const message = (error instanceof Error ? error.message : String(error))
+      .split(". To specify a positional")[0];
+    console.error(
+      `${program}: ${message}${usage ? ` (try --help)` : ""}`,
+    );
+    Deno.exit(usage ? 2 : 1);
+  }
+}

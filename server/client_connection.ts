@@ -1,0 +1,256 @@
+/**
+ * One TCP client of the server: its read loop (framing, then hand-off to
+ * the room) and its writer (draining the outbound queue).
+ *
+ * @module
+ */
+
+import { encodeLines } from "../protocol/encode_lines.ts";
+import { LineSplitter } from "../protocol/line_splitter.ts";
+import {
+  borrowBurstBuffer,
+  IDLE_READ_BYTES,
+  returnBurstBuffer,
+} from "./_read_buffers.ts";
+import { type CloseReason, closeReasonOf } from "./close_reason.ts";
+import type { Logger } from "./logger.ts";
+import { OutboundQueue } from "./outbound_queue.ts";
+import type { Room, RoomMember } from "./room.ts";
+import type { ServerStats } from "./stats.ts";
+
+/** Most bytes coalesced into one `write` call. */
+const MAX_WRITE_BYTES = 256 * 1024;
+
+/** What a connection needs from its server. */
+export interface ConnectionContext {
+  readonly room: Room<ClientConnection>;
+  readonly stats: ServerStats;
+  readonly logger: Logger;
+  readonly maxLineBytes: number;
+  readonly maxPendingBytes: number;
+  /** Called once, when the connection is fully closed. */
+  readonly onClosed: (client: ClientConnection) => void;
+}
+
+// Framing a chunk and encoding its lines is synchronous, so one collector
+// serves every connection (no closures or arrays per idle client).
+const collected: Uint8Array[] = [];
+let collectedTooLong = false;
+const collectLine = (line: Uint8Array) => {
+  if (!collectedTooLong) collected.push(line);
+};
+const collectTooLong = () => {
+  collectedTooLong = true;
+};
+
+/**
+ * A connected TCP client: a {@linkcode RoomMember} with a socket.
+ *
+ * Lines it sends are framed, encoded once per read and broadcast; batches
+ * delivered to it are queued and written by its own writer, so fan-out
+ * never waits on this client's socket. Over `maxPendingBytes` queued, it
+ * is closed as a slow consumer.
+ *
+ * @example
+ * ```ts ignore
+ * const client = new ClientConnection(1, conn, context);
+ * context.room.join(client);
+ * client.run();
+ * ```
+ */
+export class ClientConnection implements RoomMember {
+  /** Server-assigned id, unique for the server's lifetime. */
+  readonly id: number;
+  /** The peer's address as `host:port`. */
+  readonly addr: string;
+  /** When it connected (ms since the epoch). */
+  readonly connectedAt: number = Date.now();
+  /** Lines received from this client and relayed. */
+  linesIn = 0;
+  /** Bytes read from this client. */
+  bytesIn = 0;
+  /** Bytes written to this client. */
+  bytesOut = 0;
+
+  readonly #conn: Deno.Conn;
+  readonly #context: ConnectionContext;
+  readonly #splitter: LineSplitter;
+  readonly #queue = new OutboundQueue();
+  readonly #readBuffer = new Uint8Array(IDLE_READ_BYTES);
+  #writing = false;
+  /** Set once no more input is relayed or output queued (closing). */
+  #leaving = false;
+  #closeReason: CloseReason | undefined;
+  #onDrained: (() => void) | undefined;
+
+  /** Wraps an accepted connection; call {@linkcode run} to start reading. */
+  constructor(id: number, conn: Deno.Conn, context: ConnectionContext) {
+    this.id = id;
+    this.#conn = conn;
+    this.#context = context;
+    this.#splitter = new LineSplitter({ maxLineBytes: context.maxLineBytes });
+    const remote = conn.remoteAddr as Deno.NetAddr;
+    this.addr = remote.hostname.includes(":")
+      ? `[${remote.hostname}]:${remote.port}`
+      : `${remote.hostname}:${remote.port}`;
+  }
+
+  /** Whether the connection is open (false once closed for any reason). */
+  get connected(): boolean {
+    return this.#closeReason === undefined;
+  }
+
+  /** Why it closed, once closed. */
+  get closeReason(): CloseReason | undefined {
+    return this.#closeReason;
+  }
+
+  /** Bytes queued for this client and not yet written. */
+  get pendingBytes(): number {
+    return this.#queue.pendingBytes;
+  }
+
+  /**
+   * Reads until the client leaves: frames each read, relays the complete
+   * lines as one batch, and closes on EOF, error or an over-long line.
+   * Never rejects.
+   */
+  async run(): Promise<void> {
+    const { room, stats } = this.#context;
+    let burst = false;
+    try {
+      while (!this.#leaving) {
+        const buffer: Uint8Array = burst
+          ? borrowBurstBuffer()
+          : this.#readBuffer;
+        let n: number | null;
+        try {
+          n = await this.#conn.read(buffer);
+        } catch (error) {
+          if (burst) returnBurstBuffer(buffer);
+          throw error;
+        }
+        if (n === null) {
+          if (burst) returnBurstBuffer(buffer);
+          // FIN (or half-close): leave now, finish writing what is queued.
+          await this.closeAfterFlush("eof");
+          return;
+        }
+        this.bytesIn += n;
+        stats.bytesIn += n;
+        this.#splitter.push(buffer.subarray(0, n), collectLine, collectTooLong);
+        const tooLong = collectedTooLong;
+        collectedTooLong = false;
+        if (collected.length > 0) {
+          const count = collected.length;
+          const batch = encodeLines(collected);
+          collected.length = 0;
+          if (!this.#leaving) {
+            this.linesIn += count;
+            room.broadcast(this, batch, count);
+          }
+        }
+        if (burst) returnBurstBuffer(buffer);
+        burst = n === buffer.length;
+        if (tooLong) {
+          this.close("line-too-long");
+          return;
+        }
+      }
+    } catch (error) {
+      this.close(closeReasonOf(error), error);
+    }
+  }
+
+  /** Queues `batch` for this client; see {@linkcode RoomMember.deliver}. */
+  deliver(batch: Uint8Array): void {
+    if (this.#leaving) return;
+    const queue = this.#queue;
+    if (queue.pendingBytes + batch.length > this.#context.maxPendingBytes) {
+      this.close("slow-consumer");
+      return;
+    }
+    queue.push(batch);
+    if (!this.#writing) {
+      this.#writing = true;
+      // Start writing after the current fan-out, so every batch relayed in
+      // this turn goes out in one write.
+      queueMicrotask(() => this.#drain());
+    }
+  }
+
+  /**
+   * Leaves the room at once, writes what is already queued for at most
+   * `graceMs`, then closes with `reason`.
+   */
+  async closeAfterFlush(reason: CloseReason, graceMs = 2000): Promise<void> {
+    if (this.#leaving) return;
+    this.#leaving = true;
+    this.#context.room.leave(this);
+    if (this.#writing || !this.#queue.isEmpty) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        new Promise<void>((resolve) => this.#onDrained = resolve),
+        new Promise<void>((resolve) => timer = setTimeout(resolve, graceMs)),
+      ]);
+      clearTimeout(timer);
+    }
+    this.close(reason);
+  }
+
+  /** Closes now with `reason`; later calls do nothing. */
+  close(reason: CloseReason, error?: unknown): void {
+    if (this.#closeReason !== undefined) return;
+    this.#closeReason = reason;
+    this.#leaving = true;
+    const { room, stats, logger, onClosed } = this.#context;
+    room.leave(this);
+    this.#queue.clear();
+    try {
+      this.#conn.close();
+    } catch {
+      // Already closed by the runtime; nothing left to release.
+    }
+    stats.closes[reason]++;
+    logger.event("disconnect", {
+      id: this.id,
+      addr: this.addr,
+      reason,
+      error: reason === "error" && error instanceof Error
+        ? error.message
+        : undefined,
+      lines_in: this.linesIn,
+      bytes_in: this.bytesIn,
+      bytes_out: this.bytesOut,
+      seconds: ((Date.now() - this.connectedAt) / 1000).toFixed(3),
+    });
+    this.#onDrained?.();
+    onClosed(this);
+  }
+
+  /** Writes everything queued, coalesced, until the queue is empty. */
+  async #drain(): Promise<void> {
+    const stats = this.#context.stats;
+    try {
+      let out: Uint8Array | null;
+      while ((out = this.#queue.take(MAX_WRITE_BYTES)) !== null) {
+        let offset = 0;
+        while (offset < out.length) {
+          const n = await this.#conn.write(
+            offset === 0 ? out : out.subarray(offset),
+          );
+          if (this.#closeReason !== undefined) return;
+          offset += n;
+          this.#queue.written(n);
+          this.bytesOut += n;
+          stats.bytesOut += n;
+        }
+      }
+    } catch (error) {
+      this.close(closeReasonOf(error), error);
+    } finally {
+      this.#writing = false;
+      if (this.#queue.isEmpty) this.#onDrained?.();
+    }
+  }
+}

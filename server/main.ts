@@ -1,0 +1,50 @@
+/**
+ * `deno run -A server/main.ts [options]`: runs the line-chat server until
+ * SIGINT or SIGTERM. See `--help` and the README.
+ *
+ * @module
+ */
+
+import { runMain } from "../cli/args.ts";
+import { serve } from "./chat_server.ts";
+import { parseServerArgs, SERVER_USAGE } from "./cli.ts";
+import { Logger } from "./logger.ts";
+
+await runMain("linechat-server", async () => {
+  const args = parseServerArgs(Deno.args);
+  if (args.help) {
+    console.log(SERVER_USAGE);
+    return;
+  }
+  const logger = new Logger({ format: args.log, quiet: args.quiet });
+  // A bug in one connection's handling must never take the room down.
+  globalThis.addEventListener("unhandledrejection", (event) => {
+    event.preventDefault();
+    logger.event("internal-error", { error: String(event.reason) });
+  });
+  let server;
+  try {
+    server = serve({ ...args, logger });
+  } catch (error) {
+    if (error instanceof Deno.errors.AddrInUse) {
+      throw new Error(`${args.hostname}:${args.port} is already in use`);
+    }
+    if (error instanceof Deno.errors.PermissionDenied) {
+      throw new Error(`not allowed to listen on ${args.hostname}:${args.port}`);
+    }
+    if (error instanceof Deno.errors.AddrNotAvailable) {
+      throw new Error(`${args.hostname} is not an address of this machine`);
+    }
+    throw new Error(
+      `cannot listen on ${args.hostname}:${args.port}: ${
+        error instanceof Error ? error.message : error
+      }`,
+    );
+  }
+  const stop = async () => {
+    await server.shutdown();
+    Deno.exit(0);
+  };
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+});
