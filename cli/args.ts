@@ -6,6 +6,7 @@
  * @module
  */
 
+import { parseArgs, type ParseArgsConfig } from "node:util";
 import { DEFAULT_PORT } from "../protocol/limits.ts";
 
 /**
@@ -22,6 +23,35 @@ export class UsageError extends Error {
   constructor(message: string) {
     super(message);
     this.name = "UsageError";
+  }
+}
+
+/**
+ * `parseArgs` from `node:util` (strict, its default), with its errors turned into
+ * one-line {@linkcode UsageError}s.
+ *
+ * @example
+ * ```ts
+ * import { parseFlags } from "./args.ts";
+ * const { values } = parseFlags({
+ *   args: ["--port", "1"],
+ *   options: { port: { type: "string" } },
+ * });
+ * console.log(values.port); // "1"
+ * ```
+ */
+export function parseFlags<T extends ParseArgsConfig>(
+  config: T,
+): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config); // strict by default
+  } catch (error) {
+    if ((error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+      // parseArgs adds lines and sentences of advice; keep the first.
+      const first = (error as Error).message.split("\n")[0];
+      throw new UsageError(first.split(". To specify a positional")[0]);
+    }
+    throw error;
   }
 }
 
@@ -130,9 +160,8 @@ export function parseTarget(value: string, defaultPort = DEFAULT_PORT): Target {
 }
 
 /**
- * Runs a program's main function: a {@linkcode UsageError} (or a
- * `TypeError` from `parseArgs` strict mode) becomes one line on stderr and
- * exit code 2; other errors one line and exit code 1.
+ * Runs a program's main function: a {@linkcode UsageError} becomes one
+ * line on stderr and exit code 2; other errors one line and exit code 1.
  *
  * @example
  * ```ts ignore
@@ -147,11 +176,8 @@ export async function runMain(
   try {
     await main();
   } catch (error) {
-    const usage = error instanceof UsageError ||
-      (error as { code?: string })?.code?.startsWith("ERR_PARSE_ARGS");
-    // parseArgs appends advice on positionals to unknown-option errors.
-    const message = (error instanceof Error ? error.message : String(error))
-      .split(". To specify a positional")[0];
+    const usage = error instanceof UsageError;
+    const message = error instanceof Error ? error.message : String(error);
     console.error(
       `${program}: ${message}${usage ? ` (try --help)` : ""}`,
     );

@@ -14,11 +14,11 @@ export const CRLF: Uint8Array = new Uint8Array([0x0d, 0x0a]);
  *
  * @example
  * ```ts
- * import { assertEquals } from "node:assert/strict";
+ * import { deepEqual } from "node:assert/strict";
  * import { encodeLines } from "./encode_lines.ts";
  *
  * const text = (s: string) => new TextEncoder().encode(s);
- * assertEquals(encodeLines([text("a"), text("")]), text("a\r\n\r\n"));
+ * deepEqual(encodeLines([text("a"), text("")]), text("a\r\n\r\n"));
  * ```
  */
 export function encodeLines(lines: readonly Uint8Array[]): Uint8Array {

@@ -51,7 +51,7 @@ export type LineCallback = (line: Uint8Array, crlf: boolean) => void;
  *
  * @example Splitting chunks into lines
  * ```ts
- * import { assertEquals } from "node:assert/strict";
+ * import { deepEqual } from "node:assert/strict";
  * import { LineSplitter } from "./line_splitter.ts";
  *
  * const splitter = new LineSplitter({ maxLineBytes: 16 });
@@ -60,7 +60,7 @@ export type LineCallback = (line: Uint8Array, crlf: boolean) => void;
  * const bytes = new TextEncoder().encode("hel");
  * splitter.push(bytes, onLine);
  * splitter.push(new TextEncoder().encode("lo\r\nworld\n\n"), onLine);
- * assertEquals(lines, ["hello", "world", ""]);
+ * deepEqual(lines, ["hello", "world", ""]);
  * ```
  */
 export class LineSplitter {

@@ -53,7 +53,7 @@ export interface LineStreamOptions {
  *
  * @example
  * ```ts
- * import { assertEquals } from "node:assert/strict";
+ * import { deepEqual } from "node:assert/strict";
  * import { LineStream } from "./line_stream.ts";
  *
  * const input = ReadableStream.from([new TextEncoder().encode("a\r\nb\nc")]);
@@ -61,7 +61,7 @@ export interface LineStreamOptions {
  *   input.pipeThrough(new LineStream()),
  *   (line) => new TextDecoder().decode(line),
  * );
- * assertEquals(lines, ["a", "b"]);
+ * deepEqual(lines, ["a", "b"]);
  * ```
  */
 export class LineStream extends TransformStream<Uint8Array, Uint8Array> {

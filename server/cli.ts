@@ -4,8 +4,7 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
-import { parseInteger, UsageError } from "../cli/args.ts";
+import { parseFlags, parseInteger, UsageError } from "../cli/args.ts";
 import {
   DEFAULT_MAX_CLIENTS,
   DEFAULT_MAX_LINE_BYTES,
@@ -58,9 +57,8 @@ export interface ServerArgs {
  * ```
  */
 export function parseServerArgs(args: string[]): ServerArgs {
-  const { values, positionals } = parseArgs({
+  const { values, positionals } = parseFlags({
     args,
-    strict: true,
     allowPositionals: true,
     options: {
       host: { type: "string", default: "127.0.0.1" },

@@ -13,16 +13,16 @@
  *
  * @example
  * ```ts
- * import { assertEquals } from "node:assert/strict";
+ * import { deepEqual } from "node:assert/strict";
  * import { OutboundQueue } from "./outbound_queue.ts";
  *
  * const queue = new OutboundQueue();
  * queue.push(new Uint8Array([1, 2]));
  * queue.push(new Uint8Array([3]));
- * assertEquals(queue.pendingBytes, 3);
- * assertEquals(queue.take(1024), new Uint8Array([1, 2, 3]));
+ * deepEqual(queue.pendingBytes, 3);
+ * deepEqual(queue.take(1024), new Uint8Array([1, 2, 3]));
  * queue.written(3);
- * assertEquals(queue.pendingBytes, 0);
+ * deepEqual(queue.pendingBytes, 0);
  * ```
  */
 export class OutboundQueue {

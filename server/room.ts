@@ -40,7 +40,7 @@ export type BroadcastListener<M extends RoomMember> = (
  *
  * @example
  * ```ts
- * import { assertEquals } from "node:assert/strict";
+ * import { deepEqual } from "node:assert/strict";
  * import { Room, type RoomMember } from "./room.ts";
  *
  * const got: string[] = [];
@@ -54,7 +54,7 @@ export type BroadcastListener<M extends RoomMember> = (
  * room.join(b);
  * room.join(c);
  * room.broadcast(a, new TextEncoder().encode("hi\r\n"), 1);
- * assertEquals(got, ["2:hi\r\n", "3:hi\r\n"]);
+ * deepEqual(got, ["2:hi\r\n", "3:hi\r\n"]);
  * ```
  */
 export class Room<M extends RoomMember = RoomMember> {
