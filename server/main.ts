@@ -10,7 +10,7 @@ import { serve } from "./chat_server.ts";
 import { parseServerArgs, SERVER_USAGE } from "./cli.ts";
 import { Logger } from "./logger.ts";
 
-await runMain("linechat-server", async () => {
+await runMain("linechat-server", () => {
   const args = parseServerArgs(Deno.args);
   if (args.help) {
     console.log(SERVER_USAGE);

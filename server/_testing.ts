@@ -1,0 +1,82 @@
+// Helpers for tests that run a real server on a loopback port.
+
+import { type ChatClient, connect } from "../client/chat_client.ts";
+import {
+  type ChatServer,
+  type ChatServerOptions,
+  serve,
+} from "./chat_server.ts";
+import { Logger } from "./logger.ts";
+
+/** Polls `condition` every few ms until true; throws after `timeoutMs`. */
+export async function waitFor(
+  condition: () => boolean,
+  what: string,
+  timeoutMs = 5000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
+
+/** A server on a free port with its log captured in `log`. */
+export interface TestServer extends AsyncDisposable {
+  server: ChatServer;
+  log: string[];
+  port: number;
+  /** Connects `n` clients and waits until the server has admitted them all. */
+  clients(n: number): Promise<ChatClient[]>;
+}
+
+/** Starts a server on port 0; `await using` shuts it down. */
+export function startServer(options: ChatServerOptions = {}): TestServer {
+  const log: string[] = [];
+  const server = serve({
+    port: 0,
+    logger: new Logger({ format: "json", write: (line) => log.push(line) }),
+    ...options,
+  });
+  const opened: ChatClient[] = [];
+  return {
+    server,
+    log,
+    port: server.addr.port,
+    async clients(n) {
+      const target = server.clientCount + n;
+      const made: ChatClient[] = [];
+      for (let i = 0; i < n; i++) {
+        made.push(
+          await connect({ port: server.addr.port }, {
+            maxLineBytes: 16 * 1024 * 1024,
+          }),
+        );
+      }
+      opened.push(...made);
+      await waitFor(() => server.clientCount >= target, `${target} clients`);
+      return made;
+    },
+    async [Symbol.asyncDispose]() {
+      for (const client of opened) client.close();
+      await server.shutdown();
+    },
+  };
+}
+
+/** Reads lines until `n` have arrived, as text. */
+export async function readLines(
+  client: ChatClient,
+  n: number,
+  timeoutMs = 5000,
+): Promise<string[]> {
+  const lines: string[] = [];
+  while (lines.length < n) {
+    const line = await client.readLine({ timeoutMs });
+    if (line === null) {
+      throw new Error(`EOF after ${lines.length} of ${n} lines`);
+    }
+    lines.push(line.text);
+  }
+  return lines;
+}

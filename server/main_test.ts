@@ -1,0 +1,127 @@
+// The server as a user runs it: `deno run -A server/main.ts …`.
+
+import { equal, match, ok } from "node:assert/strict";
+import { connect } from "../client/chat_client.ts";
+
+const MAIN = new URL("./main.ts", import.meta.url).pathname;
+
+async function runToEnd(args: string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return {
+    code: out.code,
+    stdout: new TextDecoder().decode(out.stdout),
+    stderr: new TextDecoder().decode(out.stderr),
+  };
+}
+
+/** Starts the server and returns it with its port and a line reader. */
+async function start(args: string[]) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "--port", "0", ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let buffered = "";
+  const nextLine = async () => {
+    while (!buffered.includes("\n")) {
+      const { value, done } = await lines.read();
+      if (done) {
+        const err = await new Response(child.stderr).text();
+        throw new Error(
+          `server output ended: ${buffered} ${
+            JSON.stringify(await child.status)
+          } ${err}`,
+        );
+      }
+      buffered += value;
+    }
+    const end = buffered.indexOf("\n");
+    const line = buffered.slice(0, end);
+    buffered = buffered.slice(end + 1);
+    return line;
+  };
+  const first = await nextLine();
+  const port = Number(
+    /addr=[\d.]+:(\d+)|"addr":"[\d.]+:(\d+)"/.exec(first)?.slice(1).find(
+      Boolean,
+    ),
+  );
+  ok(port > 0, `no port in ${first}`);
+  return { child, port, first, nextLine, stderr: child.stderr };
+}
+
+Deno.test("--help prints usage and exits 0", async () => {
+  const { code, stdout } = await runToEnd(["--help"]);
+  equal(code, 0);
+  match(stdout, /--max-line-bytes/);
+});
+
+Deno.test("bad flags: one line on stderr, exit code 2", async () => {
+  for (const args of [["--port", "x"], ["--frobnicate"], ["--log", "xml"]]) {
+    const { code, stderr } = await runToEnd(args);
+    equal(code, 2, `args ${args}`);
+    equal(stderr.trim().split("\n").length, 1, stderr);
+    match(stderr, /^linechat-server: /);
+  }
+});
+
+Deno.test("port in use: a clear error and exit code 1", async () => {
+  using busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { code, stderr } = await runToEnd(["--port", String(busy.addr.port)]);
+  equal(code, 1);
+  match(stderr.trim(), /^linechat-server: 127\.0\.0\.1:\d+ is already in use$/);
+});
+
+Deno.test("--port 0 prints the real port; SIGTERM exits 0 with a summary", async () => {
+  const { child, port, first, nextLine } = await start([]);
+  match(first, /listening addr=127\.0\.0\.1:\d+/);
+  const a = await connect({ port });
+  match(await nextLine(), /connect id=1 addr=127\.0\.0\.1:\d+/);
+  const b = await connect({ port });
+  match(await nextLine(), /connect id=2/);
+  await a.send("hi");
+  equal((await b.readLine({ timeoutMs: 5000 }))?.text, "hi");
+  child.kill("SIGTERM");
+  const rest: string[] = [];
+  for (let line = await nextLine();; line = await nextLine()) {
+    rest.push(line);
+    if (line.includes(" shutdown ")) break;
+  }
+  match(
+    rest.at(-1)!,
+    /shutdown clients_served=2 lines_relayed=1 .*closes_shutdown=2/,
+  );
+  equal((await child.status).code, 0);
+  equal(await b.readLine({ timeoutMs: 5000 }), null);
+  a.close();
+  b.close();
+  await child.stderr.cancel();
+});
+
+Deno.test("--log json --quiet: JSON lines, no per-connection events", async () => {
+  const { child, port, first, nextLine } = await start([
+    "--log",
+    "json",
+    "--quiet",
+  ]);
+  equal(JSON.parse(first).event, "listening");
+  const a = await connect({ port });
+  const b = await connect({ port });
+  // Once B has A's line, the server has admitted both.
+  await a.send("x");
+  equal((await b.readLine({ timeoutMs: 5000 }))?.text, "x");
+  child.kill("SIGINT");
+  const summary = JSON.parse(await nextLine());
+  equal(summary.event, "shutdown");
+  equal(summary.clients_served, 2);
+  equal(summary.lines_relayed, 1);
+  equal((await child.status).code, 0);
+  a.close();
+  b.close();
+  await child.stderr.cancel();
+});
