@@ -1,0 +1,458 @@
+// The cluster's guarantees, clause by clause, with real redis-server
+// processes on loopback and nodes (server + bus) in this process.
+
+import { Buffer } from "node:buffer";
+import { deepEqual, equal, match, ok, rejects } from "node:assert/strict";
+import { createClient } from "redis";
+import { Logger } from "../server/logger.ts";
+import {
+  delay,
+  join,
+  lineWithin,
+  readLines,
+  readTexts,
+  redisTest,
+  startNode,
+  startNodes,
+  type TestNode,
+  waitFor,
+} from "./_testing.ts";
+import { encodeMessage, newNodeId } from "./message.ts";
+import { connectRedisBus, RedisUnavailableError } from "./redis_bus.ts";
+import { startRedisServer } from "./redis_server.ts";
+import { roomChannel } from "./redis_url.ts";
+
+const encoder = new TextEncoder();
+
+async function closeAll(nodes: TestNode[]): Promise<void> {
+  await Promise.all(nodes.map((node) => node.close()));
+}
+
+Deno.test("Redis unreachable at start: a one-line RedisUnavailableError", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  await rejects(
+    connectRedisBus({
+      url: `redis://127.0.0.1:${port}`,
+      logger: new Logger({ write: () => {} }),
+    }),
+    (error: Error) => {
+      ok(error instanceof RedisUnavailableError);
+      match(
+        error.message,
+        /^cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+: /,
+      );
+      equal(error.message.includes("\n"), false);
+      return true;
+    },
+  );
+});
+
+redisTest(
+  "two nodes: §2.1 §2.2 §2.3 a line reaches every other client of the room once, on both nodes",
+  async () => {
+    await using redis = await startRedisServer();
+    const nodes = await startNodes(redis.url, 2);
+    try {
+      const [a1, a2] = [await join(nodes[0]), await join(nodes[0])];
+      const [b1, b2] = [await join(nodes[1]), await join(nodes[1])];
+      await a1.send("hello from a1");
+      deepEqual(await readTexts(b2, 1), ["hello from a1"]);
+      await b2.send("hello from b2");
+      deepEqual(await readTexts(a2, 2), ["hello from a1", "hello from b2"]);
+      deepEqual(await readTexts(b1, 2), ["hello from a1", "hello from b2"]);
+      deepEqual(await readTexts(a1, 1), ["hello from b2"]);
+      for (const client of [a1, a2, b1, b2]) {
+        equal(
+          await lineWithin(client, 150),
+          undefined,
+          "no echo, no duplicate",
+        );
+      }
+      await waitFor(
+        () => nodes[0].bus.stats.ownMessagesSkipped >= 1,
+        "own message",
+      );
+      equal(nodes[0].bus.stats.linesPublished, 1);
+      equal(nodes[1].bus.stats.linesReceived, 1);
+      for (const client of [a1, a2, b1, b2]) client.close();
+    } finally {
+      await closeAll(nodes);
+    }
+  },
+);
+
+redisTest(
+  "three nodes: §2.3 §2.6 §2.7 concurrent senders on every node, exactly once and in order per sender",
+  async () => {
+    await using redis = await startRedisServer();
+    const nodes = await startNodes(redis.url, 3);
+    const LINES = 3000;
+    try {
+      const clients = [];
+      for (const node of nodes) {
+        clients.push(await join(node), await join(node));
+      }
+      const received = clients.map(() => new Map<string, number>());
+      const errors: string[] = [];
+      const expectedTotal = (clients.length - 1) * LINES;
+      const readers = clients.map(async (client, index) => {
+        for (let n = 0; n < expectedTotal; n++) {
+          const line = await client.readLine({ timeoutMs: 20000 });
+          if (line === null) throw new Error("closed");
+          const [sender, seq] = line.text.split(" ");
+          if (sender === `c${index}`) errors.push(`c${index} got its own line`);
+          const next = received[index].get(sender) ?? 0;
+          if (Number(seq) !== next) {
+            errors.push(
+              `c${index} got ${line.text}, expected ${sender} ${next}`,
+            );
+          }
+          received[index].set(sender, next + 1);
+        }
+      });
+      await Promise.all(clients.map(async (client, index) => {
+        // Uneven segmentation: lines split across writes (§1.4).
+        let pending = "";
+        for (let seq = 0; seq < LINES; seq++) {
+          pending += `c${index} ${seq} ${"x".repeat(seq % 50)}\n`;
+          if (pending.length > 700 || seq === LINES - 1) {
+            const cut = Math.floor(pending.length / 2);
+            await client.write(pending.slice(0, cut));
+            await client.write(pending.slice(cut));
+            pending = "";
+          }
+        }
+      }));
+      await Promise.all(readers);
+      deepEqual(errors.slice(0, 5), []);
+      for (const [index, counts] of received.entries()) {
+        equal(
+          counts.size,
+          clients.length - 1,
+          `c${index} heard every other sender`,
+        );
+        for (const count of counts.values()) equal(count, LINES);
+      }
+      for (const client of clients) {
+        equal(await lineWithin(client, 150), undefined, "nothing more");
+        client.close();
+      }
+      const published = nodes.reduce(
+        (n, node) => n + node.bus.stats.messagesPublished,
+        0,
+      );
+      const lines = nodes.reduce(
+        (n, node) => n + node.bus.stats.linesPublished,
+        0,
+      );
+      equal(lines, clients.length * LINES);
+      ok(
+        published < lines / 4,
+        `batched: ${published} PUBLISH for ${lines} lines`,
+      );
+    } finally {
+      await closeAll(nodes);
+    }
+  },
+);
+
+redisTest(
+  "§1.3 §2.4 §2.8 §4.1 bytes cross nodes unchanged: NUL, invalid UTF-8, lone CR, empty and maximum-length lines",
+  async () => {
+    await using redis = await startRedisServer();
+    const nodes = await startNodes(redis.url, 2);
+    try {
+      const sender = await join(nodes[0]);
+      const receiver = await join(nodes[1]);
+      const longest = new Uint8Array(65536).map((_, i) =>
+        (i * 7) % 256 === 10 ? 11 : (i * 7) % 256
+      );
+      const lines = [
+        Uint8Array.of(0x00),
+        Uint8Array.of(0xff, 0xfe, 0xc3, 0x28, 0x80),
+        Uint8Array.of(0x61, 0x0d, 0x62),
+        Uint8Array.of(0x0d, 0x0d, 0x41),
+        new Uint8Array(),
+        encoder.encode("\t  spaces and tabs  \t"),
+        encoder.encode("héllo wörld ✓ 𝄞"),
+        longest,
+      ];
+      await sender.sendMany(lines.slice(0, 4));
+      await sender.write("\r\n"); // an empty line, ended by CR LF
+      await sender.write(encoder.encode("\t  spaces and tabs  \t\r\nhéllo"));
+      await sender.write(encoder.encode(" wörld ✓ 𝄞\n"));
+      await sender.send(longest);
+      const got = await readLines(receiver, lines.length);
+      deepEqual(got, lines);
+      equal(await lineWithin(receiver, 100), undefined);
+      sender.close();
+      receiver.close();
+    } finally {
+      await closeAll(nodes);
+    }
+  },
+);
+
+redisTest(
+  "§4.2 an over-long line is never published: no node relays any of it",
+  async () => {
+    await using redis = await startRedisServer();
+    const nodes = await startNodes(redis.url, 2);
+    try {
+      const [sender, local] = [await join(nodes[0]), await join(nodes[0])];
+      const remote = await join(nodes[1]);
+      await sender.send("fine");
+      deepEqual(await readTexts(remote, 1), ["fine"]);
+      deepEqual(await readTexts(local, 1), ["fine"]);
+      const published = nodes[0].bus.stats.linesPublished;
+      await sender.write(new Uint8Array(70_000).fill(0x61));
+      await sender.write("b\n").catch(() => {});
+      equal(
+        await sender.readLine({ timeoutMs: 2000 }),
+        null,
+        "sender disconnected",
+      );
+      await local.send("marker");
+      deepEqual(await readTexts(remote, 1), ["marker"]);
+      equal(await lineWithin(remote, 150), undefined);
+      equal(await lineWithin(local, 50), undefined);
+      equal(
+        nodes[0].bus.stats.linesPublished,
+        published + 1,
+        "only the marker",
+      );
+      equal(nodes[0].server.stats.closes["line-too-long"], 1);
+      sender.close();
+      local.close();
+      remote.close();
+    } finally {
+      await closeAll(nodes);
+    }
+  },
+);
+
+redisTest(
+  "§2.9 a client never receives another node's line completed before it connected",
+  async () => {
+    await using redis = await startRedisServer();
+    const node = await startNode(redis.url);
+    const publisher = createClient({ url: redis.url });
+    await publisher.connect();
+    try {
+      const client = await join(node);
+      const other = newNodeId();
+      const line = (text: string, completedAt: number, seq: number) =>
+        Buffer.from(encodeMessage(other, seq, [{
+          completedAt,
+          senderId: 1,
+          lineCount: 1,
+          batch: encoder.encode(`${text}\r\n`),
+        }]));
+      // Completed (on the other node) before the client connected: in
+      // flight when it joined, so it must not get it.
+      await publisher.publish(
+        node.bus.channel,
+        line("before", Date.now() - 5000, 0),
+      );
+      await publisher.publish(node.bus.channel, line("after", Date.now(), 1));
+      deepEqual(await readTexts(client, 1), ["after"]);
+      equal(await lineWithin(client, 100), undefined);
+      client.close();
+    } finally {
+      await publisher.close();
+      await node.close();
+    }
+  },
+);
+
+redisTest(
+  "messages not in the bus format are ignored and counted",
+  async () => {
+    await using redis = await startRedisServer();
+    const node = await startNode(redis.url);
+    const publisher = createClient({ url: redis.url });
+    await publisher.connect();
+    try {
+      const client = await join(node);
+      await publisher.publish(
+        node.bus.channel,
+        "hello from redis-cli, not a bus message",
+      );
+      await waitFor(
+        () => node.bus.stats.malformedMessages === 1,
+        "malformed count",
+      );
+      equal(await lineWithin(client, 100), undefined);
+      ok(node.events.some((e) => e.event === "cluster-malformed"));
+      client.close();
+    } finally {
+      await publisher.close();
+      await node.close();
+    }
+  },
+);
+
+redisTest("different rooms on one Redis do not hear each other", async () => {
+  await using redis = await startRedisServer();
+  const lobby = await startNode(redis.url, { room: "lobby" });
+  const other = await startNode(redis.url, { room: "other" });
+  const lobby2 = await startNode(redis.url, { room: "lobby" });
+  try {
+    const [a, b, c] = [
+      await join(lobby),
+      await join(other),
+      await join(lobby2),
+    ];
+    await a.send("lobby only");
+    deepEqual(await readTexts(c, 1), ["lobby only"]);
+    equal(await lineWithin(b, 150), undefined);
+    equal(other.bus.channel, roomChannel("other"));
+    for (const client of [a, b, c]) client.close();
+  } finally {
+    await closeAll([lobby, other, lobby2]);
+  }
+});
+
+redisTest(
+  "Redis killed mid-run: nodes stay up and relay locally; restarted: cross-node relay resumes",
+  async () => {
+    await using redis = await startRedisServer();
+    const nodes = await startNodes(redis.url, 2);
+    try {
+      const [a1, a2] = [await join(nodes[0]), await join(nodes[0])];
+      const b1 = await join(nodes[1]);
+      await a1.send("before");
+      deepEqual(await readTexts(b1, 1), ["before"]);
+      deepEqual(await readTexts(a2, 1), ["before"]);
+
+      await redis.kill();
+      await waitFor(
+        () => nodes.every((node) => !node.bus.connected),
+        "Redis lost",
+      );
+      ok(
+        nodes[0].events.some((e) =>
+          e.event === "redis-lost" && e.role === "publisher"
+        ),
+      );
+      ok(
+        nodes[0].events.some((e) =>
+          e.event === "redis-lost" && e.role === "subscriber"
+        ),
+      );
+
+      // Local relay goes on, and new clients can join and chat locally.
+      await a1.send("while down 1");
+      await a1.sendMany(["while down 2", "while down 3"]);
+      deepEqual(await readTexts(a2, 3), [
+        "while down 1",
+        "while down 2",
+        "while down 3",
+      ]);
+      const a3 = await join(nodes[0]);
+      await a3.send("newcomer while down");
+      deepEqual(await readTexts(a1, 1), ["newcomer while down"]);
+      equal(await lineWithin(b1, 200), undefined, "nothing crosses while down");
+      const unpublished = nodes[0].bus.stats.linesUnpublished;
+      equal(unpublished, 4);
+
+      await redis.restart();
+      await waitFor(
+        () => nodes.every((node) => node.bus.connected),
+        "reconnect",
+        10000,
+      );
+      const resumed = nodes[0].events.find((e) =>
+        e.event === "redis-resumed" && e.role === "publisher"
+      );
+      equal(resumed?.lines_unpublished, 4);
+      // The subscription is renewed just after the connection: probe until
+      // a line crosses, then check exactly-once and order again.
+      let probes = 0;
+      while ((await lineWithin(b1, 100)) === undefined) {
+        ok(probes < 50, "cross-node relay resumed");
+        await a1.send(`probe ${probes++}`);
+      }
+      await delay(100);
+      while ((await lineWithin(b1, 50)) !== undefined) { /* late probes */ }
+      while ((await lineWithin(a2, 20)) !== undefined) { /* drain */ }
+      while ((await lineWithin(a3, 20)) !== undefined) { /* drain */ }
+      await a1.sendMany(["after 1", "after 2"]);
+      deepEqual(await readTexts(b1, 2), ["after 1", "after 2"]);
+      await b1.send("from b after");
+      deepEqual(await readTexts(a2, 3), ["after 1", "after 2", "from b after"]);
+      deepEqual(await readTexts(a1, 1), ["from b after"]);
+      for (const client of [a1, a2, a3, b1]) client.close();
+    } finally {
+      await closeAll(nodes);
+    }
+  },
+);
+
+redisTest(
+  "a subscriber Redis drops as a slow consumer (client-output-buffer-limit pubsub) reconnects; the loss is counted",
+  async () => {
+    await using redis = await startRedisServer({
+      args: ["--client-output-buffer-limit", "pubsub 32kb 16kb 60"],
+    });
+    const nodes = await startNodes(redis.url, 2);
+    try {
+      const a1 = await join(nodes[0]);
+      const b1 = await join(nodes[1]);
+      await a1.send("small");
+      deepEqual(await readTexts(b1, 1), ["small"]);
+      // One message far over the 32 kB hard limit: Redis closes every
+      // subscriber it would go to (including the sender's own).
+      await a1.send("x".repeat(60_000));
+      await waitFor(
+        () => nodes[1].bus.stats.subscriberDisconnects === 1,
+        "subscriber dropped",
+      );
+      ok(
+        nodes[1].events.some((e) =>
+          e.event === "redis-lost" && e.role === "subscriber"
+        ),
+      );
+      await waitFor(
+        () => nodes.every((node) => node.bus.connected),
+        "resubscribed",
+      );
+      let probes = 0;
+      let got: string | undefined;
+      while ((got = await lineWithin(b1, 100)) === undefined) {
+        ok(probes < 50, "relay resumed");
+        await a1.send(`probe ${probes++}`);
+      }
+      equal(
+        got.startsWith("probe"),
+        true,
+        "the big line was lost, not delivered late",
+      );
+      ok(nodes[1].bus.stats.messagesMissed >= 1, "the gap was counted");
+      ok(nodes[1].events.some((e) => e.event === "cluster-gap"));
+      equal(nodes[0].bus.stats.publisherDisconnects, 0);
+      a1.close();
+      b1.close();
+    } finally {
+      await closeAll(nodes);
+    }
+  },
+);
+
+redisTest("close publishes what is queued and logs the counters", async () => {
+  await using redis = await startRedisServer();
+  const nodes = await startNodes(redis.url, 2);
+  const a1 = await join(nodes[0]);
+  const b1 = await join(nodes[1]);
+  await a1.send("last words");
+  deepEqual(await readTexts(b1, 1), ["last words"]);
+  a1.close();
+  b1.close();
+  await closeAll(nodes);
+  const closed = nodes[0].events.find((e) => e.event === "cluster-closed");
+  equal(closed?.lines_published, 1);
+  equal(closed?.lines_unpublished, 0);
+  equal(closed?.node, nodes[0].bus.nodeId);
+});
