@@ -16,7 +16,7 @@ function client(args: string[], stdin: "piped" | "null" = "piped") {
 }
 
 Deno.test("piped: sends every input line byte for byte, prints what arrives, exits 0", async () => {
-  await using t = startServer();
+  await using t = await startServer();
   const [other] = await t.clients(1);
   const child = client([`127.0.0.1:${t.port}`]);
   await waitFor(() => t.server.clientCount === 2, "the client to join");
@@ -62,7 +62,7 @@ Deno.test("bad arguments: one line and exit 2", async () => {
 });
 
 Deno.test("--keep-open: listens until the server goes, then says so and exits 1", async () => {
-  const t = startServer();
+  const t = await startServer();
   const [other] = await t.clients(1);
   const child = client([`127.0.0.1:${t.port}`, "--keep-open"], "null");
   await waitFor(() => t.server.clientCount === 2, "the client to join");
@@ -82,7 +82,7 @@ testWithTools(
   "on a terminal: incoming lines appear above the line being typed",
   ["tmux"],
   async () => {
-    await using t = startServer();
+    await using t = await startServer();
     const [other] = await t.clients(1);
     const session = `linechat-test-${t.port}`;
     const tmux = (...args: string[]) =>

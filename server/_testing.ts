@@ -4,7 +4,7 @@ import { type ChatClient, connect } from "../client/chat_client.ts";
 import {
   type ChatServer,
   type ChatServerOptions,
-  serve,
+  listen,
 } from "./chat_server.ts";
 import { Logger } from "./logger.ts";
 
@@ -30,10 +30,25 @@ export interface TestServer extends AsyncDisposable {
   clients(n: number): Promise<ChatClient[]>;
 }
 
+/** The transports every server test runs over. */
+export const TRANSPORTS = ["deno", "node"] as const;
+
+/** Registers `fn` as one test per transport, named `name [transport]`. */
+export function transportTest(
+  name: string,
+  fn: (transport: typeof TRANSPORTS[number]) => Promise<void>,
+): void {
+  for (const transport of TRANSPORTS) {
+    Deno.test(`${name} [${transport}]`, () => fn(transport));
+  }
+}
+
 /** Starts a server on port 0; `await using` shuts it down. */
-export function startServer(options: ChatServerOptions = {}): TestServer {
+export async function startServer(
+  options: ChatServerOptions = {},
+): Promise<TestServer> {
   const log: string[] = [];
-  const server = serve({
+  const server = await listen({
     port: 0,
     logger: new Logger({ format: "json", write: (line) => log.push(line) }),
     ...options,

@@ -10,12 +10,22 @@ import {
   DEFAULT_MAX_PENDING_BYTES,
   DEFAULT_PORT,
 } from "../protocol/limits.ts";
-import { ClientConnection } from "./client_connection.ts";
+import {
+  ClientConnection,
+  type ConnectionContext,
+} from "./client_connection.ts";
+import { listenDeno } from "./deno_transport.ts";
 import { type LogFields, Logger } from "./logger.ts";
+import { listenNode } from "./node_transport.ts";
 import { Room } from "./room.ts";
 import { ServerStats } from "./stats.ts";
+import type {
+  ListenOptions,
+  Transport,
+  TransportListener,
+} from "./transport.ts";
 
-/** Options for {@linkcode serve}. */
+/** Options for {@linkcode serve} and {@linkcode listen}. */
 export interface ChatServerOptions {
   /**
    * Address to listen on.
@@ -61,6 +71,14 @@ export interface ChatServerOptions {
    * @default {new Logger()}
    */
   logger?: Logger;
+  /**
+   * How TCP is served: `"deno"` with `Deno.listen`, or `"node"` with
+   * `node:net`, which holds less memory per idle connection. Only
+   * {@linkcode listen} offers `"node"` ({@linkcode serve} is synchronous).
+   *
+   * @default {"deno"}
+   */
+  transport?: "deno" | "node";
 }
 
 /**
@@ -82,7 +100,7 @@ export class ChatServer {
   /** Counters: accepted, served, bytes, closes by reason. */
   readonly stats: ServerStats = new ServerStats();
   /** The address actually listened on (the real port when 0 was asked). */
-  readonly addr: Deno.NetAddr;
+  readonly addr: { readonly hostname: string; readonly port: number };
   /** The limits in force. */
   readonly limits: {
     readonly maxLineBytes: number;
@@ -90,16 +108,23 @@ export class ChatServer {
     readonly maxClients: number;
   };
 
-  readonly #listener: Deno.Listener;
+  readonly #listener: TransportListener;
   readonly #logger: Logger;
   readonly #shutdownGraceMs: number;
   readonly #clients = new Set<ClientConnection>();
-  readonly #accepting: Promise<void>;
+  readonly #context: ConnectionContext;
   #nextId = 1;
   #shutdown: Promise<LogFields> | undefined;
 
-  /** Listens at once; throws `Deno.errors.AddrInUse` and the like. */
-  constructor(options: ChatServerOptions = {}) {
+  /**
+   * Starts listening through `startListening`, which gets the callbacks
+   * for accepted connections; most code calls {@linkcode serve} or
+   * {@linkcode listen} instead.
+   */
+  constructor(
+    options: ChatServerOptions,
+    startListening: (options: ListenOptions) => TransportListener,
+  ) {
     this.limits = {
       maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
       maxPendingBytes: options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES,
@@ -113,19 +138,30 @@ export class ChatServer {
     }
     this.#logger = options.logger ?? new Logger();
     this.#shutdownGraceMs = options.shutdownGraceMs ?? 2000;
-    this.#listener = Deno.listen({
+    this.#context = {
+      room: this.room,
+      stats: this.stats,
+      logger: this.#logger,
+      maxLineBytes: this.limits.maxLineBytes,
+      maxPendingBytes: this.limits.maxPendingBytes,
+      onClosed: (client: ClientConnection) => this.#clients.delete(client),
+    };
+    this.#listener = startListening({
       hostname: options.hostname ?? "127.0.0.1",
       port: options.port ?? DEFAULT_PORT,
-      transport: "tcp",
+      onConnection: (transport) => this.#admit(transport),
+      onAcceptError: (error) => {
+        this.#logger.event("accept-error", { error: String(error) });
+      },
     });
-    this.addr = this.#listener.addr as Deno.NetAddr;
+    this.addr = this.#listener.addr;
     this.#logger.event("listening", {
       addr: `${this.addr.hostname}:${this.addr.port}`,
+      transport: options.transport ?? "deno",
       max_line_bytes: this.limits.maxLineBytes,
       max_pending_bytes: this.limits.maxPendingBytes,
       max_clients: this.limits.maxClients,
     });
-    this.#accepting = this.#acceptLoop();
   }
 
   /** Clients connected now (including ones finishing their output). */
@@ -144,74 +180,49 @@ export class ChatServer {
   }
 
   async #stop(): Promise<LogFields> {
-    this.#listener.close();
-    await this.#accepting;
+    // Some listeners only finish closing once their connections have.
+    const listenerClosed = this.#listener.close();
     await Promise.all(
       [...this.#clients].map((client) =>
         client.closeAfterFlush("shutdown", this.#shutdownGraceMs)
       ),
     );
+    await listenerClosed;
     const summary = this.stats.summary(this.room);
     this.#logger.event("shutdown", summary);
     return summary;
   }
 
-  async #acceptLoop(): Promise<void> {
-    const context = {
-      room: this.room,
-      stats: this.stats,
-      logger: this.#logger,
-      maxLineBytes: this.limits.maxLineBytes,
-      maxPendingBytes: this.limits.maxPendingBytes,
-      onClosed: (client: ClientConnection) => this.#clients.delete(client),
-    };
-    while (this.#shutdown === undefined) {
-      let conn: Deno.Conn;
-      try {
-        conn = await this.#listener.accept();
-      } catch (error) {
-        if (this.#shutdown !== undefined) return;
-        // EMFILE and friends: report, back off briefly, keep serving.
-        this.#logger.event("accept-error", { error: String(error) });
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        continue;
-      }
-      this.stats.accepted++;
-      if (this.#clients.size >= this.limits.maxClients) {
-        this.#reject(conn);
-        continue;
-      }
-      const client = new ClientConnection(this.#nextId++, conn, context);
-      try {
-        (conn as Deno.TcpConn).setNoDelay(true);
-      } catch {
-        // The peer is already gone; its first read will say so.
-      }
-      this.#clients.add(client);
-      this.room.join(client);
-      this.stats.clientsServed++;
-      this.#logger.event("connect", {
-        id: client.id,
-        addr: client.addr,
+  #admit(transport: Transport): void {
+    this.stats.accepted++;
+    if (this.#shutdown !== undefined) {
+      transport.close();
+      return;
+    }
+    if (this.#clients.size >= this.limits.maxClients) {
+      transport.close();
+      this.stats.closes["server-full"]++;
+      this.#logger.event("reject", {
+        addr: transport.remoteAddr,
+        reason: "server-full",
         clients: this.#clients.size,
       });
-      client.run();
+      return;
     }
-  }
-
-  #reject(conn: Deno.Conn): void {
-    const remote = conn.remoteAddr as Deno.NetAddr;
-    try {
-      conn.close();
-    } catch {
-      // Already gone.
-    }
-    this.stats.closes["server-full"]++;
-    this.#logger.event("reject", {
-      addr: `${remote.hostname}:${remote.port}`,
-      reason: "server-full",
+    const client = new ClientConnection(
+      this.#nextId++,
+      transport,
+      this.#context,
+    );
+    this.#clients.add(client);
+    this.room.join(client);
+    this.stats.clientsServed++;
+    this.#logger.event("connect", {
+      id: client.id,
+      addr: client.addr,
       clients: this.#clients.size,
     });
+    client.start();
   }
 }
 
@@ -228,5 +239,52 @@ export class ChatServer {
  * ```
  */
 export function serve(options: ChatServerOptions = {}): ChatServer {
-  return new ChatServer(options);
+  if (options.transport === "node") {
+    throw new TypeError(
+      'serve() is synchronous: use listen() for transport "node"',
+    );
+  }
+  return new ChatServer(options, listenDeno);
+}
+
+/**
+ * Starts a line-chat server with either transport; resolves once it
+ * listens, or rejects (e.g. with `Deno.errors.AddrInUse`).
+ *
+ * @example
+ * ```ts
+ * import { listen } from "./chat_server.ts";
+ * import { Logger } from "./logger.ts";
+ *
+ * const server = await listen({
+ *   port: 0,
+ *   transport: "node",
+ *   logger: new Logger({ write: () => {} }),
+ * });
+ * await server.shutdown();
+ * ```
+ */
+export async function listen(
+  options: ChatServerOptions = {},
+): Promise<ChatServer> {
+  if (options.transport !== "node") return serve(options);
+  // The callbacks reach the server through this variable: node:net emits
+  // no connection before the listen promise's continuation has run.
+  let server: ChatServer | undefined;
+  const listener = await listenNode({
+    hostname: options.hostname ?? "127.0.0.1",
+    port: options.port ?? DEFAULT_PORT,
+    onConnection: (transport) => forward.onConnection(transport),
+    onAcceptError: (error) => forward.onAcceptError(error),
+  });
+  const forward: Pick<ListenOptions, "onConnection" | "onAcceptError"> = {
+    onConnection: (transport) => transport.close(),
+    onAcceptError: () => {},
+  };
+  server = new ChatServer(options, (callbacks) => {
+    forward.onConnection = callbacks.onConnection;
+    forward.onAcceptError = callbacks.onAcceptError;
+    return listener;
+  });
+  return server;
 }

@@ -1,22 +1,19 @@
 /**
- * One TCP client of the server: its read loop (framing, then hand-off to
- * the room) and its writer (draining the outbound queue).
+ * One client of the server, whatever its transport: framing what it sends
+ * and handing the lines to the room; queueing what the room delivers to it
+ * and writing that out; and closing it, once, with a reason.
  *
  * @module
  */
 
 import { encodeLines } from "../protocol/encode_lines.ts";
 import { LineSplitter } from "../protocol/line_splitter.ts";
-import {
-  borrowBurstBuffer,
-  IDLE_READ_BYTES,
-  returnBurstBuffer,
-} from "./_read_buffers.ts";
 import { type CloseReason, closeReasonOf } from "./close_reason.ts";
 import type { Logger } from "./logger.ts";
 import { OutboundQueue } from "./outbound_queue.ts";
 import type { Room, RoomMember } from "./room.ts";
 import type { ServerStats } from "./stats.ts";
+import type { Transport, TransportEnd, TransportSink } from "./transport.ts";
 
 /** Most bytes coalesced into one `write` call. */
 const MAX_WRITE_BYTES = 256 * 1024;
@@ -44,21 +41,21 @@ const collectTooLong = () => {
 };
 
 /**
- * A connected TCP client: a {@linkcode RoomMember} with a socket.
+ * A connected client: a {@linkcode RoomMember} with a {@linkcode Transport}.
  *
- * Lines it sends are framed, encoded once per read and broadcast; batches
- * delivered to it are queued and written by its own writer, so fan-out
- * never waits on this client's socket. Over `maxPendingBytes` queued, it
- * is closed as a slow consumer.
+ * Each chunk it sends is framed and its complete lines are encoded once and
+ * broadcast as one batch; batches delivered to it are queued and written by
+ * its own writer, so fan-out never waits on this client. Over
+ * `maxPendingBytes` queued, it is closed as a slow consumer.
  *
  * @example
  * ```ts ignore
- * const client = new ClientConnection(1, conn, context);
+ * const client = new ClientConnection(1, transport, context);
  * context.room.join(client);
- * client.run();
+ * client.start();
  * ```
  */
-export class ClientConnection implements RoomMember {
+export class ClientConnection implements RoomMember, TransportSink {
   /** Server-assigned id, unique for the server's lifetime. */
   readonly id: number;
   /** The peer's address as `host:port`. */
@@ -72,27 +69,23 @@ export class ClientConnection implements RoomMember {
   /** Bytes written to this client. */
   bytesOut = 0;
 
-  readonly #conn: Deno.Conn;
+  readonly #transport: Transport;
   readonly #context: ConnectionContext;
   readonly #splitter: LineSplitter;
   readonly #queue = new OutboundQueue();
-  readonly #readBuffer = new Uint8Array(IDLE_READ_BYTES);
   #writing = false;
   /** Set once no more input is relayed or output queued (closing). */
   #leaving = false;
   #closeReason: CloseReason | undefined;
   #onDrained: (() => void) | undefined;
 
-  /** Wraps an accepted connection; call {@linkcode run} to start reading. */
-  constructor(id: number, conn: Deno.Conn, context: ConnectionContext) {
+  /** Wraps a transport; call {@linkcode start} to start reading. */
+  constructor(id: number, transport: Transport, context: ConnectionContext) {
     this.id = id;
-    this.#conn = conn;
+    this.#transport = transport;
     this.#context = context;
     this.#splitter = new LineSplitter({ maxLineBytes: context.maxLineBytes });
-    const remote = conn.remoteAddr as Deno.NetAddr;
-    this.addr = remote.hostname.includes(":")
-      ? `[${remote.hostname}]:${remote.port}`
-      : `${remote.hostname}:${remote.port}`;
+    this.addr = transport.remoteAddr;
   }
 
   /** Whether the connection is open (false once closed for any reason). */
@@ -110,56 +103,37 @@ export class ClientConnection implements RoomMember {
     return this.#queue.pendingBytes;
   }
 
+  /** Starts reading from the transport. */
+  start(): void {
+    this.#transport.start(this);
+  }
+
   /**
-   * Reads until the client leaves: frames each read, relays the complete
-   * lines as one batch, and closes on EOF, error or an over-long line.
-   * Never rejects.
+   * Frames a chunk the client sent and relays its complete lines as one
+   * batch; closes the client if it sent a line over the limit (after
+   * relaying the lines before it).
    */
-  async run(): Promise<void> {
-    const { room, stats } = this.#context;
-    let burst = false;
-    try {
-      while (!this.#leaving) {
-        const buffer: Uint8Array = burst
-          ? borrowBurstBuffer()
-          : this.#readBuffer;
-        let n: number | null;
-        try {
-          n = await this.#conn.read(buffer);
-        } catch (error) {
-          if (burst) returnBurstBuffer(buffer);
-          throw error;
-        }
-        if (n === null) {
-          if (burst) returnBurstBuffer(buffer);
-          // FIN (or half-close): leave now, finish writing what is queued.
-          await this.closeAfterFlush("eof");
-          return;
-        }
-        this.bytesIn += n;
-        stats.bytesIn += n;
-        this.#splitter.push(buffer.subarray(0, n), collectLine, collectTooLong);
-        const tooLong = collectedTooLong;
-        collectedTooLong = false;
-        if (collected.length > 0) {
-          const count = collected.length;
-          const batch = encodeLines(collected);
-          collected.length = 0;
-          if (!this.#leaving) {
-            this.linesIn += count;
-            room.broadcast(this, batch, count);
-          }
-        }
-        if (burst) returnBurstBuffer(buffer);
-        burst = n === buffer.length;
-        if (tooLong) {
-          this.close("line-too-long");
-          return;
-        }
-      }
-    } catch (error) {
-      this.close(closeReasonOf(error), error);
+  receive(chunk: Uint8Array): void {
+    if (this.#leaving) return;
+    this.bytesIn += chunk.length;
+    this.#context.stats.bytesIn += chunk.length;
+    this.#splitter.push(chunk, collectLine, collectTooLong);
+    const tooLong = collectedTooLong;
+    collectedTooLong = false;
+    if (collected.length > 0) {
+      const count = collected.length;
+      const batch = encodeLines(collected);
+      collected.length = 0;
+      this.linesIn += count;
+      this.#context.room.broadcast(this, batch, count);
     }
+    if (tooLong) this.close("line-too-long");
+  }
+
+  /** The client's input ended: FIN leaves after a flush, errors at once. */
+  end(how: TransportEnd, error?: unknown): void {
+    if (how === "eof") this.closeAfterFlush("eof");
+    else this.close(how, error);
   }
 
   /** Queues `batch` for this client; see {@linkcode RoomMember.deliver}. */
@@ -206,11 +180,7 @@ export class ClientConnection implements RoomMember {
     const { room, stats, logger, onClosed } = this.#context;
     room.leave(this);
     this.#queue.clear();
-    try {
-      this.#conn.close();
-    } catch {
-      // Already closed by the runtime; nothing left to release.
-    }
+    this.#transport.close();
     stats.closes[reason]++;
     logger.event("disconnect", {
       id: this.id,
@@ -236,7 +206,7 @@ export class ClientConnection implements RoomMember {
       while ((out = this.#queue.take(MAX_WRITE_BYTES)) !== null) {
         let offset = 0;
         while (offset < out.length) {
-          const n = await this.#conn.write(
+          const n = await this.#transport.write(
             offset === 0 ? out : out.subarray(offset),
           );
           if (this.#closeReason !== undefined) return;

@@ -62,5 +62,10 @@ export function closeReasonOf(error: unknown): CloseReason {
   ) {
     return "reset";
   }
+  // node:net errors carry errno codes instead.
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === "ECONNRESET" || code === "EPIPE" || code === "ECONNABORTED") {
+    return "reset";
+  }
   return "error";
 }

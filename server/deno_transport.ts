@@ -1,0 +1,147 @@
+/**
+ * The `Deno.listen` transport: the server's default.
+ *
+ * @module
+ */
+
+import {
+  borrowBurstBuffer,
+  IDLE_READ_BYTES,
+  returnBurstBuffer,
+} from "./_read_buffers.ts";
+import { closeReasonOf } from "./close_reason.ts";
+import {
+  formatAddr,
+  type ListenOptions,
+  type Transport,
+  type TransportListener,
+  type TransportSink,
+} from "./transport.ts";
+
+/**
+ * A `Deno.Conn` as a {@linkcode Transport}.
+ *
+ * Every idle connection keeps a read pending, holding its buffer, so the
+ * connection's own buffer is small; a read that fills it signals a burst
+ * and the next read borrows a large pooled buffer instead.
+ *
+ * @example
+ * ```ts ignore
+ * const transport = new DenoTransport(await listener.accept());
+ * transport.start({ receive: (chunk) => {}, end: (how) => {} });
+ * ```
+ */
+export class DenoTransport implements Transport {
+  readonly remoteAddr: string;
+  readonly #conn: Deno.Conn;
+  #closed = false;
+
+  /** Wraps an accepted connection, with Nagle's algorithm off (§2.11). */
+  constructor(conn: Deno.Conn) {
+    this.#conn = conn;
+    const remote = conn.remoteAddr as Deno.NetAddr;
+    this.remoteAddr = formatAddr(remote.hostname, remote.port);
+    try {
+      (conn as Deno.TcpConn).setNoDelay(true);
+    } catch {
+      // The peer is already gone; the first read will say so.
+    }
+  }
+
+  start(sink: TransportSink): void {
+    this.#readLoop(sink);
+  }
+
+  write(bytes: Uint8Array): Promise<number> {
+    return this.#conn.write(bytes);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#conn.close();
+    } catch {
+      // Already closed by the runtime.
+    }
+  }
+
+  async #readLoop(sink: TransportSink): Promise<void> {
+    const own = new Uint8Array(IDLE_READ_BYTES);
+    let burst = false;
+    while (!this.#closed) {
+      const buffer: Uint8Array = burst ? borrowBurstBuffer() : own;
+      let n: number | null;
+      try {
+        n = await this.#conn.read(buffer);
+      } catch (error) {
+        if (burst) returnBurstBuffer(buffer);
+        if (!this.#closed) {
+          sink.end(closeReasonOf(error) === "reset" ? "reset" : "error", error);
+        }
+        return;
+      }
+      if (n === null) {
+        if (burst) returnBurstBuffer(buffer);
+        if (!this.#closed) sink.end("eof");
+        return;
+      }
+      sink.receive(buffer.subarray(0, n));
+      if (burst) returnBurstBuffer(buffer);
+      burst = n === buffer.length;
+    }
+  }
+}
+
+/**
+ * Listens with `Deno.listen`; throws at once if it cannot (e.g.
+ * `Deno.errors.AddrInUse`).
+ *
+ * @example
+ * ```ts
+ * import { listenDeno } from "./deno_transport.ts";
+ * const listener = listenDeno({
+ *   hostname: "127.0.0.1",
+ *   port: 0,
+ *   onConnection: (transport) => transport.close(),
+ *   onAcceptError: () => {},
+ * });
+ * await listener.close();
+ * ```
+ */
+export function listenDeno(options: ListenOptions): TransportListener {
+  const listener = Deno.listen({
+    hostname: options.hostname,
+    port: options.port,
+    transport: "tcp",
+  });
+  let closing = false;
+  const accepting = (async () => {
+    while (!closing) {
+      let conn: Deno.Conn;
+      try {
+        conn = await listener.accept();
+      } catch (error) {
+        if (closing) return;
+        // EMFILE and friends: report, back off briefly, keep serving.
+        options.onAcceptError(error);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        continue;
+      }
+      options.onConnection(new DenoTransport(conn));
+    }
+  })();
+  const addr = listener.addr as Deno.NetAddr;
+  return {
+    addr: { hostname: addr.hostname, port: addr.port },
+    async close() {
+      closing = true;
+      try {
+        listener.close();
+      } catch {
+        // Already closed.
+      }
+      await accepting;
+    },
+  };
+}
