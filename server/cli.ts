@@ -6,6 +6,11 @@
 
 import { parseFlags, parseInteger, UsageError } from "../cli/args.ts";
 import {
+  DEFAULT_ROOM,
+  parseRedisUrl,
+  parseRoomName,
+} from "../cluster/redis_url.ts";
+import {
   DEFAULT_MAX_CLIENTS,
   DEFAULT_MAX_LINE_BYTES,
   DEFAULT_MAX_PENDING_BYTES,
@@ -29,6 +34,10 @@ Options:
   --shutdown-grace-ms N     on SIGINT/SIGTERM, how long pending output may flush (default 2000)
   --log text|json           log format (default text)
   --quiet                   no connect/disconnect lines
+  --redis URL               join a cluster of nodes through Redis pub/sub:
+                            redis://[user:password@]host[:port][/db]; every node of the
+                            room relays its clients' lines to the others' clients
+  --room NAME               the cluster room, with --redis (default ${DEFAULT_ROOM})
   -h, --help                this text
 
 Sizes accept k/m/g suffixes (powers of 1024): --max-line-bytes 1m.`;
@@ -44,6 +53,10 @@ export interface ServerArgs {
   shutdownGraceMs: number;
   log: "text" | "json";
   quiet: boolean;
+  /** `--redis`: the Redis URL of the cluster; unset for a lone server. */
+  redis: string | undefined;
+  /** `--room`: the cluster room's name. */
+  room: string;
 }
 
 /**
@@ -75,6 +88,8 @@ export function parseServerArgs(args: string[]): ServerArgs {
       "shutdown-grace-ms": { type: "string", default: "2000" },
       log: { type: "string", default: "text" },
       quiet: { type: "boolean", default: false },
+      redis: { type: "string" },
+      room: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -97,6 +112,9 @@ export function parseServerArgs(args: string[]): ServerArgs {
     values["max-pending-bytes"],
     { min: 1, max: 16 * 1024 ** 3 },
   );
+  if (values.room !== undefined && values.redis === undefined) {
+    throw new UsageError("--room applies to a cluster: give --redis too");
+  }
   if (maxPendingBytes < maxLineBytes + 2) {
     throw new UsageError(
       `--max-pending-bytes (${maxPendingBytes}) must be at least --max-line-bytes + 2 (${
@@ -119,5 +137,9 @@ export function parseServerArgs(args: string[]): ServerArgs {
     ),
     log: values.log,
     quiet: values.quiet,
+    redis: values.redis === undefined
+      ? undefined
+      : parseRedisUrl(values.redis).url,
+    room: parseRoomName(values.room ?? DEFAULT_ROOM),
   };
 }

@@ -10,7 +10,7 @@ import { serve } from "./chat_server.ts";
 import { parseServerArgs, SERVER_USAGE } from "./cli.ts";
 import { Logger } from "./logger.ts";
 
-await runMain("linechat-server", () => {
+await runMain("linechat-server", async () => {
   const args = parseServerArgs(Deno.args);
   if (args.help) {
     console.log(SERVER_USAGE);
@@ -22,6 +22,16 @@ await runMain("linechat-server", () => {
     event.preventDefault();
     logger.event("internal-error", { error: String(event.reason) });
   });
+  // With --redis, join the cluster before listening, so every line of
+  // every client is published; Redis unreachable now: one line, exit 1.
+  // (Loaded only then: a lone server does not load the Redis client.)
+  const bus = args.redis === undefined
+    ? undefined
+    : await (await import("../cluster/redis_bus.ts")).connectRedisBus({
+      url: args.redis,
+      room: args.room,
+      logger,
+    });
   let server;
   try {
     server = serve({ ...args, logger });
@@ -41,8 +51,10 @@ await runMain("linechat-server", () => {
       }`,
     );
   }
+  bus?.attach(server.room);
   const stop = async () => {
     await server.shutdown();
+    await bus?.close();
     Deno.exit(0);
   };
   Deno.addSignalListener("SIGINT", stop);

@@ -1,0 +1,134 @@
+// The cluster as a user runs it: `server/main.ts --redis` and
+// `deno task cluster`, as processes.
+
+import { deepEqual, equal, match, ok } from "node:assert/strict";
+import { connect } from "../client/chat_client.ts";
+import { readTexts, redisTest, waitFor } from "./_testing.ts";
+
+const SERVER_MAIN = new URL("../server/main.ts", import.meta.url).pathname;
+const CLUSTER_MAIN = new URL("./main.ts", import.meta.url).pathname;
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
+
+Deno.test("server --redis with Redis unreachable: one line on stderr, exit 1", async () => {
+  const port = freePort();
+  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      SERVER_MAIN,
+      "--port",
+      "0",
+      "--redis",
+      `redis://127.0.0.1:${port}`,
+    ],
+    stdout: "null",
+    stderr: "piped",
+  }).output();
+  equal(code, 1);
+  const text = new TextDecoder().decode(stderr).trimEnd();
+  equal(text.split("\n").length, 1, text);
+  match(
+    text,
+    /^linechat-server: cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED/,
+  );
+});
+
+redisTest(
+  "deno task cluster --start-redis: N nodes relay across processes and stop on SIGTERM",
+  async () => {
+    const redisPort = freePort();
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        CLUSTER_MAIN,
+        "--nodes",
+        "3",
+        "--base-port",
+        "0",
+        "--start-redis",
+        "--redis",
+        `redis://127.0.0.1:${redisPort}`,
+        "--",
+        "--log",
+        "json",
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const lines: string[] = [];
+    const reading = (async () => {
+      let pending = "";
+      for await (
+        const chunk of child.stdout.pipeThrough(new TextDecoderStream())
+      ) {
+        const parts = (pending + chunk).split("\n");
+        pending = parts.pop()!;
+        lines.push(...parts);
+      }
+    })();
+    const stderr = new Response(child.stderr).text();
+    try {
+      const ports = new Map<string, number>();
+      await waitFor(
+        () => {
+          for (const line of lines) {
+            const match = /^(node\d) (\{.*"event":"listening".*\})$/.exec(line);
+            if (match) {
+              ports.set(
+                match[1],
+                Number(JSON.parse(match[2]).addr.split(":")[1]),
+              );
+            }
+          }
+          return ports.size === 3;
+        },
+        "three nodes listening",
+        20000,
+      );
+      await waitFor(
+        () => lines.filter((l) => l.includes("cluster-joined")).length === 3,
+        "joined",
+      );
+      const clients = await Promise.all(
+        ["node0", "node1", "node2"].map((node) =>
+          connect({ port: ports.get(node)! })
+        ),
+      );
+      await waitFor(
+        () => lines.filter((l) => l.includes('"event":"connect"')).length === 3,
+        "connects",
+      );
+      await clients[0].send("from node0");
+      deepEqual(await readTexts(clients[1], 1), ["from node0"]);
+      deepEqual(await readTexts(clients[2], 1), ["from node0"]);
+      await clients[2].send(new Uint8Array([0, 0xff, 0x0d, 0x41]));
+      const got = await clients[1].readLine({ timeoutMs: 5000 });
+      deepEqual(got?.bytes, new Uint8Array([0, 0xff, 0x0d, 0x41]));
+      for (const client of clients) client.close();
+    } finally {
+      child.kill("SIGTERM");
+    }
+    const status = await child.status;
+    await reading;
+    equal(status.code, 0, await stderr);
+    const closed = lines.filter((l) => l.includes('"event":"cluster-closed"'));
+    equal(closed.length, 3, lines.join("\n"));
+    ok(lines.some((l) => l.startsWith("cluster: started redis-server")));
+    // The redis-server it started is gone.
+    await waitFor(() => {
+      try {
+        Deno.listen({ hostname: "127.0.0.1", port: redisPort }).close();
+        return true;
+      } catch {
+        return false;
+      }
+    }, "redis-server stopped");
+  },
+);
