@@ -28,7 +28,7 @@ const segmenter = new Intl.Segmenter();
  *
  * const editor = new LineEditor();
  * const actions = editor.feed(new TextEncoder().encode("hi\r"));
- * deepEqual(actions.at(-1), { kind: "send", line: "hi" });
+ * deepEqual(actions[0], { kind: "send", line: "hi" });
  * ```
  */
 export class LineEditor {
