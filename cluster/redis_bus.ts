@@ -524,9 +524,12 @@ export class RedisBus {
     this.stats.messagesReceived++;
     this.stats.bytesReceived += bytes.length;
     const room = this.#room;
+    if (room === undefined) return;
+    // One pass over the members per message: who joined last.
+    const newest = newestJoin(room);
     for (const entry of decoded.entries) {
       this.stats.linesReceived += entry.lineCount;
-      if (room !== undefined) deliverRemote(room, entry);
+      deliverRemote(room, entry, newest);
     }
   }
 
@@ -544,29 +547,37 @@ export class RedisBus {
  * batch was completed (PROTOCOL.md §2.1, §2.9): a member that says when
  * it connected (`connectedAt`, ms since the epoch, as `ClientConnection`
  * does) and connected after `entry.completedAt` does not get it. In the
- * common case nobody is that new and the room's own fan-out is used.
+ * common case nobody is that new (`newest`, the latest `connectedAt`, is
+ * not after it) and the room's own fan-out is used.
  */
-function deliverRemote(room: Room<RoomMember>, entry: BusEntry): void {
+function deliverRemote(
+  room: Room<RoomMember>,
+  entry: BusEntry,
+  newest: number,
+): void {
   const { completedAt, batch, lineCount } = entry;
-  let newcomer = false;
-  for (const member of room.members()) {
-    if (joinedAfter(member, completedAt)) {
-      newcomer = true;
-      break;
-    }
-  }
-  if (!newcomer) {
+  if (newest <= completedAt) {
     room.broadcast(null, batch, lineCount);
     return;
   }
   for (const member of room.members()) {
-    if (!joinedAfter(member, completedAt)) member.deliver(batch);
+    if (!(connectedAt(member) > completedAt)) member.deliver(batch);
   }
 }
 
-function joinedAfter(member: RoomMember, time: number): boolean {
-  const connectedAt = (member as { connectedAt?: unknown }).connectedAt;
-  return typeof connectedAt === "number" && connectedAt > time;
+/** The latest `connectedAt` of the room's members (-Infinity if none). */
+function newestJoin(room: Room<RoomMember>): number {
+  let newest = -Infinity;
+  for (const member of room.members()) {
+    const at = connectedAt(member);
+    if (at > newest) newest = at;
+  }
+  return newest;
+}
+
+function connectedAt(member: RoomMember): number {
+  const at = (member as { connectedAt?: unknown }).connectedAt;
+  return typeof at === "number" ? at : -Infinity;
 }
 
 /**

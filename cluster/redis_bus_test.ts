@@ -241,6 +241,9 @@ redisTest(
     const publisher = createClient({ url: redis.url });
     await publisher.connect();
     try {
+      const old = await join(node);
+      const between = Date.now();
+      await delay(5);
       const client = await join(node);
       const other = newNodeId();
       const line = (text: string, completedAt: number, seq: number) =>
@@ -250,15 +253,14 @@ redisTest(
           lineCount: 1,
           batch: encoder.encode(`${text}\r\n`),
         }]));
-      // Completed (on the other node) before the client connected: in
-      // flight when it joined, so it must not get it.
-      await publisher.publish(
-        node.bus.channel,
-        line("before", Date.now() - 5000, 0),
-      );
+      // Completed (on the other node) before `client` connected, after
+      // `old` did; in flight when `client` joined: only `old` gets it.
+      await publisher.publish(node.bus.channel, line("between", between, 0));
       await publisher.publish(node.bus.channel, line("after", Date.now(), 1));
+      deepEqual(await readTexts(old, 2), ["between", "after"]);
       deepEqual(await readTexts(client, 1), ["after"]);
       equal(await lineWithin(client, 100), undefined);
+      old.close();
       client.close();
     } finally {
       await publisher.close();
