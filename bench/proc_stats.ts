@@ -1,0 +1,152 @@
+/**
+ * CPU time and memory of a process, read from Linux's `/proc`: how the load
+ * generator measures the server it drives (`--spawn`, `--pid`) and itself.
+ *
+ * @module
+ */
+
+let clockTicks: number | undefined;
+
+/**
+ * Clock ticks per second of `/proc/<pid>/stat` times (`getconf CLK_TCK`,
+ * almost always 100). Asked once, then cached.
+ *
+ * @example
+ * ```ts ignore
+ * import { clockTicksPerSecond } from "./proc_stats.ts";
+ * console.log(await clockTicksPerSecond()); // 100
+ * ```
+ */
+export async function clockTicksPerSecond(): Promise<number> {
+  if (clockTicks !== undefined) return clockTicks;
+  try {
+    const output = await new Deno.Command("getconf", {
+      args: ["CLK_TCK"],
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    const value = Number(new TextDecoder().decode(output.stdout).trim());
+    clockTicks = Number.isInteger(value) && value > 0 ? value : 100;
+  } catch {
+    clockTicks = 100;
+  }
+  return clockTicks;
+}
+
+/** One reading of a process's (or thread's) resource use. */
+export interface ProcSample {
+  /** When it was read (`performance.now()`, ms). */
+  atMs: number;
+  /** User plus system CPU time so far, in seconds. */
+  cpuSeconds: number;
+  /** Resident set size in bytes (`VmRSS`); 0 for a thread sample. */
+  rssBytes: number;
+}
+
+/**
+ * Parses the user + system time (in clock ticks) out of a
+ * `/proc/<pid>/stat` line. The command name may hold spaces and
+ * parentheses, so fields are counted from the last `)`.
+ *
+ * @example
+ * ```ts
+ * import { assertEquals } from "node:assert/strict";
+ * import { parseStatTicks } from "./proc_stats.ts";
+ *
+ * const line = "42 (my (odd) cmd) S 1 42 42 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 1 0";
+ * assertEquals(parseStatTicks(line), 300);
+ * ```
+ */
+export function parseStatTicks(stat: string): number {
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // fields[0] is field 3 (state); utime is field 14, stime field 15.
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  if (!Number.isFinite(utime) || !Number.isFinite(stime)) {
+    throw new Error(`cannot parse /proc stat line: ${stat.slice(0, 80)}`);
+  }
+  return utime + stime;
+}
+
+/**
+ * Parses `VmRSS` (in bytes) out of a `/proc/<pid>/status` text; 0 when it
+ * is absent (a zombie process).
+ *
+ * @example
+ * ```ts
+ * import { parseRssBytes } from "./proc_stats.ts";
+ * console.log(parseRssBytes("Name:\tdeno\nVmRSS:\t  2048 kB\n")); // 2097152
+ * ```
+ */
+export function parseRssBytes(status: string): number {
+  const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+  return match ? Number(match[1]) * 1024 : 0;
+}
+
+/**
+ * Reads the CPU time and RSS of process `pid` (`"self"` for this one).
+ * Throws `Deno.errors.NotFound` once the process is gone.
+ *
+ * @example
+ * ```ts
+ * import { sampleProcess } from "./proc_stats.ts";
+ * const sample = await sampleProcess("self");
+ * console.log(sample.rssBytes > 0);
+ * ```
+ */
+export async function sampleProcess(
+  pid: number | "self",
+): Promise<ProcSample> {
+  const ticks = await clockTicksPerSecond();
+  const [stat, status] = await Promise.all([
+    Deno.readTextFile(`/proc/${pid}/stat`),
+    Deno.readTextFile(`/proc/${pid}/status`),
+  ]);
+  return {
+    atMs: performance.now(),
+    cpuSeconds: parseStatTicks(stat) / ticks,
+    rssBytes: parseRssBytes(status),
+  };
+}
+
+/**
+ * Reads the CPU time of one thread: this process's main thread by default,
+ * the one that runs JavaScript and (in Deno) polls the sockets. Its use
+ * near 100 % of a core means the program is saturated, whatever its helper
+ * threads do.
+ *
+ * @example
+ * ```ts
+ * import { sampleThread } from "./proc_stats.ts";
+ * console.log((await sampleThread()).cpuSeconds >= 0);
+ * ```
+ */
+export async function sampleThread(
+  pid: number = Deno.pid,
+  tid: number = pid,
+): Promise<ProcSample> {
+  const ticks = await clockTicksPerSecond();
+  const stat = await Deno.readTextFile(`/proc/${pid}/task/${tid}/stat`);
+  return {
+    atMs: performance.now(),
+    cpuSeconds: parseStatTicks(stat) / ticks,
+    rssBytes: 0,
+  };
+}
+
+/**
+ * CPU used between two samples as a fraction of one core (1 = one core
+ * busy all the time); 0 when no time passed.
+ *
+ * @example
+ * ```ts
+ * import { cpuShare } from "./proc_stats.ts";
+ * const a = { atMs: 0, cpuSeconds: 1, rssBytes: 0 };
+ * const b = { atMs: 2000, cpuSeconds: 2.5, rssBytes: 0 };
+ * console.log(cpuShare(a, b)); // 0.75
+ * ```
+ */
+export function cpuShare(from: ProcSample, to: ProcSample): number {
+  const seconds = (to.atMs - from.atMs) / 1000;
+  return seconds > 0 ? (to.cpuSeconds - from.cpuSeconds) / seconds : 0;
+}
