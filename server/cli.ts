@@ -32,6 +32,8 @@ Options:
                             slow consumer (default ${DEFAULT_MAX_PENDING_BYTES})
   --max-clients N           clients at once; more are accepted and closed (default ${DEFAULT_MAX_CLIENTS})
   --shutdown-grace-ms N     on SIGINT/SIGTERM, how long pending output may flush (default 2000)
+  --transport deno|node     how TCP is served: Deno.listen (default) or node:net, which
+                            holds less memory per idle client (see the README)
   --log text|json           log format (default text)
   --quiet                   no connect/disconnect lines
   --redis URL               join a cluster of nodes through Redis pub/sub:
@@ -53,6 +55,7 @@ export interface ServerArgs {
   shutdownGraceMs: number;
   log: "text" | "json";
   quiet: boolean;
+  transport: "deno" | "node";
   /** `--redis`: the Redis URL of the cluster; unset for a lone server. */
   redis: string | undefined;
   /** `--room`: the cluster room's name. */
@@ -87,6 +90,7 @@ export function parseServerArgs(args: string[]): ServerArgs {
       "max-clients": { type: "string", default: String(DEFAULT_MAX_CLIENTS) },
       "shutdown-grace-ms": { type: "string", default: "2000" },
       log: { type: "string", default: "text" },
+      transport: { type: "string", default: "deno" },
       quiet: { type: "boolean", default: false },
       redis: { type: "string" },
       room: { type: "string" },
@@ -95,6 +99,11 @@ export function parseServerArgs(args: string[]): ServerArgs {
   });
   if (positionals.length > 0) {
     throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  }
+  if (values.transport !== "deno" && values.transport !== "node") {
+    throw new UsageError(
+      `--transport: expected deno or node, got "${values.transport}"`,
+    );
   }
   if (values.log !== "text" && values.log !== "json") {
     throw new UsageError(`--log: expected text or json, got "${values.log}"`);
@@ -137,6 +146,7 @@ export function parseServerArgs(args: string[]): ServerArgs {
     ),
     log: values.log,
     quiet: values.quiet,
+    transport: values.transport,
     redis: values.redis === undefined
       ? undefined
       : parseRedisUrl(values.redis).url,

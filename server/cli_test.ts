@@ -11,6 +11,7 @@ Deno.test("server flags default to the documented limits", () => {
   equal(args.maxClients, 10000);
   equal(args.log, "text");
   equal(args.quiet, false);
+  equal(args.transport, "deno");
 });
 
 Deno.test("server flags parse sizes and formats", () => {
@@ -33,6 +34,7 @@ Deno.test("server flags parse sizes and formats", () => {
 
 Deno.test("bad server flags are usage errors", () => {
   throws(() => parseServerArgs(["--log", "xml"]), UsageError);
+  throws(() => parseServerArgs(["--transport", "udp"]), /--transport/);
   throws(() => parseServerArgs(["--port", "-3"]), UsageError);
   throws(() => parseServerArgs(["--max-clients", "0"]), UsageError);
   throws(() => parseServerArgs(["stray"]), UsageError);

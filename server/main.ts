@@ -6,7 +6,7 @@
  */
 
 import { runMain } from "../cli/args.ts";
-import { serve } from "./chat_server.ts";
+import { listen } from "./chat_server.ts";
 import { parseServerArgs, SERVER_USAGE } from "./cli.ts";
 import { Logger } from "./logger.ts";
 
@@ -34,7 +34,7 @@ await runMain("linechat-server", async () => {
     });
   let server;
   try {
-    server = serve({ ...args, logger });
+    server = await listen({ ...args, logger });
   } catch (error) {
     if (error instanceof Deno.errors.AddrInUse) {
       throw new Error(`${args.hostname}:${args.port} is already in use`);

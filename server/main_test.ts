@@ -70,11 +70,21 @@ Deno.test("bad flags: one line on stderr, exit code 2", async () => {
   }
 });
 
-Deno.test("port in use: a clear error and exit code 1", async () => {
+Deno.test("port in use: a clear error and exit code 1, with either transport", async () => {
   using busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { code, stderr } = await runToEnd(["--port", String(busy.addr.port)]);
-  equal(code, 1);
-  match(stderr.trim(), /^linechat-server: 127\.0\.0\.1:\d+ is already in use$/);
+  for (const transport of ["deno", "node"]) {
+    const { code, stderr } = await runToEnd([
+      "--port",
+      String(busy.addr.port),
+      "--transport",
+      transport,
+    ]);
+    equal(code, 1);
+    match(
+      stderr.trim(),
+      /^linechat-server: 127\.0\.0\.1:\d+ is already in use$/,
+    );
+  }
 });
 
 Deno.test("--port 0 prints the real port; SIGTERM exits 0 with a summary", async () => {
@@ -103,13 +113,16 @@ Deno.test("--port 0 prints the real port; SIGTERM exits 0 with a summary", async
   await child.stderr.cancel();
 });
 
-Deno.test("--log json --quiet: JSON lines, no per-connection events", async () => {
+Deno.test("--log json --quiet --transport node: JSON lines, no per-connection events", async () => {
   const { child, port, first, nextLine } = await start([
     "--log",
     "json",
     "--quiet",
+    "--transport",
+    "node",
   ]);
   equal(JSON.parse(first).event, "listening");
+  equal(JSON.parse(first).transport, "node");
   const a = await connect({ port });
   const b = await connect({ port });
   // Once B has A's line, the server has admitted both.
