@@ -97,12 +97,12 @@ function writeDecimal(target: Uint8Array, offset: number, n: number): number {
  *
  * @example
  * ```ts
- * import { assertEquals } from "node:assert/strict";
+ * import { deepEqual } from "node:assert/strict";
  * import { PayloadEncoder } from "./payload.ts";
  *
  * const encoder = new PayloadEncoder("abcd", 32);
  * const line = encoder.encode({ sender: 1, seq: 2, intendedUs: 30, actualUs: 45 });
- * assertEquals(new TextDecoder().decode(line), "abcd:1:2:30:45:.................\n");
+ * deepEqual(new TextDecoder().decode(line), "abcd:1:2:30:45:.................\n");
  * ```
  */
 export class PayloadEncoder {
@@ -192,15 +192,15 @@ export type DecodeResult = "ok" | "foreign" | "malformed";
  *
  * @example
  * ```ts
- * import { assertEquals } from "node:assert/strict";
+ * import { deepEqual } from "node:assert/strict";
  * import { PayloadDecoder, PayloadEncoder } from "./payload.ts";
  *
  * const line = new PayloadEncoder("abcd", 40).encode({
  *   sender: 7, seq: 99, intendedUs: 1000, actualUs: 1010,
  * });
  * const decoder = new PayloadDecoder("abcd");
- * assertEquals(decoder.decode(line.subarray(0, line.length - 1)), "ok");
- * assertEquals([decoder.sender, decoder.seq, decoder.intendedUs], [7, 99, 1000]);
+ * deepEqual(decoder.decode(line.subarray(0, line.length - 1)), "ok");
+ * deepEqual([decoder.sender, decoder.seq, decoder.intendedUs], [7, 99, 1000]);
  * ```
  */
 export class PayloadDecoder implements PayloadFields {

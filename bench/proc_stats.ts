@@ -50,11 +50,11 @@ export interface ProcSample {
  *
  * @example
  * ```ts
- * import { assertEquals } from "node:assert/strict";
+ * import { deepEqual } from "node:assert/strict";
  * import { parseStatTicks } from "./proc_stats.ts";
  *
  * const line = "42 (my (odd) cmd) S 1 42 42 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 1 0";
- * assertEquals(parseStatTicks(line), 300);
+ * deepEqual(parseStatTicks(line), 300);
  * ```
  */
 export function parseStatTicks(stat: string): number {

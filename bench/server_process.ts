@@ -15,10 +15,10 @@ import { UsageError } from "../cli/args.ts";
  *
  * @example
  * ```ts
- * import { assertEquals } from "node:assert/strict";
+ * import { deepEqual } from "node:assert/strict";
  * import { splitCommand } from "./server_process.ts";
  *
- * assertEquals(splitCommand(`ncat -l --broker "127.0.0.1" {port}`), [
+ * deepEqual(splitCommand(`ncat -l --broker "127.0.0.1" {port}`), [
  *   "ncat", "-l", "--broker", "127.0.0.1", "{port}",
  * ]);
  * ```

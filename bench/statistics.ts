@@ -24,10 +24,10 @@ export interface Spread {
  *
  * @example
  * ```ts
- * import { assertEquals } from "node:assert/strict";
+ * import { deepEqual } from "node:assert/strict";
  * import { spread } from "./statistics.ts";
  *
- * assertEquals(spread([3, 1, 2]), { median: 2, min: 1, max: 3, count: 3 });
+ * deepEqual(spread([3, 1, 2]), { median: 2, min: 1, max: 3, count: 3 });
  * ```
  */
 export function spread(values: readonly number[]): Spread | undefined {
@@ -61,11 +61,11 @@ export interface LinearFit {
  *
  * @example
  * ```ts
- * import { assertEquals } from "node:assert/strict";
+ * import { deepEqual } from "node:assert/strict";
  * import { linearFit } from "./statistics.ts";
  *
  * // RSS of 1000 + 5 bytes per connection:
- * assertEquals(linearFit([0, 10, 20], [1000, 1050, 1100])?.slope, 5);
+ * deepEqual(linearFit([0, 10, 20], [1000, 1050, 1100])?.slope, 5);
  * ```
  */
 export function linearFit(

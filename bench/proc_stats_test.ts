@@ -1,0 +1,45 @@
+import { deepEqual } from "node:assert/strict";
+import {
+  clockTicksPerSecond,
+  cpuShare,
+  parseRssBytes,
+  parseStatTicks,
+  sampleProcess,
+  sampleThread,
+} from "./proc_stats.ts";
+
+Deno.test("parseStatTicks adds utime and stime, counting after the name", () => {
+  const fields = Array.from({ length: 50 }, (_, i) => String(i + 3));
+  fields[11] = "700"; // field 14, utime
+  fields[12] = "45"; // field 15, stime
+  deepEqual(parseStatTicks(`123 (a) b (c)) ${fields.join(" ")}`), 745);
+});
+
+Deno.test("parseRssBytes reads VmRSS in kB", () => {
+  deepEqual(parseRssBytes("VmPeak:\t 9 kB\nVmRSS:\t    12 kB\n"), 12 * 1024);
+  deepEqual(parseRssBytes("State:\tZ (zombie)\n"), 0);
+});
+
+Deno.test("this process can be sampled, and CPU time only grows", async () => {
+  deepEqual((await clockTicksPerSecond()) > 0, true);
+  const before = await sampleProcess("self");
+  const thread = await sampleThread();
+  let x = 0;
+  for (let i = 0; i < 1e6; i++) x += Math.sqrt(i);
+  const after = await sampleProcess(Deno.pid);
+  deepEqual(x > 0, true);
+  deepEqual(before.rssBytes > 1024 * 1024, true);
+  deepEqual(after.cpuSeconds >= before.cpuSeconds, true);
+  deepEqual(thread.cpuSeconds <= after.cpuSeconds, true);
+  deepEqual(cpuShare(before, after) >= 0, true);
+});
+
+Deno.test("cpuShare is CPU seconds over wall seconds", () => {
+  const at = (atMs: number, cpuSeconds: number) => ({
+    atMs,
+    cpuSeconds,
+    rssBytes: 0,
+  });
+  deepEqual(cpuShare(at(0, 10), at(4000, 12)), 0.5);
+  deepEqual(cpuShare(at(5, 1), at(5, 2)), 0);
+});
