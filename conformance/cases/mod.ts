@@ -1,0 +1,15 @@
+/**
+ * Every conformance case, in the order a run takes them.
+ *
+ * @module
+ */
+
+import type { CaseDefinition } from "../types.ts";
+import { FRAMING_CASES } from "./framing.ts";
+import { RELAY_CASES } from "./relay.ts";
+
+/** All cases, in run order. */
+export const ALL_CASES: readonly CaseDefinition[] = [
+  ...RELAY_CASES,
+  ...FRAMING_CASES,
+];

@@ -1,0 +1,356 @@
+/**
+ * The conformance suite's data model: case definitions, verdicts, findings,
+ * wire traces and the report (whose JSON form is the stable, documented
+ * schema `--format json` prints; see `conformance/README_SECTION.md`).
+ *
+ * @module
+ */
+
+import type { CaseContext } from "./context.ts";
+
+/**
+ * The JSON report's schema version. Bumped only when a field is removed or
+ * changes meaning; adding fields does not bump it.
+ *
+ * @example
+ * ```ts
+ * import { SCHEMA_VERSION } from "./types.ts";
+ * console.log(SCHEMA_VERSION); // 1
+ * ```
+ */
+export const SCHEMA_VERSION = 1;
+
+/**
+ * How binding a case's requirement is, after PROTOCOL.md: `MUST` (and MUST
+ * NOT), `SHOULD`, or `INFO` for a measurement that has no pass mark.
+ *
+ * @example
+ * ```ts
+ * import type { Level } from "./types.ts";
+ * const level: Level = "SHOULD";
+ * console.log(level);
+ * ```
+ */
+export type Level = "MUST" | "SHOULD" | "INFO";
+
+/**
+ * Which cases a run selects and counts: `must` runs MUST cases only and
+ * counts only `fail`; `should` adds SHOULD cases and counts `non-strict`
+ * too; `all` also runs INFO cases.
+ *
+ * @example
+ * ```ts
+ * import type { LevelFilter } from "./types.ts";
+ * const filter: LevelFilter = "all";
+ * console.log(filter);
+ * ```
+ */
+export type LevelFilter = "must" | "should" | "all";
+
+/**
+ * A case's outcome.
+ *
+ * - `pass`: the requirement holds.
+ * - `non-strict`: a SHOULD is broken (the server works, but worse).
+ * - `fail`: a MUST is broken.
+ * - `skipped`: not run or not measurable here (the reason says why).
+ * - `flaky`: failed, then passed when retried; counted like a failure.
+ * - `info`: a measurement with no pass mark (INFO cases).
+ *
+ * @example
+ * ```ts
+ * import type { Verdict } from "./types.ts";
+ * const verdict: Verdict = "non-strict";
+ * console.log(verdict);
+ * ```
+ */
+export type Verdict =
+  | "pass"
+  | "non-strict"
+  | "fail"
+  | "skipped"
+  | "flaky"
+  | "info";
+
+/**
+ * The verdicts in report order, worst first.
+ *
+ * @example
+ * ```ts
+ * import { VERDICTS } from "./types.ts";
+ * console.log(VERDICTS.join(" "));
+ * ```
+ */
+export const VERDICTS: readonly Verdict[] = [
+  "fail",
+  "flaky",
+  "non-strict",
+  "skipped",
+  "info",
+  "pass",
+];
+
+/**
+ * Lines per client, each line escaped for display (see `escapeBytes`).
+ *
+ * @example
+ * ```ts
+ * import type { ClientLines } from "./types.ts";
+ * const received: ClientLines = { B: ["hello"] };
+ * console.log(received.B[0]);
+ * ```
+ */
+export type ClientLines = Record<string, string[]>;
+
+/** A value a finding or measurement may carry. */
+export type DataValue = string | number | boolean | null;
+
+/**
+ * One observation a case made: a broken requirement with its evidence, a
+ * note, or why part of it could not be judged.
+ *
+ * @example
+ * ```ts
+ * import type { Finding } from "./types.ts";
+ * const finding: Finding = {
+ *   severity: "fail",
+ *   clause: "§2.2",
+ *   message: "A received its own line back",
+ *   expected: { A: [] },
+ *   received: { A: ["echo probe"] },
+ * };
+ * console.log(finding.message);
+ * ```
+ */
+export interface Finding {
+  /**
+   * `fail` breaks a MUST, `non-strict` a SHOULD; `info` is a note and
+   * `skip` marks what could not be judged.
+   */
+  severity: "fail" | "non-strict" | "info" | "skip";
+  /** The clause the observation is about, e.g. `§2.2`. */
+  clause: string;
+  /** One line saying what happened. */
+  message: string;
+  /** What each client should have received, escaped. */
+  expected?: ClientLines;
+  /** What each client received, escaped. */
+  received?: ClientLines;
+  /** Numbers and facts backing the message. */
+  data?: Record<string, DataValue>;
+}
+
+/**
+ * One event of a case's wire trace.
+ *
+ * @example
+ * ```ts
+ * import type { TraceEvent } from "./types.ts";
+ * const event: TraceEvent = { t: 1.25, client: "B", event: "recv", data: "hi", bytes: 2, terminator: "crlf" };
+ * console.log(event.event);
+ * ```
+ */
+export interface TraceEvent {
+  /** Milliseconds since the case started. */
+  t: number;
+  /** The client's name in the case (`harness` for the harness itself). */
+  client: string;
+  /** What happened. */
+  event:
+    | "connect"
+    | "send"
+    | "recv"
+    | "eof"
+    | "reset"
+    | "timeout"
+    | "half-close"
+    | "close"
+    | "error"
+    | "note";
+  /** The bytes sent or received (escaped, abbreviated), or the note. */
+  data?: string;
+  /** How many bytes were sent or received. */
+  bytes?: number;
+  /** For received lines: the terminator the server used. */
+  terminator?: "crlf" | "lf";
+}
+
+/**
+ * A case's result, as the JSON report carries it.
+ *
+ * @example
+ * ```ts
+ * import type { CaseResult } from "./types.ts";
+ * const result: Partial<CaseResult> = { id: "relay.no-echo", verdict: "pass" };
+ * console.log(result.id);
+ * ```
+ */
+export interface CaseResult {
+  /** Stable dotted id, e.g. `relay.no-echo`. */
+  id: string;
+  /** The id's first part: `relay`, `framing`, `limits`, … */
+  area: string;
+  /** The PROTOCOL.md clause checked, e.g. `§2.2`. */
+  clause: string;
+  /** The case's level. */
+  level: Level;
+  /** The requirement checked, in one line. */
+  requirement: string;
+  /** The outcome. */
+  verdict: Verdict;
+  /** Whether this result makes the run fail at the selected level. */
+  counted: boolean;
+  /** One line: the main finding, or what was measured. */
+  message: string;
+  /** Every observation, worst first. */
+  findings: Finding[];
+  /** Named measurements (latencies in ms, sizes in bytes, counts). */
+  measurements: Record<string, DataValue>;
+  /** Wall time of the (first) attempt. */
+  durationMs: number;
+  /** 1, or 2 when a failure was retried. */
+  attempts: number;
+  /**
+   * The wire trace of the first attempt: included for every result that
+   * is not `pass`/`info`/`skipped`, and for all with `verbose`.
+   */
+  trace?: TraceEvent[];
+  /** Trace events left out to bound its size. */
+  traceOmitted?: number;
+  /** With `--spawn`: what the server printed during the case. */
+  serverOutput?: string;
+}
+
+/**
+ * Verdict counts of a run and the exit code they imply.
+ *
+ * @example
+ * ```ts
+ * import type { ReportSummary } from "./types.ts";
+ * const summary: Partial<ReportSummary> = { total: 3, pass: 3, exitCode: 0 };
+ * console.log(summary.exitCode);
+ * ```
+ */
+export interface ReportSummary {
+  total: number;
+  pass: number;
+  "non-strict": number;
+  fail: number;
+  skipped: number;
+  flaky: number;
+  info: number;
+  /** Results counted as failures at the selected level. */
+  counted: number;
+  /** 0 when nothing counted failed, else 1. */
+  exitCode: 0 | 1;
+}
+
+/**
+ * A server crash seen with `--spawn`, blamed on the case running then.
+ *
+ * @example
+ * ```ts
+ * import type { CrashRecord } from "./types.ts";
+ * const crash: CrashRecord = { caseId: "disconnect.reset", code: 1, signal: null, outputTail: "" };
+ * console.log(crash.caseId);
+ * ```
+ */
+export interface CrashRecord {
+  /** The case running when the server exited. */
+  caseId: string;
+  /** Exit code, when it exited. */
+  code: number | null;
+  /** Signal, when it was killed by one. */
+  signal: string | null;
+  /** The last lines the server printed. */
+  outputTail: string;
+}
+
+/**
+ * The report of one run: the JSON form is the documented schema
+ * (`schemaVersion` {@linkcode SCHEMA_VERSION}).
+ *
+ * @example
+ * ```ts
+ * import type { Report } from "./types.ts";
+ * const report: Partial<Report> = { schemaVersion: 1 };
+ * console.log(report.schemaVersion);
+ * ```
+ */
+export interface Report {
+  schemaVersion: typeof SCHEMA_VERSION;
+  tool: { name: "linechat-conformance"; version: string };
+  /** The protocol version checked. */
+  protocol: "linechat/1";
+  startedAt: string;
+  durationMs: number;
+  /** The addresses clients connected to. */
+  targets: string[];
+  /** With `--spawn`: the command, restarts and crashes. */
+  spawn: {
+    command: string;
+    restarts: number;
+    crashes: CrashRecord[];
+  } | null;
+  /** The options that shaped the run. */
+  options: {
+    level: LevelFilter;
+    only: string[];
+    skip: string[];
+    clients: number;
+    timeoutScale: number;
+    maxLineBytes: number;
+    maxClients: number | null;
+    retries: number;
+  };
+  /** What the run saw of the server as a whole. */
+  server: {
+    /** How it ended the lines it sent (§2.5). */
+    outputTerminator: "crlf" | "lf" | "mixed" | "unknown";
+    linesReceived: number;
+    lfOnlyLines: number;
+  };
+  summary: ReportSummary;
+  cases: CaseResult[];
+}
+
+/**
+ * A conformance case: metadata plus the function that runs it.
+ *
+ * @example
+ * ```ts ignore
+ * import type { CaseDefinition } from "./types.ts";
+ * const noEcho: CaseDefinition = {
+ *   id: "relay.no-echo",
+ *   clause: "§2.2",
+ *   level: "MUST",
+ *   requirement: "The sender never receives its own line",
+ *   async run(ctx) {},
+ * };
+ * ```
+ */
+export interface CaseDefinition {
+  /** Stable dotted id: `<area>.<name>`. */
+  id: string;
+  /** The PROTOCOL.md clause checked. */
+  clause: string;
+  /** How binding the requirement is. */
+  level: Level;
+  /** The requirement, in one line. */
+  requirement: string;
+  /**
+   * What the case needs beyond a target: `spawn` (a server the harness
+   * started, for /proc measurements and signals) or `max-clients` (the
+   * target's declared client limit). Without them it is skipped.
+   */
+  needs?: ("spawn" | "max-clients")[];
+  /**
+   * Wall-time budget before the case is abandoned as stalled, in ms
+   * (scaled by the timeout scale).
+   *
+   * @default {30000}
+   */
+  budgetMs?: number;
+  /** Runs the case; findings go through `ctx`. */
+  run(ctx: CaseContext): Promise<void>;
+}

@@ -1,0 +1,172 @@
+/**
+ * From findings to verdicts, from verdicts to the exit code: the pure
+ * rules every reporter and the runner share.
+ *
+ * @module
+ */
+
+import type {
+  CaseResult,
+  Finding,
+  Level,
+  LevelFilter,
+  ReportSummary,
+  Verdict,
+} from "./types.ts";
+
+const SEVERITY_ORDER: Record<Finding["severity"], number> = {
+  fail: 0,
+  "non-strict": 1,
+  skip: 2,
+  info: 3,
+};
+
+/**
+ * The verdict a case's findings add up to: any `fail` finding fails it,
+ * else any `non-strict` makes it non-strict, else any `skip` skips it;
+ * otherwise an INFO case is `info` and any other `pass`.
+ *
+ * @example
+ * ```ts
+ * import { verdictOf } from "./verdict.ts";
+ * console.log(verdictOf("MUST", [])); // "pass"
+ * console.log(verdictOf("MUST", [{ severity: "non-strict", clause: "§4.3", message: "split" }])); // "non-strict"
+ * ```
+ */
+export function verdictOf(level: Level, findings: readonly Finding[]): Verdict {
+  const severities = new Set(findings.map((f) => f.severity));
+  if (severities.has("fail")) return "fail";
+  if (severities.has("non-strict")) return "non-strict";
+  if (severities.has("skip")) return "skipped";
+  return level === "INFO" ? "info" : "pass";
+}
+
+/**
+ * Findings sorted worst first (stable within a severity).
+ *
+ * @example
+ * ```ts
+ * import { sortFindings } from "./verdict.ts";
+ * const sorted = sortFindings([
+ *   { severity: "info", clause: "§2.1", message: "note" },
+ *   { severity: "fail", clause: "§2.1", message: "lost" },
+ * ]);
+ * console.log(sorted[0].message); // "lost"
+ * ```
+ */
+export function sortFindings(findings: readonly Finding[]): Finding[] {
+  return findings.map((finding, index) => ({ finding, index }))
+    .sort((a, b) =>
+      SEVERITY_ORDER[a.finding.severity] - SEVERITY_ORDER[b.finding.severity] ||
+      a.index - b.index
+    )
+    .map(({ finding }) => finding);
+}
+
+/** Whether a verdict reports a broken requirement. */
+function isFailing(verdict: Verdict): boolean {
+  return verdict === "fail" || verdict === "non-strict";
+}
+
+/**
+ * The verdict of a case that was retried after a failing first attempt:
+ * a retry can only mark it `flaky`, never turn the failure into a pass.
+ *
+ * @example
+ * ```ts
+ * import { combineAttempts } from "./verdict.ts";
+ * console.log(combineAttempts("fail", "pass")); // "flaky"
+ * console.log(combineAttempts("fail", "fail")); // "fail"
+ * ```
+ */
+export function combineAttempts(first: Verdict, retry: Verdict): Verdict {
+  if (!isFailing(first)) return first;
+  return retry === "pass" || retry === "info" ? "flaky" : first;
+}
+
+/**
+ * Whether a result makes the run fail at `filter`: `fail` always;
+ * `non-strict` unless only MUST is selected; `flaky` as its first attempt
+ * would have counted.
+ *
+ * @example
+ * ```ts
+ * import { isCounted } from "./verdict.ts";
+ * console.log(isCounted("non-strict", "must"), isCounted("non-strict", "all")); // false true
+ * ```
+ */
+export function isCounted(
+  verdict: Verdict,
+  filter: LevelFilter,
+  firstVerdict: Verdict = verdict,
+): boolean {
+  const counts = (v: Verdict) =>
+    v === "fail" || (v === "non-strict" && filter !== "must");
+  if (verdict === "flaky") return counts(firstVerdict);
+  return counts(verdict);
+}
+
+/**
+ * Whether a case of `level` runs under `filter`.
+ *
+ * @example
+ * ```ts
+ * import { levelSelected } from "./verdict.ts";
+ * console.log(levelSelected("SHOULD", "must"), levelSelected("INFO", "all")); // false true
+ * ```
+ */
+export function levelSelected(level: Level, filter: LevelFilter): boolean {
+  if (filter === "all") return true;
+  if (filter === "should") return level !== "INFO";
+  return level === "MUST";
+}
+
+/**
+ * Counts verdicts and derives the exit code: 1 when any result is
+ * counted as a failure, else 0.
+ *
+ * @example
+ * ```ts
+ * import { summarize } from "./verdict.ts";
+ * const summary = summarize([{ verdict: "pass", counted: false }, { verdict: "fail", counted: true }]);
+ * console.log(summary.fail, summary.exitCode); // 1 1
+ * ```
+ */
+export function summarize(
+  results: readonly Pick<CaseResult, "verdict" | "counted">[],
+): ReportSummary {
+  const summary: ReportSummary = {
+    total: results.length,
+    pass: 0,
+    "non-strict": 0,
+    fail: 0,
+    skipped: 0,
+    flaky: 0,
+    info: 0,
+    counted: 0,
+    exitCode: 0,
+  };
+  for (const result of results) {
+    summary[result.verdict]++;
+    if (result.counted) summary.counted++;
+  }
+  summary.exitCode = summary.counted > 0 ? 1 : 0;
+  return summary;
+}
+
+/**
+ * The `p`-th percentile (0–100) of `values` by nearest rank; `NaN` when
+ * empty. Does not modify `values`.
+ *
+ * @example
+ * ```ts
+ * import { percentile } from "./verdict.ts";
+ * console.log(percentile([5, 1, 3, 2, 4], 50)); // 3
+ * ```
+ */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
+}
