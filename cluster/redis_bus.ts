@@ -229,7 +229,16 @@ export class RedisBus {
       await this.#subscriber.client.connect();
       await this.#subscriber.client.subscribe(
         this.channel,
-        (message: Buffer) => this.#receive(message),
+        (message: Buffer) => {
+          try {
+            this.#receive(message);
+          } catch (error) {
+            this.#logger.event("internal-error", {
+              where: "cluster-receive",
+              error: String(error),
+            });
+          }
+        },
         true,
       );
     } catch (error) {
@@ -253,7 +262,17 @@ export class RedisBus {
     if (this.#room !== undefined) throw new Error("a room is attached");
     this.#room = room as unknown as Room<RoomMember>;
     room.onBroadcast((from, batch, lineCount) => {
-      if (from !== null) this.#publish(from.id, batch, lineCount);
+      if (from === null) return;
+      try {
+        this.#publish(from.id, batch, lineCount);
+      } catch (error) {
+        // Never let the bus break the local relay that called it.
+        this.#unpublished(lineCount, 1);
+        this.#logger.event("internal-error", {
+          where: "cluster-publish",
+          error: String(error),
+        });
+      }
     });
     this.#logger.event("cluster-joined", {
       node: this.nodeId,
@@ -448,10 +467,7 @@ export class RedisBus {
       );
       this.#sequence = (this.#sequence + 1) >>> 0;
       this.#inFlight++;
-      this.#publisher.client.publish(
-        this.channel,
-        Buffer.from(message.buffer, message.byteOffset, message.length),
-      ).then(
+      this.#send(message).then(
         () => {
           this.stats.messagesPublished++;
           this.stats.linesPublished += lines;
@@ -466,6 +482,18 @@ export class RedisBus {
     if (this.#queueHead === this.#queue.length) {
       this.#backlogFull = false;
       if (this.#inFlight === 0) this.#onIdle?.();
+    }
+  }
+
+  /** PUBLISHes one message; a client that throws rejects instead. */
+  #send(message: Uint8Array): Promise<unknown> {
+    try {
+      return this.#publisher.client.publish(
+        this.channel,
+        Buffer.from(message.buffer, message.byteOffset, message.length),
+      );
+    } catch (error) {
+      return Promise.reject(error);
     }
   }
 
