@@ -16,6 +16,7 @@ import {
   CONTROL_PREFIX,
   describeError,
   endsWith,
+  lineKey,
   Peer,
   RawPeer,
   type WireStats,
@@ -608,6 +609,11 @@ export class CaseContext {
       lines.push(new ReceivedLine(last, true));
     }
     return { ...got, lines, missing: [...waiting] };
+  }
+
+  /** Whether a client of this run sent a line with exactly these bytes. */
+  wasSent(bytes: Uint8Array): boolean {
+    return this.#stats.sent?.has(lineKey(bytes)) ?? false;
   }
 
   /** Says why a collect ended without its match. */

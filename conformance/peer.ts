@@ -437,6 +437,11 @@ export class RawPeer implements Writer {
   readonly name: string;
   /** Bytes received (and dropped). */
   bytesReceived = 0;
+  /**
+   * Resolves when the server ends the connection: `eof` (FIN) or `reset`
+   * (RST or another error). Never rejects; stays pending while it is open.
+   */
+  readonly remoteClosed: Promise<"eof" | "reset">;
   readonly #socket: net.Socket;
   readonly #trace: TraceRecorder;
   #closed = false;
@@ -445,12 +450,21 @@ export class RawPeer implements Writer {
     this.name = name;
     this.#socket = socket;
     this.#trace = trace;
+    // Whatever arrives is counted and dropped: a raw peer never falls behind.
     socket.on(
       "data",
       (chunk: Uint8Array) => this.bytesReceived += chunk.length,
     );
-    // Errors after a reset or a server close are expected; reads report them.
-    socket.on("error", () => {});
+    this.remoteClosed = new Promise((resolve) => {
+      socket.once("end", () => {
+        if (!this.#closed) trace.record(name, "eof");
+        resolve("eof");
+      });
+      socket.on("error", (error: Error) => {
+        if (!this.#closed) trace.record(name, "reset", describeError(error));
+        resolve("reset");
+      });
+    });
   }
 
   /** Connects, rejecting after `timeoutMs`. */

@@ -401,6 +401,9 @@ class Run {
   }
 
   async #attempt(definition: CaseDefinition): Promise<Attempt> {
+    if (definition.freshServer && this.#server !== undefined) {
+      await this.#restart();
+    }
     const tag = `c${++this.#attempts}`;
     const trace = new TraceRecorder();
     const server = this.#server;

@@ -345,6 +345,13 @@ export interface CaseDefinition {
    */
   needs?: ("spawn" | "max-clients")[];
   /**
+   * With `--spawn`, start the server afresh before the case, so that what
+   * earlier cases did to its memory does not blur a measurement.
+   *
+   * @default {false}
+   */
+  freshServer?: boolean;
+  /**
    * Wall-time budget before the case is abandoned as stalled, in ms
    * (scaled by the timeout scale).
    *

@@ -6,10 +6,14 @@
 
 import type { CaseDefinition } from "../types.ts";
 import { FRAMING_CASES } from "./framing.ts";
+import { LIMITS_CASES } from "./limits.ts";
 import { RELAY_CASES } from "./relay.ts";
+import { STREAM_CASES } from "./stream.ts";
 
 /** All cases, in run order. */
 export const ALL_CASES: readonly CaseDefinition[] = [
   ...RELAY_CASES,
   ...FRAMING_CASES,
+  ...STREAM_CASES,
+  ...LIMITS_CASES,
 ];
