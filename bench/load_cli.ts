@@ -46,7 +46,9 @@ Load:
 
 Measurement:
   --rss-steps N          samples of the server's RSS during the ramp (default 10)
-  --max-lag-ms X         invalid if the generator's send lag p99 exceeds X (default 5)
+  --rss-settle T         pause before each RSS sample (default 250ms)
+  --max-lag-ms X         invalid if the generator's send lag p99 exceeds X ms and
+                         half the measured p99 (default 5)
   --max-cpu X            invalid if its main thread is busier than X of a core (default 0.9)
   --spin-ms X            poll the last X ms before a send is due, for precise send
                          times at the cost of CPU (default 0: timers only)
@@ -124,6 +126,7 @@ export function parseLoadArgs(args: string[]): LoadArgs {
       "slow-consumers": { type: "string", default: "0" },
       drain: { type: "string", default: "5s" },
       "rss-steps": { type: "string", default: "10" },
+      "rss-settle": { type: "string", default: "250ms" },
       "max-lag-ms": { type: "string", default: "5" },
       "max-cpu": { type: "string", default: "0.9" },
       "spin-ms": { type: "string", default: "0" },
@@ -198,6 +201,7 @@ export function parseLoadArgs(args: string[]): LoadArgs {
         min: 1,
         max: 1000,
       }),
+      rssSettleMs: parseDuration("--rss-settle", values["rss-settle"]),
       maxLagMs: parseNumber("--max-lag-ms", values["max-lag-ms"]),
       maxCpu: parseNumber("--max-cpu", values["max-cpu"], { max: 64 }),
       spinMs: parseNumber("--spin-ms", values["spin-ms"], { max: 100 }),

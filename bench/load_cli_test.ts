@@ -27,6 +27,7 @@ Deno.test("parseLoadArgs: defaults", () => {
     slowConsumers: 0,
     drainMs: 5000,
     rssSteps: 10,
+    rssSettleMs: 250,
     maxLagMs: 5,
     maxCpu: 0.9,
     spinMs: 0,

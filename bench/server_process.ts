@@ -162,7 +162,8 @@ export interface ServerProcess {
 const STDERR_TAIL_BYTES = 8 * 1024;
 
 /**
- * Starts `template` (words or a command line with `{port}` in it) and
+ * Starts `template` (a command line or words with `{port}` in them, or a
+ * function of the port that returns the words) and
  * waits until it listens on the port. Its stdout is discarded (some
  * reference servers print every line they relay, and a pipe nobody reads
  * would block them); the tail of stderr is kept for error messages.
@@ -178,15 +179,15 @@ const STDERR_TAIL_BYTES = 8 * 1024;
  * ```
  */
 export async function startServer(
-  template: string | readonly string[],
+  template: string | readonly string[] | ((port: number) => string[]),
   options: StartServerOptions = {},
 ): Promise<ServerProcess> {
-  const words = typeof template === "string"
-    ? splitCommand(template)
-    : [...template];
-  if (words.length === 0) throw new UsageError("empty server command");
   const port = options.port ?? freePort();
-  const command = fillPort(words, port);
+  const command = typeof template === "function" ? template(port) : fillPort(
+    typeof template === "string" ? splitCommand(template) : template,
+    port,
+  );
+  if (command.length === 0) throw new UsageError("empty server command");
   let child: Deno.ChildProcess;
   try {
     child = new Deno.Command(command[0], {

@@ -1,0 +1,650 @@
+/**
+ * Turns comparison results into the report: medians with min–max per
+ * server and workload, ratios to the "Nim in Action" design, the issue's
+ * goals checked, failures listed, and SVG charts.
+ *
+ * @module
+ */
+
+import type { LoadReport } from "./load_generator.ts";
+import type { CompareResults, RunRecord } from "./compare_runner.ts";
+import type { WorkloadMetric } from "./compare_workloads.ts";
+import { formatBytes, formatMs } from "./load_cli.ts";
+import { ratio, type Spread, spread } from "./statistics.ts";
+import {
+  barChart,
+  type ChartSeries,
+  formatTick,
+  lineChart,
+} from "./svg_chart.ts";
+
+/** How to read, name and print one metric. */
+export interface MetricInfo {
+  /** Column heading. */
+  label: string;
+  /** Which direction is better. */
+  better: "higher" | "lower";
+  /** Formats a value. */
+  format: (value: number) => string;
+  /** Reads it from a report (undefined when not measured). */
+  get: (report: LoadReport) => number | null | undefined;
+}
+
+const ms = (value: number) => formatMs(value);
+
+/** Every metric a workload table can show. */
+export const METRICS: Record<WorkloadMetric, MetricInfo> = {
+  deliveredPerSecond: {
+    label: "delivered lines/s",
+    better: "higher",
+    format: formatTick,
+    get: (r) => r.window.deliveredPerSecond,
+  },
+  p50: {
+    label: "p50 ms",
+    better: "lower",
+    format: ms,
+    get: (r) => r.latency.corrected.count ? r.latency.corrected.p50 : null,
+  },
+  p99: {
+    label: "p99 ms",
+    better: "lower",
+    format: ms,
+    get: (r) => r.latency.corrected.count ? r.latency.corrected.p99 : null,
+  },
+  p999: {
+    label: "p99.9 ms",
+    better: "lower",
+    format: ms,
+    get: (r) => r.latency.corrected.count ? r.latency.corrected.p999 : null,
+  },
+  max: {
+    label: "max ms",
+    better: "lower",
+    format: ms,
+    get: (r) => r.latency.corrected.count ? r.latency.corrected.max : null,
+  },
+  p99Actual: {
+    label: "p99 ms (from actual send)",
+    better: "lower",
+    format: ms,
+    get: (r) => r.latency.uncorrected.count ? r.latency.uncorrected.p99 : null,
+  },
+  serverCpuPerMillion: {
+    label: "server CPU-s per M deliveries",
+    better: "lower",
+    format: (v) => v.toFixed(v >= 10 ? 1 : 3),
+    get: (r) => r.server?.cpuSecondsPerMillionDeliveries,
+  },
+  serverCpu: {
+    label: "server CPU",
+    better: "lower",
+    format: (v) => `${Math.round(v * 100)} %`,
+    get: (r) => r.server?.cpuShare,
+  },
+  rssPerConnection: {
+    label: "memory per connection",
+    better: "lower",
+    format: formatBytes,
+    get: (r) => r.server?.rssPerConnectionBytes,
+  },
+  rssConnected: {
+    label: "RSS, all connected",
+    better: "lower",
+    format: formatBytes,
+    get: (r) => r.server?.rssConnectedBytes || null,
+  },
+  lastDelivery: {
+    label: "one line to all: last delivery ms",
+    better: "lower",
+    format: ms,
+    get: (r) => r.latency.lastDeliveryMs || null,
+  },
+};
+
+/** The runs of one server at one point of one workload. */
+export interface Cell {
+  runs: RunRecord[];
+  ok: RunRecord[];
+  failed: RunRecord[];
+  /** Ok runs the generator judged invalid (it was the limit). */
+  invalid: RunRecord[];
+}
+
+/**
+ * Collects the runs of `server` at `point` of `workload`.
+ *
+ * @example
+ * ```ts ignore
+ * const cell = cellOf(results, "saturation", "100 clients", "ours");
+ * console.log(cell.ok.length, cell.failed.length);
+ * ```
+ */
+export function cellOf(
+  results: CompareResults,
+  workload: string,
+  point: string,
+  server: string,
+): Cell {
+  const runs = results.runs.filter((r) =>
+    r.workload === workload && r.point === point && r.server === server
+  );
+  const ok = runs.filter((r) => r.status === "ok");
+  return {
+    runs,
+    ok,
+    failed: runs.filter((r) => r.status === "failed"),
+    invalid: ok.filter((r) => !r.valid),
+  };
+}
+
+/**
+ * The median and range of `metric` over the cell's successful runs.
+ *
+ * @example
+ * ```ts ignore
+ * console.log(metricSpread(cell, "p99")?.median);
+ * ```
+ */
+export function metricSpread(
+  cell: Cell,
+  metric: WorkloadMetric,
+): Spread | undefined {
+  const values = cell.ok
+    .map((run) => run.report ? METRICS[metric].get(run.report) : undefined)
+    .filter((v): v is number => typeof v === "number");
+  return spread(values);
+}
+
+/** Formats a spread: `median (min–max)`, or just the value for one run. */
+export function formatSpread(
+  value: Spread | undefined,
+  format: (v: number) => string,
+): string {
+  if (!value) return "–";
+  if (value.count === 1 || value.min === value.max) return format(value.median);
+  return `${format(value.median)} (${format(value.min)}–${format(value.max)})`;
+}
+
+/** The most common failure reason of a cell, shortened. */
+function failureText(cell: Cell): string {
+  const counts = new Map<string, number>();
+  for (const run of cell.failed) {
+    const reason = (run.reason ?? "failed").replace(/\d[\d,.]*/g, "N");
+    counts.set(reason, (counts.get(reason) ?? 0) + 1);
+  }
+  const [first] = [...counts.entries()].sort((a, b) => b[1] - a[1]);
+  const example = cell.failed.find((run) =>
+    (run.reason ?? "failed").replace(/\d[\d,.]*/g, "N") === first[0]
+  );
+  return shorten(example?.reason ?? "failed", 90);
+}
+
+function shorten(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+function cellText(cell: Cell, metric: WorkloadMetric): string {
+  if (cell.runs.length === 0) return "not run";
+  if (cell.ok.length === 0) return `✗ ${failureText(cell)}`;
+  const text = formatSpread(metricSpread(cell, metric), METRICS[metric].format);
+  return cell.invalid.length > 0 ? `${text} †` : text;
+}
+
+function runsText(cell: Cell): string {
+  const parts = [`${cell.ok.length}/${cell.runs.length} ok`];
+  if (cell.failed.length > 0 && cell.ok.length > 0) {
+    parts.push(`failed: ${failureText(cell)}`);
+  }
+  const notes = [...new Set(cell.runs.flatMap((r) => r.notes))];
+  if (notes.length > 0) {
+    parts.push(shorten(notes[0].replace(/\d[\d,]*/, "N"), 60));
+  }
+  return parts.join("; ");
+}
+
+/** One of the issue's goals and whether the measurements meet it. */
+export interface GoalCheck {
+  goal: string;
+  measured: string;
+  met: boolean | null;
+  caveat?: string;
+}
+
+function median(
+  results: CompareResults,
+  workload: string,
+  point: string,
+  server: string,
+  metric: WorkloadMetric,
+): number | undefined {
+  return metricSpread(cellOf(results, workload, point, server), metric)
+    ?.median;
+}
+
+function firstPoint(results: CompareResults, id: string): string | undefined {
+  return results.workloads.find((w) => w.id === id)?.points[0]?.label;
+}
+
+function invalidCaveat(cells: Cell[]): string | undefined {
+  const invalid = cells.flatMap((c) => c.invalid);
+  if (invalid.length === 0) return undefined;
+  const reasons = [...new Set(invalid.flatMap((r) => r.invalidReasons))];
+  return `generator-limited in ${invalid.length} run(s): ${
+    shorten(reasons[0] ?? "", 100)
+  }`;
+}
+
+/**
+ * Checks the issue's goals against the results. A goal whose inputs are
+ * missing (a server not run, every run failed) is reported with
+ * `met: null`.
+ *
+ * @example
+ * ```ts ignore
+ * for (const goal of checkGoals(results)) console.log(goal.goal, goal.met);
+ * ```
+ */
+export function checkGoals(results: CompareResults): GoalCheck[] {
+  const goals: GoalCheck[] = [];
+  const has = (id: string) => results.servers.some((s) => s.id === id);
+  const sat = firstPoint(results, "saturation");
+  if (sat !== undefined) {
+    const ours = median(
+      results,
+      "saturation",
+      sat,
+      "ours",
+      "deliveredPerSecond",
+    );
+    const oursCell = cellOf(results, "saturation", sat, "ours");
+    for (
+      const [id, factor, text] of [
+        ["book", 25, "≥ 25× the Nim book design"],
+        ["ncat", 0.8, "≥ 0.8× ncat --broker"],
+      ] as const
+    ) {
+      if (!has(id)) continue;
+      const other = median(
+        results,
+        "saturation",
+        sat,
+        id,
+        "deliveredPerSecond",
+      );
+      const r = ratio(ours, other);
+      const oursCpu = median(
+        results,
+        "saturation",
+        sat,
+        "ours",
+        "serverCpuPerMillion",
+      );
+      const otherCpu = median(
+        results,
+        "saturation",
+        sat,
+        id,
+        "serverCpuPerMillion",
+      );
+      const efficiency = ratio(otherCpu, oursCpu);
+      goals.push({
+        goal: `Saturation fan-out at 100 clients: delivered lines/s ${text}`,
+        measured: r === undefined
+          ? "no ratio (a run failed)"
+          : `${r.toFixed(2)}× (${formatTick(ours!)} vs ${
+            formatTick(other!)
+          } lines/s); CPU per delivery: ${
+            efficiency === undefined
+              ? "–"
+              : `${id} uses ${efficiency.toFixed(2)}× ours`
+          }`,
+        met: r === undefined ? null : r >= factor,
+        caveat: invalidCaveat([
+          oursCell,
+          cellOf(results, "saturation", sat, id),
+        ]),
+      });
+    }
+  }
+  const lat = firstPoint(results, "latency");
+  if (lat !== undefined) {
+    const ours = median(results, "latency", lat, "ours", "p99");
+    const refs = results.servers.filter((s) => s.id !== "ours")
+      .map((s) => ({
+        id: s.id,
+        p99: median(results, "latency", lat, s.id, "p99"),
+      }));
+    const measuredRefs = refs.filter((r) => r.p99 !== undefined);
+    goals.push({
+      goal: "p99 latency at the fixed load no higher than any reference's",
+      measured: ours === undefined
+        ? "ours has no result"
+        : `ours ${formatMs(ours)} ms; ${
+          refs.map((r) =>
+            `${r.id} ${
+              r.p99 === undefined ? "failed" : `${formatMs(r.p99)} ms`
+            }`
+          ).join(", ")
+        }`,
+      met: ours === undefined || measuredRefs.length === 0
+        ? null
+        : measuredRefs.every((r) => ours <= r.p99!),
+      caveat: invalidCaveat(
+        results.servers.map((s) => cellOf(results, "latency", lat, s.id)),
+      ),
+    });
+  }
+  const idle = firstPoint(results, "idle");
+  if (idle !== undefined) {
+    const cell = cellOf(results, "idle", idle, "ours");
+    const perConnection = metricSpread(cell, "rssPerConnection")?.median;
+    const clients = results.workloads.find((w) => w.id === "idle")?.points[0]
+      ?.clients;
+    goals.push({
+      goal: `${
+        clients?.toLocaleString("en-US")
+      } concurrent clients with ≤ 6 KiB of memory per idle connection`,
+      measured: cell.ok.length === 0
+        ? `failed: ${cell.failed[0]?.reason ?? "not run"}`
+        : `${formatBytes(perConnection ?? NaN)} per connection (slope)`,
+      met: cell.ok.length === 0 || perConnection === undefined
+        ? false
+        : perConnection <= 6 * 1024,
+    });
+  }
+  const slow = results.workloads.find((w) => w.id === "slow-consumer");
+  if (slow && slow.points.length >= 2) {
+    const [without, withSlow] = slow.points.map((p) => p.label);
+    const a = median(results, "slow-consumer", without, "ours", "p99");
+    const b = median(results, "slow-consumer", withSlow, "ours", "p99");
+    const r = ratio(b, a);
+    goals.push({
+      goal:
+        "With a slow consumer present, the others' p99 within 2× of without",
+      measured: r === undefined
+        ? "no result"
+        : `${formatMs(b!)} ms with vs ${formatMs(a!)} ms without: ${
+          r.toFixed(2)
+        }×`,
+      met: r === undefined ? null : r <= 2,
+      caveat: invalidCaveat(
+        slow.points.map((p) =>
+          cellOf(results, "slow-consumer", p.label, "ours")
+        ),
+      ),
+    });
+  }
+  return goals;
+}
+
+/** A chart file of the report. */
+export interface ReportChart {
+  /** File name, e.g. `2026-11-23-scaling-p99.svg`. */
+  file: string;
+  title: string;
+  svg: string;
+}
+
+/**
+ * Draws the report's charts: delivered lines/s and p99 against clients
+ * (scaling), and bars for saturation throughput and memory per connection.
+ *
+ * @example
+ * ```ts ignore
+ * for (const chart of renderCharts(results, "2026-11-23")) await Deno.writeTextFile(chart.file, chart.svg);
+ * ```
+ */
+export function renderCharts(
+  results: CompareResults,
+  prefix: string,
+): ReportChart[] {
+  const charts: ReportChart[] = [];
+  const scaling = results.workloads.find((w) => w.id === "scaling");
+  if (scaling) {
+    for (
+      const [metric, title, yLabel, yLog] of [
+        [
+          "deliveredPerSecond",
+          "Delivered lines/s against clients (10 lines/s offered)",
+          "delivered lines/s",
+          true,
+        ],
+        ["p99", "p99 latency against clients", "p99 latency, ms", true],
+      ] as const
+    ) {
+      const series: ChartSeries[] = results.servers.map((server) => {
+        const failedAt: string[] = [];
+        const points = scaling.points.flatMap((point) => {
+          const cell = cellOf(results, "scaling", point.label, server.id);
+          const s = metricSpread(cell, metric);
+          if (!s) {
+            failedAt.push(formatTick(point.clients));
+            return [];
+          }
+          return [{ x: point.clients, y: s.median, min: s.min, max: s.max }];
+        });
+        return {
+          name: server.name,
+          points,
+          note: failedAt.length
+            ? `failed at ${failedAt.join(", ")}`
+            : undefined,
+        };
+      });
+      charts.push({
+        file: `${prefix}-scaling-${metric === "p99" ? "p99" : "delivered"}.svg`,
+        title,
+        svg: lineChart({
+          title,
+          xLabel: "clients connected",
+          yLabel,
+          series,
+          xLog: true,
+          yLog,
+          formatY: metric === "p99" ? (v) => formatMs(v) : formatTick,
+        }),
+      });
+    }
+  }
+  for (
+    const [workload, metric, title, xLabel, format] of [
+      [
+        "saturation",
+        "deliveredPerSecond",
+        "Saturation fan-out: delivered lines/s (100 clients, 1 sender)",
+        "delivered lines/s (median, whiskers min–max)",
+        formatTick,
+      ],
+      [
+        "saturation",
+        "serverCpuPerMillion",
+        "Server CPU-seconds per million deliveries (saturation)",
+        "CPU-s per million deliveries (lower is better)",
+        (v: number) => v.toFixed(v >= 10 ? 1 : 2),
+      ],
+      [
+        "idle",
+        "rssPerConnection",
+        "Memory per idle connection (slope of RSS)",
+        "bytes per connection",
+        formatBytes,
+      ],
+    ] as const
+  ) {
+    const point = firstPoint(results, workload);
+    if (point === undefined) continue;
+    charts.push({
+      file: `${prefix}-${workload}-${metric}.svg`,
+      title,
+      svg: barChart({
+        title,
+        xLabel,
+        format,
+        bars: results.servers.map((server) => {
+          const cell = cellOf(results, workload, point, server.id);
+          const s = metricSpread(cell, metric);
+          return s
+            ? { label: server.name, value: s.median, min: s.min, max: s.max }
+            : {
+              label: server.name,
+              failed: cell.runs.length ? failureText(cell) : "not run",
+            };
+        }),
+      }),
+    });
+  }
+  return charts;
+}
+
+function table(header: string[], rows: string[][]): string {
+  const escape = (cell: string) => cell.replaceAll("|", "\\|");
+  return [
+    `| ${header.map(escape).join(" | ")} |`,
+    `| ${header.map(() => "---").join(" | ")} |`,
+    ...rows.map((row) => `| ${row.map(escape).join(" | ")} |`),
+  ].join("\n");
+}
+
+/**
+ * The Markdown report: how it was run, the goals, one section per
+ * workload with a table (median and min–max over rounds, ratio to the
+ * baseline) and its charts, and every failure and invalid run.
+ *
+ * @example
+ * ```ts ignore
+ * const markdown = renderMarkdown(results, renderCharts(results, "2026-11-23"));
+ * ```
+ */
+export function renderMarkdown(
+  results: CompareResults,
+  charts: ReportChart[],
+): string {
+  const out: string[] = [];
+  const baseline = results.servers.find((s) => s.baseline);
+  out.push(
+    `# linechat compare: ${results.date}${results.quick ? " (quick)" : ""}`,
+    "",
+    `${results.rounds} round(s), ${results.startedAt} to ${results.finishedAt}. ` +
+      "Every run starts a fresh server; rounds interleave the servers " +
+      "(the order rotates each round). Cells show the median over rounds " +
+      "with min–max in parentheses. ✗ marks a server that failed every " +
+      "round of that measurement; † marks results where the load " +
+      "generator itself was the limit (see Validity).",
+    "",
+    "Machine: " +
+      Object.entries(results.machine).map(([k, v]) => `${k} ${v}`).join(", ") +
+      ". The server and the load generator share its cores.",
+    "",
+    "## Servers",
+    "",
+    table(
+      ["id", "server", "command"],
+      results.servers.map((s) => [
+        s.id,
+        `${s.name}${s.baseline ? " (baseline)" : ""}`,
+        `\`${s.command}\``,
+      ]),
+    ),
+    "",
+  );
+  if (results.missing.length > 0) {
+    out.push(
+      "Not included: " + results.missing.map((m) => shorten(m, 200)).join("; "),
+      "",
+    );
+  }
+  out.push(
+    "## Goals",
+    "",
+    table(
+      ["goal", "measured", "met"],
+      checkGoals(results).map((g) => [
+        g.goal,
+        g.measured + (g.caveat ? ` (${g.caveat})` : ""),
+        g.met === null ? "?" : g.met ? "yes" : "no",
+      ]),
+    ),
+    "",
+  );
+  for (const workload of results.workloads) {
+    out.push(`## ${workload.title}`, "", workload.description, "");
+    const headline = workload.headline;
+    for (const point of workload.points) {
+      if (workload.points.length > 1) out.push(`### ${point.label}`, "");
+      out.push(`\`${workload.loadCommands[point.label]}\``, "");
+      const baseValue = baseline
+        ? median(results, workload.id, point.label, baseline.id, headline)
+        : undefined;
+      const header = [
+        "server",
+        ...workload.metrics.map((m) => METRICS[m].label),
+        ...(baseline ? [`${METRICS[headline].label}: × ${baseline.id}`] : []),
+        "runs",
+      ];
+      const rows = results.servers.map((server) => {
+        const cell = cellOf(results, workload.id, point.label, server.id);
+        const value = metricSpread(cell, headline)?.median;
+        const r = ratio(value, baseValue);
+        return [
+          server.name,
+          ...workload.metrics.map((m, i) =>
+            i === 0 || cell.ok.length > 0 ? cellText(cell, m) : ""
+          ),
+          ...(baseline ? [r === undefined ? "–" : `${r.toFixed(2)}×`] : []),
+          runsText(cell),
+        ];
+      });
+      out.push(table(header, rows), "");
+    }
+    for (const chart of charts) {
+      if (chart.file.includes(`-${workload.id}-`)) {
+        out.push(`![${chart.title}](${chart.file})`, "");
+      }
+    }
+  }
+  const failed = results.runs.filter((r) => r.status === "failed");
+  out.push("## Failures", "");
+  if (failed.length === 0) out.push("None.", "");
+  else {
+    out.push(
+      table(
+        ["round", "workload", "point", "server", "what happened"],
+        failed.map((r) => [
+          String(r.round),
+          r.workload,
+          r.point,
+          r.server,
+          shorten(r.reason ?? "", 200),
+        ]),
+      ),
+      "",
+    );
+  }
+  const invalid = results.runs.filter((r) => r.status === "ok" && !r.valid);
+  out.push(
+    "## Validity",
+    "",
+    "A run is invalid when the load generator fell behind its own " +
+      "schedule or saturated its CPU: then it, not the server, set the " +
+      "numbers, and they are a lower bound on what the server can do.",
+    "",
+  );
+  if (invalid.length === 0) out.push("Every successful run was valid.", "");
+  else {
+    out.push(
+      table(
+        ["round", "workload", "point", "server", "why"],
+        invalid.map((r) => [
+          String(r.round),
+          r.workload,
+          r.point,
+          r.server,
+          shorten(r.invalidReasons.join("; "), 200),
+        ]),
+      ),
+      "",
+    );
+  }
+  return out.join("\n");
+}
