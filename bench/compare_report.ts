@@ -419,7 +419,9 @@ export function renderCharts(
           const cell = cellOf(results, "scaling", point.label, server.id);
           const s = metricSpread(cell, metric);
           if (!s) {
-            failedAt.push(formatTick(point.clients));
+            if (cell.failed.length > 0) {
+              failedAt.push(formatTick(point.clients));
+            }
             return [];
           }
           return [{ x: point.clients, y: s.median, min: s.min, max: s.max }];
