@@ -15,6 +15,9 @@ import type { Room, RoomMember } from "./room.ts";
 import type { ServerStats } from "./stats.ts";
 import type { Transport, TransportEnd, TransportSink } from "./transport.ts";
 
+/** How long the read side may go on after a write failed. */
+const WRITE_FAILED_GRACE_MS = 2000;
+
 /** Most bytes coalesced into one `write` call. */
 const MAX_WRITE_BYTES = 256 * 1024;
 
@@ -217,10 +220,27 @@ export class ClientConnection implements RoomMember, TransportSink {
         }
       }
     } catch (error) {
-      this.close(closeReasonOf(error), error);
+      this.#writeFailed(error);
     } finally {
       this.#writing = false;
       if (this.#queue.isEmpty) this.#onDrained?.();
     }
+  }
+
+  /**
+   * The client is gone, but lines it completed before leaving may still be
+   * unread (§5.1: they are relayed): stop writing and leave the room, and
+   * let the read side, which meets the same reset after those lines, close
+   * the connection. A read side that never ends is closed after a grace.
+   */
+  #writeFailed(error: unknown): void {
+    if (this.#closeReason !== undefined) return;
+    this.#context.room.leave(this);
+    this.#queue.clear();
+    const timer = setTimeout(
+      () => this.close(closeReasonOf(error), error),
+      WRITE_FAILED_GRACE_MS,
+    );
+    Deno.unrefTimer(timer);
   }
 }

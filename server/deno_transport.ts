@@ -123,9 +123,14 @@ export function listenDeno(options: ListenOptions): TransportListener {
         conn = await listener.accept();
       } catch (error) {
         if (closing) return;
-        // EMFILE and friends: report, back off briefly, keep serving.
         options.onAcceptError(error);
-        await new Promise((resolve) => setTimeout(resolve, 100));
+        // A connection reset before it was accepted (NotConnected) fails on
+        // its own: go on at once. Only EMFILE and friends call for a pause;
+        // pausing for every reset let clients that connect and reset stall
+        // accepting for everyone (100 ms each).
+        if (!isPerConnectionError(error)) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
         continue;
       }
       options.onConnection(new DenoTransport(conn));
@@ -144,4 +149,10 @@ export function listenDeno(options: ListenOptions): TransportListener {
       await accepting;
     },
   };
+}
+
+function isPerConnectionError(error: unknown): boolean {
+  return error instanceof Deno.errors.NotConnected ||
+    error instanceof Deno.errors.ConnectionReset ||
+    error instanceof Deno.errors.ConnectionAborted;
 }
