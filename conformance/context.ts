@@ -175,9 +175,9 @@ export class ServerMonitor {
     }
   }
 
-  /** Sends a signal to the server's process group. */
-  signal(signal: Deno.Signal): void {
-    this.#process.signal(signal);
+  /** Sends a signal to the server (not to the shell that started it). */
+  signal(signal: Deno.Signal): Promise<void> {
+    return this.#process.signal(signal);
   }
 
   /** Says that the server exiting during this case is not a crash. */
@@ -214,6 +214,13 @@ export interface PeerOptions {
    * @default {16384}
    */
   readBufferBytes?: number;
+  /**
+   * On failure, record a finding and abort the case; when false, just
+   * throw the error (the caller counts failures itself).
+   *
+   * @default {true}
+   */
+  mustConnect?: boolean;
 }
 
 /**
@@ -325,6 +332,7 @@ export class CaseContext {
       return peer;
     } catch (error) {
       attempt.then((client) => client.close(), () => {});
+      if (options.mustConnect === false) throw error;
       return this.#connectFailed(name, where, error);
     } finally {
       clearTimeout(timer);
@@ -332,7 +340,10 @@ export class CaseContext {
   }
 
   /** Connects a `node:net` client, which can leave by reset. */
-  async connectRaw(name: string): Promise<RawPeer> {
+  async connectRaw(
+    name: string,
+    options: Pick<PeerOptions, "mustConnect"> = {},
+  ): Promise<RawPeer> {
     const target = this.#nextTarget();
     const where = `${target.hostname}:${target.port}`;
     try {
@@ -346,6 +357,7 @@ export class CaseContext {
       if (this.#disposed) peer.close();
       return peer;
     } catch (error) {
+      if (options.mustConnect === false) throw error;
       return this.#connectFailed(name, where, error);
     }
   }

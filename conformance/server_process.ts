@@ -201,9 +201,22 @@ export class ServerProcess {
     return this.outputSince(0, maxChars);
   }
 
-  /** Sends a signal to the whole process group. */
-  signal(signal: Deno.Signal): void {
-    this.#killGroup(signal);
+  /**
+   * Sends a signal to the server: to every process of the group but the
+   * shell that started it (which then exits with the server's status).
+   * Falls back to the shell itself when it is alone (it exec'd).
+   */
+  async signal(signal: Deno.Signal): Promise<void> {
+    const pgid = this.pid;
+    if (pgid === undefined) return;
+    const members = (await groupMembers(pgid)).filter((pid) => pid !== pgid);
+    for (const pid of members.length > 0 ? members : [pgid]) {
+      try {
+        Deno.kill(pid, signal);
+      } catch {
+        // Gone meanwhile.
+      }
+    }
   }
 
   /**

@@ -5,6 +5,7 @@
  */
 
 import type { CaseDefinition } from "../types.ts";
+import { DISCONNECT_CASES, SHUTDOWN_CASES } from "./disconnect.ts";
 import { FRAMING_CASES } from "./framing.ts";
 import { LIMITS_CASES } from "./limits.ts";
 import { RELAY_CASES } from "./relay.ts";
@@ -16,4 +17,7 @@ export const ALL_CASES: readonly CaseDefinition[] = [
   ...FRAMING_CASES,
   ...STREAM_CASES,
   ...LIMITS_CASES,
+  ...DISCONNECT_CASES,
+  // Last: it stops the server.
+  ...SHUTDOWN_CASES,
 ];

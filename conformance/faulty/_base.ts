@@ -182,7 +182,11 @@ export function serveFaulty(port: number, faults: Faults): Deno.Listener {
         client.pending -= out.length;
       }
     } catch {
-      close(client);
+      // The client is gone, but lines it completed before leaving may still
+      // be unread (§5.1): stop writing, leave the room, let the reader drain.
+      client.gone = true;
+      client.queue = [];
+      remove(client);
     } finally {
       client.writing = false;
     }
@@ -340,7 +344,14 @@ export function serveFaulty(port: number, faults: Faults): Deno.Listener {
   };
 
   (async () => {
-    for await (const conn of listener) {
+    while (true) {
+      let conn: Deno.Conn;
+      try {
+        conn = await listener.accept();
+      } catch {
+        // A connection reset before it was accepted (ENOTCONN): next one.
+        continue;
+      }
       const tcp = conn as Deno.TcpConn;
       if (!faults.nagle) {
         try {
