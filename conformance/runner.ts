@@ -216,6 +216,7 @@ class Run {
   #server: ServerProcess | undefined;
   #targets: Target[] = [];
   #attempts = 0;
+  #dirty = false;
   #unreachable: string | undefined;
 
   constructor(options: ConformanceOptions) {
@@ -358,18 +359,37 @@ class Run {
         durationMs: 0,
       }, 1);
     }
+    await this.#ensureServer(definition);
+    if (this.#unreachable !== undefined) {
+      return this.#result(definition, {
+        findings: [{
+          severity: "skip",
+          clause: definition.clause,
+          message: this.#unreachable,
+        }],
+        measurements: {},
+        trace: [],
+        traceOmitted: 0,
+        durationMs: 0,
+      }, 1);
+    }
     const first = await this.#attempt(definition);
     const firstVerdict = verdictOf(definition.level, first.findings);
     let attempts = 1;
     let verdict = firstVerdict;
     const failing = firstVerdict === "fail" || firstVerdict === "non-strict";
-    if (failing && this.#server !== undefined) await this.#restart();
+    // A failed case may leave the server in any state: with --spawn the
+    // next case (or the retry) gets a fresh one.
+    if (failing) this.#dirty = true;
+    if (failing && this.#retries > 0) await this.#ensureServer(definition);
     if (failing && this.#retries > 0 && this.#unreachable === undefined) {
       attempts = 2;
       const retry = await this.#attempt(definition);
       const retryVerdict = verdictOf(definition.level, retry.findings);
       verdict = combineAttempts(firstVerdict, retryVerdict);
-      if (retry.crash) this.#crashes.push(retry.crash);
+      if (retryVerdict === "fail" || retryVerdict === "non-strict") {
+        this.#dirty = true;
+      }
       first.findings.push({
         severity: "info",
         clause: definition.clause,
@@ -378,9 +398,17 @@ class Run {
             `(second attempt: ${retryVerdict})`
           : `retried: the second attempt was ${retryVerdict} too`,
       });
-      if (retry.crash) await this.#restart();
     }
     return this.#result(definition, first, attempts, verdict, firstVerdict);
+  }
+
+  /** With --spawn: a running server, fresh when the case or state asks. */
+  async #ensureServer(definition: CaseDefinition): Promise<void> {
+    const server = this.#server;
+    if (server === undefined) return;
+    if (server.alive && !this.#dirty && !definition.freshServer) return;
+    await this.#restart();
+    this.#dirty = false;
   }
 
   #missingNeeds(definition: CaseDefinition): string | undefined {
@@ -394,16 +422,10 @@ class Run {
         return "needs --max-clients N, the target's declared client limit";
       }
     }
-    if (this.#server !== undefined && !this.#server.alive) {
-      return "the server is not running and could not be restarted";
-    }
     return undefined;
   }
 
   async #attempt(definition: CaseDefinition): Promise<Attempt> {
-    if (definition.freshServer && this.#server !== undefined) {
-      await this.#restart();
-    }
     const tag = `c${++this.#attempts}`;
     const trace = new TraceRecorder();
     const server = this.#server;
@@ -464,6 +486,13 @@ class Run {
     // Closing every client ends the case's pending reads; wait a little.
     await Promise.race([running, new Promise((r) => setTimeout(r, 1000))]);
     const durationMs = performance.now() - t0;
+    if (server?.alive && ctx.findings.some((f) => f.severity === "fail")) {
+      // A failure may be the first sign of a crash still under way.
+      await Promise.race([
+        server.exited,
+        new Promise((resolve) => setTimeout(resolve, 300 * this.#scale)),
+      ]);
+    }
     let crash: CrashRecord | undefined;
     if (server && !server.alive && !monitor?.exitExpected) {
       const status = server.status!;
@@ -484,9 +513,10 @@ class Run {
           data: { exitCode: status.code, signal: status.signal },
         },
       );
+      // The crash heads the findings: what follows from it comes after.
+      ctx.findings.unshift(ctx.findings.pop()!);
     }
     if (!server && ctx.failed) await this.#checkReachable(ctx);
-    if (server && !server.alive) await this.#restart();
     return {
       findings: ctx.findings,
       measurements: ctx.measurements,

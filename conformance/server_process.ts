@@ -147,6 +147,7 @@ export class ServerProcess {
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
+      env: { NO_COLOR: "1" },
     }).spawn();
     this.#child = child;
     addEventListener("unload", this.#onUnload);
@@ -291,7 +292,8 @@ export class ServerProcess {
   }
 
   #append(text: string): void {
-    this.#output += text;
+    // deno-lint-ignore no-control-regex
+    this.#output += text.replace(/\x1b\[[0-9;]*m/g, "");
     const excess = this.#output.length - this.#options.maxOutputChars;
     if (excess > 0) {
       this.#output = this.#output.slice(excess);

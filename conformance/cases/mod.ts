@@ -9,6 +9,7 @@ import { DISCONNECT_CASES, SHUTDOWN_CASES } from "./disconnect.ts";
 import { FRAMING_CASES } from "./framing.ts";
 import { LIMITS_CASES } from "./limits.ts";
 import { RELAY_CASES } from "./relay.ts";
+import { SLOW_CONSUMER_CASES } from "./slow_consumer.ts";
 import { STREAM_CASES } from "./stream.ts";
 
 /** All cases, in run order. */
@@ -18,6 +19,7 @@ export const ALL_CASES: readonly CaseDefinition[] = [
   ...STREAM_CASES,
   ...LIMITS_CASES,
   ...DISCONNECT_CASES,
+  ...SLOW_CONSUMER_CASES,
   // Last: it stops the server.
   ...SHUTDOWN_CASES,
 ];
