@@ -146,14 +146,15 @@ export class ServerMonitor {
         await new Promise((resolve) => setTimeout(resolve, intervalMs));
       }
     })();
+    let result: T;
     try {
-      const result = await work;
-      return { result, peakRssBytes, peakFds, samples };
+      result = await work;
     } finally {
       done = true;
       await loop;
       await take();
     }
+    return { result, peakRssBytes, peakFds, samples };
   }
 
   /**

@@ -5,8 +5,7 @@
 // of PROTOCOL.md the way real servers do; the scripts next to this file
 // each turn one on. `deno run -A conformance/faulty/<name>.ts --port N`.
 
-import { parseArgs } from "node:util";
-import { parseInteger, runMain } from "../../cli/args.ts";
+import { parseFlags, parseInteger, runMain } from "../../cli/args.ts";
 
 /** The faults a faulty server can have; each breaks one clause. */
 export interface Faults {
@@ -110,7 +109,7 @@ class Growable {
 /** Runs the server with `faults` on the port given by `--port`. */
 export function runFaultyServer(faults: Faults = {}): void {
   runMain("faulty-server", () => {
-    const { values } = parseArgs({
+    const { values } = parseFlags({
       args: Deno.args,
       strict: true,
       options: { port: { type: "string", default: "7687" } },

@@ -1,0 +1,292 @@
+/**
+ * `deno task conformance`: runs the conformance suite against a server.
+ * Exit code 0 when no case fails at the selected level, 1 when some do,
+ * 2 when the harness cannot run (bad options, target unreachable).
+ *
+ * @module
+ */
+
+import {
+  parseFlags,
+  parseInteger,
+  parseNumber,
+  runMain,
+  UsageError,
+} from "../cli/args.ts";
+import { splitPatterns } from "./glob.ts";
+import {
+  formatHtml,
+  formatJson,
+  formatJunit,
+  formatPretty,
+  formatTap,
+  LiveProgress,
+} from "./reporters/mod.ts";
+import {
+  type ConformanceOptions,
+  HarnessError,
+  runConformance,
+  selectCases,
+} from "./runner.ts";
+import type { LevelFilter } from "./types.ts";
+
+const PROGRAM = "linechat-conformance";
+
+/** The text `--help` prints. */
+export const CONFORMANCE_USAGE =
+  `linechat conformance suite: checks a line-chat server against PROTOCOL.md, clause by clause.
+
+Usage: deno task conformance (--target HOST:PORT ... | --spawn "COMMAND {port}") [options]
+
+Target:
+  --target HOST:PORT      a running server; repeat it to spread clients over several
+  --spawn "CMD {port}"    start the server (sh -c) on a free port; enables crash blame,
+                          restarts and /proc measurements (memory, open files, SIGTERM)
+  --max-line-bytes N      the target's declared line limit L (default 65536)
+  --max-clients N         the target's declared client limit (enables limits.server-full)
+
+Selection:
+  --list                  list the selected cases (id, clause, level, requirement) and exit
+  --only GLOB             run only matching cases (ids, or clauses like '§1.*'); repeatable, comma lists
+  --skip GLOB             do not run matching cases; repeatable
+  --level must|should|all which levels run and count (default all); at 'must' non-strict does not fail
+
+Output:
+  --format pretty|json|junit|tap   report format (default pretty; live progress on a terminal)
+  --out FILE              write the report to FILE instead of stdout
+  --html FILE             also write a self-contained HTML report
+  -v, --verbose           wire traces for every case, not only failing ones
+
+Tuning:
+  --clients N             clients connected at once in limits.many-clients (default 500)
+  --timeout-scale X       multiply every timeout (default 1; raise it for slow or remote targets)
+  --retries N             re-runs of a failing case; a pass then is 'flaky', never 'pass' (default 1)
+  -h, --help              this text
+
+Exit code: 0 no failure at the selected level, 1 some case failed, 2 the harness could not run.`;
+
+/** The parsed command line. */
+export interface ConformanceArgs {
+  help: boolean;
+  list: boolean;
+  format: "pretty" | "json" | "junit" | "tap";
+  out?: string;
+  html?: string;
+  options: ConformanceOptions;
+}
+
+/**
+ * Parses the command line strictly; throws {@linkcode UsageError} with a
+ * one-line reason.
+ *
+ * @example
+ * ```ts
+ * import { parseConformanceArgs } from "./main.ts";
+ * const args = parseConformanceArgs(["--target", "127.0.0.1:7687", "--only", "relay.*"]);
+ * console.log(args.options.only); // [ "relay.*" ]
+ * ```
+ */
+export function parseConformanceArgs(args: string[]): ConformanceArgs {
+  const { values, positionals } = parseFlags({
+    args,
+    strict: true,
+    allowPositionals: true,
+    options: {
+      target: { type: "string", multiple: true, default: [] },
+      spawn: { type: "string" },
+      list: { type: "boolean", default: false },
+      only: { type: "string", multiple: true, default: [] },
+      skip: { type: "string", multiple: true, default: [] },
+      level: { type: "string", default: "all" },
+      format: { type: "string", default: "pretty" },
+      out: { type: "string" },
+      html: { type: "string" },
+      verbose: { type: "boolean", short: "v", default: false },
+      clients: { type: "string", default: "500" },
+      "timeout-scale": { type: "string", default: "1" },
+      "max-line-bytes": { type: "string", default: "65536" },
+      "max-clients": { type: "string" },
+      retries: { type: "string", default: "1" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (positionals.length > 0) {
+    throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  }
+  const level = values.level;
+  if (level !== "must" && level !== "should" && level !== "all") {
+    throw new UsageError(
+      `--level: expected must, should or all, got "${level}"`,
+    );
+  }
+  const format = values.format;
+  if (
+    format !== "pretty" && format !== "json" && format !== "junit" &&
+    format !== "tap"
+  ) {
+    throw new UsageError(
+      `--format: expected pretty, json, junit or tap, got "${format}"`,
+    );
+  }
+  if (values.spawn !== undefined && values.target.length > 0) {
+    throw new UsageError("give --spawn or --target, not both");
+  }
+  if (values.spawn !== undefined && !values.spawn.includes("{port}")) {
+    throw new UsageError(
+      `--spawn: the command must contain {port}, got "${values.spawn}"`,
+    );
+  }
+  const list = values.list;
+  if (
+    !list && !values.help && values.spawn === undefined &&
+    values.target.length === 0
+  ) {
+    throw new UsageError(
+      'no target: give --target HOST:PORT or --spawn "CMD {port}"',
+    );
+  }
+  return {
+    help: values.help,
+    list,
+    format,
+    out: values.out,
+    html: values.html,
+    options: {
+      targets: values.target,
+      spawn: values.spawn,
+      only: splitPatterns(values.only),
+      skip: splitPatterns(values.skip),
+      level: level as LevelFilter,
+      verbose: values.verbose,
+      clients: parseInteger("--clients", values.clients, {
+        min: 3,
+        max: 100_000,
+      }),
+      timeoutScale: parseNumber("--timeout-scale", values["timeout-scale"], {
+        min: 0.1,
+        max: 100,
+      }),
+      maxLineBytes: parseInteger("--max-line-bytes", values["max-line-bytes"], {
+        min: 1,
+        max: 1024 ** 3,
+      }),
+      maxClients: values["max-clients"] === undefined
+        ? undefined
+        : parseInteger("--max-clients", values["max-clients"], {
+          min: 3,
+          max: 1_000_000,
+        }),
+      retries: parseInteger("--retries", values.retries, { max: 5 }),
+    },
+  };
+}
+
+function isTerminal(file: { isTerminal(): boolean }): boolean {
+  try {
+    return file.isTerminal();
+  } catch {
+    return false;
+  }
+}
+
+async function main(): Promise<void> {
+  const args = parseConformanceArgs(Deno.args);
+  if (args.help) {
+    console.log(CONFORMANCE_USAGE);
+    return;
+  }
+  if (args.list) {
+    const cases = selectCases(args.options);
+    if (args.format === "json") {
+      console.log(JSON.stringify(
+        cases.map(({ id, clause, level, requirement, needs }) => ({
+          id,
+          clause,
+          level,
+          requirement,
+          needs: needs ?? [],
+        })),
+        null,
+        2,
+      ));
+    } else {
+      for (const c of cases) {
+        const needs = c.needs?.length ? `  [needs ${c.needs.join(", ")}]` : "";
+        console.log(
+          `${c.id.padEnd(36)} ${c.clause.padEnd(6)} ${
+            c.level.padEnd(6)
+          } ${c.requirement}${needs}`,
+        );
+      }
+    }
+    return;
+  }
+  const encoder = new TextEncoder();
+  const stdoutTty = isTerminal(Deno.stdout);
+  const stderrTty = isTerminal(Deno.stderr);
+  const noColor = Deno.env.get("NO_COLOR") !== undefined;
+  // Live progress: on stdout for a pretty report to the terminal, else on
+  // stderr when that is a terminal (so stdout stays a clean JSON/XML/TAP).
+  const prettyToStdout = args.format === "pretty" && args.out === undefined;
+  const progressOut = prettyToStdout
+    ? Deno.stdout
+    : stderrTty
+    ? Deno.stderr
+    : undefined;
+  const live = progressOut === undefined ? undefined : new LiveProgress(
+    (text) => progressOut.writeSync(encoder.encode(text)),
+    {
+      tty: isTerminal(progressOut),
+      color: isTerminal(progressOut) && !noColor,
+    },
+  );
+  // Ctrl-C: exit (the spawned server's process group is killed on unload).
+  const interrupt = () => {
+    console.error(`\n${PROGRAM}: interrupted`);
+    Deno.exit(130);
+  };
+  Deno.addSignalListener("SIGINT", interrupt);
+  let report;
+  try {
+    report = await runConformance({
+      ...args.options,
+      onProgress: live ? (event) => live.handle(event) : undefined,
+    });
+  } catch (error) {
+    if (error instanceof HarnessError) {
+      console.error(`${PROGRAM}: ${error.message}`);
+      Deno.exit(2);
+    }
+    throw error;
+  } finally {
+    Deno.removeSignalListener("SIGINT", interrupt);
+  }
+  const text = {
+    pretty: () =>
+      formatPretty(report, {
+        color: prettyToStdout && stdoutTty && !noColor,
+        verbose: args.options.verbose,
+        listCases: live === undefined || !prettyToStdout,
+      }),
+    json: () => formatJson(report),
+    junit: () => formatJunit(report),
+    tap: () => formatTap(report),
+  }[args.format]();
+  if (args.out !== undefined) {
+    await Deno.writeTextFile(args.out, text);
+  } else {
+    await Deno.stdout.write(encoder.encode(text));
+  }
+  if (args.html !== undefined) {
+    await Deno.writeTextFile(args.html, formatHtml(report));
+  }
+  if (args.out !== undefined && live !== undefined) {
+    const s = report.summary;
+    console.error(
+      `${s.counted} of ${s.total} cases failed; ${args.format} report written to ${args.out}`,
+    );
+  }
+  Deno.exit(report.summary.exitCode);
+}
+
+if (import.meta.main) await runMain(PROGRAM, main);

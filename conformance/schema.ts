@@ -1,0 +1,304 @@
+/**
+ * The JSON report's schema, as a JSON Schema document, and a small
+ * validator for the subset it uses (so tests can hold reports to it).
+ *
+ * @module
+ */
+
+import { SCHEMA_VERSION, VERDICTS } from "./types.ts";
+
+type Schema = Record<string, unknown>;
+
+const str = { type: "string" };
+const int = { type: "integer" };
+const num = { type: "number" };
+const bool = { type: "boolean" };
+const dataValue = { type: ["string", "number", "boolean", "null"] };
+const clientLines = {
+  type: "object",
+  description:
+    "Client name → lines, each escaped (see README: reading evidence).",
+  additionalProperties: { type: "array", items: str },
+};
+
+const finding: Schema = {
+  type: "object",
+  required: ["severity", "clause", "message"],
+  additionalProperties: false,
+  properties: {
+    severity: { enum: ["fail", "non-strict", "info", "skip"] },
+    clause: str,
+    message: str,
+    expected: clientLines,
+    received: clientLines,
+    data: { type: "object", additionalProperties: dataValue },
+  },
+};
+
+const traceEvent: Schema = {
+  type: "object",
+  required: ["t", "client", "event"],
+  additionalProperties: false,
+  properties: {
+    t: { ...num, description: "ms since the case started" },
+    client: str,
+    event: {
+      enum: [
+        "connect",
+        "send",
+        "recv",
+        "eof",
+        "reset",
+        "timeout",
+        "half-close",
+        "close",
+        "error",
+        "note",
+      ],
+    },
+    data: str,
+    bytes: int,
+    terminator: { enum: ["crlf", "lf"] },
+  },
+};
+
+const caseResult: Schema = {
+  type: "object",
+  required: [
+    "id",
+    "area",
+    "clause",
+    "level",
+    "requirement",
+    "verdict",
+    "counted",
+    "message",
+    "findings",
+    "measurements",
+    "durationMs",
+    "attempts",
+  ],
+  additionalProperties: false,
+  properties: {
+    id: str,
+    area: str,
+    clause: str,
+    level: { enum: ["MUST", "SHOULD", "INFO"] },
+    requirement: str,
+    verdict: { enum: [...VERDICTS] },
+    counted: bool,
+    message: str,
+    findings: { type: "array", items: finding },
+    measurements: { type: "object", additionalProperties: dataValue },
+    durationMs: int,
+    attempts: int,
+    trace: { type: "array", items: traceEvent },
+    traceOmitted: int,
+    serverOutput: str,
+  },
+};
+
+/**
+ * The JSON Schema (2020-12) of the report `--format json` prints.
+ *
+ * @example
+ * ```ts
+ * import { REPORT_SCHEMA } from "./schema.ts";
+ * console.log(REPORT_SCHEMA.$id);
+ * ```
+ */
+export const REPORT_SCHEMA: Schema = {
+  $schema: "https://json-schema.org/draft/2020-12/schema",
+  $id: `linechat-conformance-report-v${SCHEMA_VERSION}`,
+  title: "linechat conformance report",
+  type: "object",
+  required: [
+    "schemaVersion",
+    "tool",
+    "protocol",
+    "startedAt",
+    "durationMs",
+    "targets",
+    "spawn",
+    "options",
+    "server",
+    "summary",
+    "cases",
+  ],
+  additionalProperties: false,
+  properties: {
+    schemaVersion: { const: SCHEMA_VERSION },
+    tool: {
+      type: "object",
+      required: ["name", "version"],
+      additionalProperties: false,
+      properties: { name: { const: "linechat-conformance" }, version: str },
+    },
+    protocol: { const: "linechat/1" },
+    startedAt: { ...str, description: "ISO 8601" },
+    durationMs: int,
+    targets: { type: "array", items: str },
+    spawn: {
+      type: ["object", "null"],
+      required: ["command", "restarts", "crashes"],
+      additionalProperties: false,
+      properties: {
+        command: str,
+        restarts: int,
+        crashes: {
+          type: "array",
+          items: {
+            type: "object",
+            required: ["caseId", "code", "signal", "outputTail"],
+            additionalProperties: false,
+            properties: {
+              caseId: str,
+              code: { type: ["integer", "null"] },
+              signal: { type: ["string", "null"] },
+              outputTail: str,
+            },
+          },
+        },
+      },
+    },
+    options: {
+      type: "object",
+      required: [
+        "level",
+        "only",
+        "skip",
+        "clients",
+        "timeoutScale",
+        "maxLineBytes",
+        "maxClients",
+        "retries",
+      ],
+      additionalProperties: false,
+      properties: {
+        level: { enum: ["must", "should", "all"] },
+        only: { type: "array", items: str },
+        skip: { type: "array", items: str },
+        clients: int,
+        timeoutScale: num,
+        maxLineBytes: int,
+        maxClients: { type: ["integer", "null"] },
+        retries: int,
+      },
+    },
+    server: {
+      type: "object",
+      required: ["outputTerminator", "linesReceived", "lfOnlyLines"],
+      additionalProperties: false,
+      properties: {
+        outputTerminator: { enum: ["crlf", "lf", "mixed", "unknown"] },
+        linesReceived: int,
+        lfOnlyLines: int,
+      },
+    },
+    summary: {
+      type: "object",
+      required: [
+        "total",
+        "pass",
+        "non-strict",
+        "fail",
+        "skipped",
+        "flaky",
+        "info",
+        "counted",
+        "exitCode",
+      ],
+      additionalProperties: false,
+      properties: {
+        total: int,
+        pass: int,
+        "non-strict": int,
+        fail: int,
+        skipped: int,
+        flaky: int,
+        info: int,
+        counted: int,
+        exitCode: { enum: [0, 1] },
+      },
+    },
+    cases: { type: "array", items: caseResult },
+  },
+};
+
+function typeOf(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "array";
+  if (typeof value === "number") {
+    return Number.isInteger(value) ? "integer" : "number";
+  }
+  return typeof value;
+}
+
+/**
+ * Checks `value` against `schema` (the keywords this module uses: `type`,
+ * `enum`, `const`, `required`, `properties`, `additionalProperties`,
+ * `items`) and returns the problems, each with its JSON path.
+ *
+ * @example
+ * ```ts
+ * import { validateSchema } from "./schema.ts";
+ * console.log(validateSchema({ a: 1 }, { type: "object", required: ["b"] })); // [ "$: missing b" ]
+ * ```
+ */
+export function validateSchema(
+  value: unknown,
+  schema: Schema,
+  path = "$",
+): string[] {
+  const problems: string[] = [];
+  const actual = typeOf(value);
+  if (schema.type !== undefined) {
+    const types = ([] as unknown[]).concat(schema.type);
+    const ok = types.some((t) =>
+      t === actual || (t === "number" && actual === "integer")
+    );
+    if (!ok) return [`${path}: expected ${types.join(" or ")}, got ${actual}`];
+  }
+  if ("const" in schema && value !== schema.const) {
+    problems.push(`${path}: expected ${JSON.stringify(schema.const)}`);
+  }
+  if (schema.enum && !(schema.enum as unknown[]).includes(value)) {
+    problems.push(
+      `${path}: ${JSON.stringify(value)} is not one of ${
+        JSON.stringify(schema.enum)
+      }`,
+    );
+  }
+  if (actual === "object") {
+    const object = value as Record<string, unknown>;
+    for (const key of (schema.required as string[] | undefined) ?? []) {
+      if (!(key in object)) problems.push(`${path}: missing ${key}`);
+    }
+    const properties = (schema.properties ?? {}) as Record<string, Schema>;
+    for (const [key, item] of Object.entries(object)) {
+      if (key in properties) {
+        problems.push(
+          ...validateSchema(item, properties[key], `${path}.${key}`),
+        );
+      } else if (schema.additionalProperties === false) {
+        problems.push(`${path}: unexpected property ${key}`);
+      } else if (typeof schema.additionalProperties === "object") {
+        problems.push(
+          ...validateSchema(
+            item,
+            schema.additionalProperties as Schema,
+            `${path}.${key}`,
+          ),
+        );
+      }
+    }
+  }
+  if (actual === "array" && schema.items) {
+    (value as unknown[]).forEach((item, i) =>
+      problems.push(
+        ...validateSchema(item, schema.items as Schema, `${path}[${i}]`),
+      )
+    );
+  }
+  return problems;
+}
