@@ -96,7 +96,17 @@ await runMain("linechat-compare", async () => {
       workloads.map((w) => w.id).join(", ")
     }, ${rounds} round(s)${values.quick ? ", quick" : ""} → ${out}`,
   );
+  // Ctrl-C (or SIGTERM) stops the run in progress, servers included, and
+  // still writes the report of what was measured.
+  const abort = new AbortController();
+  const onSignal = () => {
+    console.error("stopping: writing the results so far");
+    abort.abort();
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
   const results = await runCompare({
+    signal: abort.signal,
     servers,
     missing: discovery.missing,
     workloads,
@@ -118,6 +128,8 @@ await runMain("linechat-compare", async () => {
       await save(partial);
     },
   });
+  Deno.removeSignalListener("SIGINT", onSignal);
+  Deno.removeSignalListener("SIGTERM", onSignal);
   await save(results);
   const charts = renderCharts(results, date);
   for (const chart of charts) {

@@ -108,6 +108,13 @@ export interface CompareOptions {
    * @default {undefined}
    */
   onStart?: (line: string) => void;
+  /**
+   * Stops the comparison: the run in progress is killed (its server and
+   * load generator) and the results so far are returned.
+   *
+   * @default {undefined}
+   */
+  signal?: AbortSignal;
 }
 
 const REPO_ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
@@ -188,6 +195,7 @@ export function runTimeLimitMs(point: WorkloadPoint): number {
 async function runLoadProcess(
   server: ServerProcess,
   point: WorkloadPoint,
+  signal: AbortSignal | undefined,
 ): Promise<{ report: LoadReport | null; error: string | null }> {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
@@ -206,16 +214,22 @@ async function runLoadProcess(
     stderr: "piped",
   }).spawn();
   let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
+  const kill = () => {
     try {
       child.kill("SIGKILL");
     } catch {
       // Already gone.
     }
+  };
+  const timer = setTimeout(() => {
+    timedOut = true;
+    kill();
   }, runTimeLimitMs(point));
+  signal?.addEventListener("abort", kill);
   const output = await child.output();
   clearTimeout(timer);
+  signal?.removeEventListener("abort", kill);
+  if (signal?.aborted) return { report: null, error: "aborted" };
   if (timedOut) {
     return { report: null, error: "the load generator timed out" };
   }
@@ -341,14 +355,24 @@ export async function runCompare(
     workloads,
     runs: [],
   };
+  const signal = options.signal;
   for (let round = 1; round <= rounds; round++) {
     for (const workload of workloads) {
       for (const point of workload.points) {
         for (const server of rotate(options.servers, round - 1)) {
+          if (signal?.aborted) break;
           options.onStart?.(
             `round ${round}/${rounds} ${workload.id} (${point.label}) → ${server.id}`,
           );
-          const run = await runOne(server, workload.id, point, round, cwd);
+          const run = await runOne(
+            server,
+            workload.id,
+            point,
+            round,
+            cwd,
+            signal,
+          );
+          if (signal?.aborted) break;
           results.runs.push(run);
           results.finishedAt = new Date().toISOString();
           await options.onRun?.(run, results);
@@ -366,6 +390,7 @@ async function runOne(
   point: WorkloadPoint,
   round: number,
   cwd: string,
+  signal: AbortSignal | undefined,
 ): Promise<RunRecord> {
   const started = performance.now();
   const record = (
@@ -394,7 +419,7 @@ async function runOne(
     });
   }
   try {
-    const { report, error } = await runLoadProcess(process, point);
+    const { report, error } = await runLoadProcess(process, point, signal);
     const alive = process.running;
     if (!report) {
       return record({

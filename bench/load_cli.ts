@@ -356,7 +356,7 @@ export function formatLoadReport(report: LoadReport): string {
       formatMs(g.lagMs.p99)
     } max ${formatMs(g.lagMs.max)} ms; ${
       formatCount(g.blockedLines)
-    } lines held back by the server`,
+    } lines waited for a pending write`,
   );
   const s = report.server;
   if (s) {

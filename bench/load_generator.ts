@@ -1160,6 +1160,7 @@ class LoadRun {
       if (now >= endMs) break;
       let nextDue = endMs;
       let allDone = true;
+      let waitingOnWrites = false;
       for (const sender of senders) {
         if (sender.sent >= limit) continue;
         allDone = false;
@@ -1172,6 +1173,7 @@ class LoadRun {
           // The socket has not taken the last batch: the server is slow.
           // These lines keep their intended times and leave later.
           sender.blocked = true;
+          waitingOnWrites = true;
           continue;
         }
         // Every line due by now, each stamped with its own intended time.
@@ -1210,6 +1212,10 @@ class LoadRun {
         }
       }
       if (allDone) break;
+      // A sender whose lines are due but whose last write is still pending
+      // has no next due time: look again shortly rather than sleeping
+      // until the next sender's line (or the end of the run).
+      if (waitingOnWrites) nextDue = Math.min(nextDue, now + 1);
       await this.#waitUntil(nextDue, spinMs);
     }
   }

@@ -21,7 +21,10 @@ Deno.test("open loop against our server: every line delivered once, in order", a
     });
     equal(report.failure, null);
     const a = report.accounting;
-    equal(a.linesSent > 0, true);
+    // 3 senders × 200 lines/s × 0.6 s are due; a scheduler that stalls
+    // (it once slept to the end when every sender had a write pending)
+    // sends a small fraction. The bound is loose: no timing is asserted.
+    equal(a.linesSent >= 180, true, `only ${a.linesSent} lines sent`);
     equal(a.expected, a.linesSent * 19);
     deepEqual(
       [a.delivered, a.lost, a.duplicated, a.reordered, a.echoed],

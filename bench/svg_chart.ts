@@ -109,8 +109,10 @@ function linearTicks(min: number, max: number, count = 5): number[] {
   return ticks;
 }
 
-/** Powers of ten covering [min, max] (both > 0). */
+/** Powers of ten covering [min, max] (1 to 10 when there is no range). */
 function logTicks(min: number, max: number): number[] {
+  if (!(min > 0) || !Number.isFinite(min)) min = 1;
+  if (!(max >= min) || !Number.isFinite(max)) max = min * 10;
   const ticks: number[] = [];
   for (
     let e = Math.floor(Math.log10(min));

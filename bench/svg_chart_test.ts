@@ -41,9 +41,17 @@ Deno.test("lineChart: one polyline per series, whiskers, legend, notes", () => {
   equal(/NaN|Infinity/.test(svg), false);
 });
 
-Deno.test("lineChart copes with no data at all", () => {
-  const svg = lineChart({ title: "t", xLabel: "x", yLabel: "y", series: [] });
-  equal(/NaN|Infinity/.test(svg), false);
+Deno.test("lineChart copes with no data at all, on linear and log axes", () => {
+  for (const yLog of [false, true]) {
+    const svg = lineChart({
+      title: "t",
+      xLabel: "x",
+      yLabel: "y",
+      yLog,
+      series: [{ name: "failed everywhere", points: [] }],
+    });
+    equal(/NaN|Infinity/.test(svg), false);
+  }
 });
 
 Deno.test("barChart draws bars and names failures instead", () => {
