@@ -107,6 +107,16 @@ export interface RedisBusOptions {
    * @default {1000}
    */
   closeTimeoutMs?: number;
+  /**
+   * A client joins the room when its node accepts its connection, a little
+   * after the client saw it established; lines another node completed
+   * within this many ms before that accept are still delivered to it, and
+   * older ones never are (PROTOCOL.md §2.1, §2.9). `0` counts from the
+   * accept exactly.
+   *
+   * @default {2}
+   */
+  joinSlackMs?: number;
 }
 
 /** Raised by {@linkcode connectRedisBus} when Redis cannot be reached. */
@@ -170,6 +180,7 @@ export class RedisBus {
   readonly #reconnectMinMs: number;
   readonly #reconnectMaxMs: number;
   readonly #closeTimeoutMs: number;
+  readonly #joinSlackMs: number;
   readonly #publisher: Link;
   readonly #subscriber: Link;
   /** Next sequence number per remote node (hex id). */
@@ -203,6 +214,7 @@ export class RedisBus {
     this.#reconnectMinMs = options.reconnectMinMs ?? 100;
     this.#reconnectMaxMs = options.reconnectMaxMs ?? 2000;
     this.#closeTimeoutMs = options.closeTimeoutMs ?? 1000;
+    this.#joinSlackMs = options.joinSlackMs ?? 2;
     this.#publisher = this.#link("publisher");
     this.#subscriber = this.#link("subscriber");
   }
@@ -554,10 +566,10 @@ export class RedisBus {
     const room = this.#room;
     if (room === undefined) return;
     // One pass over the members per message: who joined last.
-    const newest = newestJoin(room);
+    const newest = newestJoin(room) - this.#joinSlackMs;
     for (const entry of decoded.entries) {
       this.stats.linesReceived += entry.lineCount;
-      deliverRemote(room, entry, newest);
+      deliverRemote(room, entry, newest, this.#joinSlackMs);
     }
   }
 
@@ -574,22 +586,25 @@ export class RedisBus {
  * Delivers another node's batch to every local member connected when the
  * batch was completed (PROTOCOL.md §2.1, §2.9): a member that says when
  * it connected (`connectedAt`, ms since the epoch, as `ClientConnection`
- * does) and connected after `entry.completedAt` does not get it. In the
- * common case nobody is that new (`newest`, the latest `connectedAt`, is
- * not after it) and the room's own fan-out is used.
+ * does) and connected more than `slackMs` after `entry.completedAt` does
+ * not get it. In the common case nobody is that new (`newest`, the latest
+ * `connectedAt` less `slackMs`, is not after it) and the room's own
+ * fan-out is used.
  */
 function deliverRemote(
   room: Room<RoomMember>,
   entry: BusEntry,
   newest: number,
+  slackMs: number,
 ): void {
   const { completedAt, batch, lineCount } = entry;
   if (newest <= completedAt) {
     room.broadcast(null, batch, lineCount);
     return;
   }
+  const since = completedAt + slackMs;
   for (const member of room.members()) {
-    if (!(connectedAt(member) > completedAt)) member.deliver(batch);
+    if (!(connectedAt(member) > since)) member.deliver(batch);
   }
 }
 
