@@ -4,12 +4,32 @@
 
 import { deepEqual, equal } from "node:assert/strict";
 import { connect } from "../client/chat_client.ts";
-import { runConformance } from "../conformance/runner.ts";
-import type { CaseResult } from "../conformance/types.ts";
+import type { CaseResult, Report } from "../conformance/types.ts";
 import { redisTest, waitFor } from "./_testing.ts";
 import { startRedisServer } from "./redis_server.ts";
 
 const SERVER_MAIN = new URL("../server/main.ts", import.meta.url).pathname;
+const CONFORMANCE_MAIN =
+  new URL("../conformance/main.ts", import.meta.url).pathname;
+
+/** Runs `deno task conformance` as a user would, and reads its JSON report. */
+async function runConformanceCli(args: string[]): Promise<Report> {
+  const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", CONFORMANCE_MAIN, ...args, "--format", "json"],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(stdout);
+  if (code === 2 || text.trim() === "") {
+    throw new Error(
+      `the conformance suite could not run (exit ${code}): ${
+        new TextDecoder().decode(stderr).trim()
+      }`,
+    );
+  }
+  return JSON.parse(text) as Report;
+}
 
 /** A node process; its port is read from its `listening` event. */
 interface NodeProcess {
@@ -119,11 +139,13 @@ for (const count of [2, 3]) {
           nodes.push(await startNodeProcess(redis.url));
         }
         await warmUp(nodes);
-        const report = await runConformance({
-          targets: nodes.map((node) => `127.0.0.1:${node.port}`),
-          level: "must",
-          retries: 3,
-        });
+        const report = await runConformanceCli([
+          ...nodes.flatMap((node) => ["--target", `127.0.0.1:${node.port}`]),
+          "--level",
+          "must",
+          "--retries",
+          "3",
+        ]);
         const counted = report.cases.filter((c) => c.counted);
         const raced = counted.filter(onlyFirstJoinRace);
         const wrong = counted.filter((c) => !onlyFirstJoinRace(c));
