@@ -37,6 +37,8 @@ import { linearFit, perSecond } from "./statistics.ts";
 
 const BANG = 0x21; // "!" marks a join probe: `<tag>!<prober>`
 const ZERO = 0x30;
+/** After the join, how long no probe must arrive before sending starts. */
+const PROBE_QUIET_MS = 200;
 /** Most gap entries remembered to tell reordered lines from duplicates. */
 const MAX_TRACKED_GAPS = 1_000_000;
 
@@ -456,6 +458,7 @@ class LoadRun {
   #malformed = 0;
   #trackedGaps = 0;
   #joinedCount = 0;
+  #lastProbeMs = 0;
   #lastDeliveryUs = 0;
   #firstSendUs = -1;
   #windowDelivered = 0;
@@ -1077,6 +1080,7 @@ class LoadRun {
       if (digit < 0 || digit > 9) return false;
       prober = prober * 10 + digit;
     }
+    this.#lastProbeMs = performance.now();
     if (prober !== receiver.index && !receiver.joined) {
       receiver.joined = true;
       this.#joinedCount++;
@@ -1135,6 +1139,15 @@ class LoadRun {
         await sleep(5);
       }
       interval = Math.min(1000, interval * 2);
+    }
+    // Probes sent before the last client joined may still be on their way
+    // (a slow server relays them one recipient at a time): let them
+    // arrive, so the measured lines do not queue behind them.
+    while (
+      performance.now() - this.#lastProbeMs < PROBE_QUIET_MS &&
+      performance.now() < deadline
+    ) {
+      await sleep(10);
     }
     return null;
   }
