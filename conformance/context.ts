@@ -458,12 +458,38 @@ export class CaseContext {
       encoder.encode(`${CONTROL_PREFIX}join~${this.tag}~${p.name}`)
     );
     this.#joined.push(...peers);
-    await Promise.all(peers.map((peer, i) => peer.send(tokens[i])));
     await Promise.all(
-      readers.map((reader) =>
-        this.#barrier(reader, tokens, `${peers.length} clients`)
-      ),
+      peers.map((peer, i) => peer.send(tokens[i]).catch(() => {})),
     );
+    try {
+      await Promise.all(
+        readers.map((reader) =>
+          this.#barrier(reader, tokens, `${peers.length} clients`)
+        ),
+      );
+    } catch (error) {
+      // Say whether the server closed some of them (a client limit?).
+      const closed = await Promise.all(peers.map(async (peer) => {
+        if (!(peer instanceof Peer)) return false;
+        const drained = await peer.drainUntilClosed(50);
+        return drained.closed !== false;
+      }));
+      const count = closed.filter(Boolean).length;
+      if (count > 0) {
+        const first = peers.findIndex((_, i) => closed[i]);
+        this.fail(
+          `the server closed at least ${count} of the ${peers.length} clients that had just connected ` +
+            `(the first: ${
+              peers[first].name
+            }): it holds fewer clients than the case needs ` +
+            "(a client limit? see --clients and --max-clients)",
+          { clause: "§4.8", data: { closed: count, connected: peers.length } },
+        );
+        // It explains the barrier failures recorded before it.
+        this.findings.unshift(this.findings.pop()!);
+      }
+      throw error;
+    }
     const joiners = peers.filter((p): p is Peer => p instanceof Peer);
     if (joiners.length > 0) {
       await this.#ack(readers[readers.length - 1], joiners);

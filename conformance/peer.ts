@@ -187,6 +187,11 @@ export interface CollectOptions {
   /** Give up after this many milliseconds. */
   timeoutMs: number;
   /**
+   * A deadline (`performance.now()` time) the caller may move while the
+   * collect runs; reads then wait at most 250 ms at a time so they notice.
+   */
+  deadline?: { at: number };
+  /**
    * Keep control lines in {@linkcode Collected.lines}.
    *
    * @default {false}
@@ -351,15 +356,17 @@ export class Peer implements Writer {
     match: Uint8Array | ((bytes: Uint8Array) => boolean),
     options: CollectOptions,
   ): Promise<Collected> {
-    const deadline = performance.now() + options.timeoutMs;
+    const fixed = performance.now() + options.timeoutMs;
+    const moving = options.deadline;
     const lines: ReceivedLine[] = [];
     const test = typeof match === "function"
       ? match
       : (bytes: Uint8Array) => endsWith(bytes, match);
     while (true) {
-      const left = deadline - performance.now();
+      const left = Math.min(fixed, moving?.at ?? Infinity) - performance.now();
       if (left <= 0) return { lines, end: "timeout" };
-      const outcome = await this.read(left);
+      const outcome = await this.read(moving ? Math.min(left, 250) : left);
+      if (outcome.kind === "timeout" && moving) continue;
       if (outcome.kind === "timeout") return { lines, end: "timeout" };
       if (outcome.kind === "eof") return { lines, end: "eof" };
       if (outcome.kind === "reset") {

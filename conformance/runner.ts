@@ -172,6 +172,8 @@ export function selectCases(
 
 interface Attempt {
   findings: Finding[];
+  /** Whether a wait timed out: only such failures are retried. */
+  timedOut?: boolean;
   measurements: CaseResult["measurements"];
   trace: TraceEvent[];
   traceOmitted: number;
@@ -381,11 +383,14 @@ class Run {
     // A failed case may leave the server in any state: with --spawn the
     // next case (or the retry) gets a fresh one.
     if (failing) this.#dirty = true;
-    if (failing && this.#retries > 0) await this.#ensureServer(definition);
-    if (failing && this.#retries > 0 && this.#unreachable === undefined) {
+    // Only a failure that waited out a timeout may be the machine's fault;
+    // one with direct evidence (wrong bytes, an echo) is not retried.
+    const retry = failing && first.timedOut === true && this.#retries > 0;
+    if (retry) await this.#ensureServer(definition);
+    if (retry && this.#unreachable === undefined) {
       attempts = 2;
-      const retry = await this.#attempt(definition);
-      const retryVerdict = verdictOf(definition.level, retry.findings);
+      const second = await this.#attempt(definition);
+      const retryVerdict = verdictOf(definition.level, second.findings);
       verdict = combineAttempts(firstVerdict, retryVerdict);
       if (retryVerdict === "fail" || retryVerdict === "non-strict") {
         this.#dirty = true;
@@ -519,6 +524,7 @@ class Run {
     if (!server && ctx.failed) await this.#checkReachable(ctx);
     return {
       findings: ctx.findings,
+      timedOut: outcome === "budget" || trace.timeouts > 0,
       measurements: ctx.measurements,
       trace: trace.events(),
       traceOmitted: trace.omitted,

@@ -45,6 +45,7 @@ export class TraceRecorder {
   #tail: TraceEvent[] = [];
   #tailStart = 0;
   #omitted = 0;
+  #timeouts = 0;
 
   /** Starts the clock; see {@linkcode TraceRecorderOptions}. */
   constructor(options: TraceRecorderOptions = {}) {
@@ -55,6 +56,11 @@ export class TraceRecorder {
   /** Milliseconds since the recorder was created. */
   now(): number {
     return performance.now() - this.#start;
+  }
+
+  /** Waits that timed out (counted even when their events are dropped). */
+  get timeouts(): number {
+    return this.#timeouts;
   }
 
   /** Events dropped to respect the size bound. */
@@ -72,6 +78,7 @@ export class TraceRecorder {
     data?: Uint8Array | string,
     extra: Pick<TraceEvent, "bytes" | "terminator"> = {},
   ): void {
+    if (event === "timeout") this.#timeouts++;
     const entry: TraceEvent = {
       t: Math.round(this.now() * 1000) / 1000,
       client,

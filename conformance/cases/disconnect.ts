@@ -204,64 +204,79 @@ async function churn(
 }
 
 /**
- * Reads at `receiver` until every required churn line arrived, then up to
- * a sentinel from `other`; judges losses, duplicates and partial lines.
+ * Reads at both receivers (at once) until every required churn line
+ * arrived, then at each up to a sentinel from the other; judges losses,
+ * duplicates and partial lines.
  */
 async function checkChurnLines(
   ctx: CaseContext,
-  receiver: Peer,
-  other: Peer,
+  receivers: readonly [Peer, Peer],
   result: ChurnResult,
 ): Promise<void> {
-  const waiting = new Set(result.required);
-  const seen = new Map<string, number>();
-  const partials: Uint8Array[] = [];
   const decoder = new TextDecoder();
   const timeoutMs = ctx.timeout(TIMEOUTS.line * 2 + result.cycles * 5);
-  const count = (bytes: Uint8Array) => {
+  const tallies = receivers.map(() => ({
+    waiting: new Set(result.required),
+    seen: new Map<string, number>(),
+    partials: [] as Uint8Array[],
+  }));
+  const count = (tally: typeof tallies[number], bytes: Uint8Array) => {
     const text = decoder.decode(bytes);
-    if (text.includes("PARTIAL")) partials.push(bytes);
+    if (text.includes("PARTIAL")) tally.partials.push(bytes);
     else if (text.startsWith("churn~")) {
-      seen.set(text, (seen.get(text) ?? 0) + 1);
+      tally.seen.set(text, (tally.seen.get(text) ?? 0) + 1);
     }
-    waiting.delete(text);
+    tally.waiting.delete(text);
   };
-  receiver.quiet = true;
-  const got = await receiver.collectUntil((bytes) => {
-    count(bytes);
-    return waiting.size === 0;
-  }, { timeoutMs });
-  const tail = got.end === "found"
-    ? await receiver.collectUntil(await ctx.sentinel(other), { timeoutMs })
-    : undefined;
-  receiver.quiet = false;
-  for (const line of tail?.lines ?? []) count(line.bytes);
-  if (waiting.size > 0) {
-    ctx.fail(
-      `${waiting.size} of the ${result.required.size} lines that churning clients completed ` +
-        `before leaving had not reached ${receiver.name} ${timeoutMs} ms after the churn ` +
-        `(lost, or held up: e.g. "${[...waiting][0]}")`,
-      { clause: "§5.1", data: { missing: waiting.size, waitedMs: timeoutMs } },
-    );
-  }
-  const twice = [...seen].filter(([, n]) => n > 1);
-  if (twice.length > 0) {
-    ctx.fail(
-      `${receiver.name} received ${twice.length} churn lines more than once`,
-      {
-        clause: "§2.3",
-        received: { [receiver.name]: twice.map(([text]) => text).slice(0, 10) },
-      },
-    );
-  }
-  if (partials.length > 0) {
-    ctx.fail(
-      `${receiver.name} received ${partials.length} partial lines of clients that left`,
-      {
-        clause: "§1.6",
-        received: { [receiver.name]: partials.slice(0, 10) },
-      },
-    );
+  const firsts = await Promise.all(receivers.map((receiver, i) => {
+    receiver.quiet = true;
+    return receiver.collectUntil((bytes) => {
+      count(tallies[i], bytes);
+      return tallies[i].waiting.size === 0;
+    }, { timeoutMs });
+  }));
+  for (const [i, receiver] of receivers.entries()) {
+    const tally = tallies[i];
+    if (firsts[i].end === "found") {
+      const other = receivers[1 - i];
+      const tail = await receiver.collectUntil(await ctx.sentinel(other), {
+        timeoutMs,
+      });
+      for (const line of tail.lines) count(tally, line.bytes);
+    }
+    receiver.quiet = false;
+    if (tally.waiting.size > 0) {
+      ctx.fail(
+        `${tally.waiting.size} of the ${result.required.size} lines that churning clients completed ` +
+          `before leaving had not reached ${receiver.name} ${timeoutMs} ms after the churn ` +
+          `(lost, or held up: e.g. "${[...tally.waiting][0]}")`,
+        {
+          clause: "§5.1",
+          data: { missing: tally.waiting.size, waitedMs: timeoutMs },
+        },
+      );
+    }
+    const twice = [...tally.seen].filter(([, n]) => n > 1);
+    if (twice.length > 0) {
+      ctx.fail(
+        `${receiver.name} received ${twice.length} churn lines more than once`,
+        {
+          clause: "§2.3",
+          received: {
+            [receiver.name]: twice.map(([text]) => text).slice(0, 10),
+          },
+        },
+      );
+    }
+    if (tally.partials.length > 0) {
+      ctx.fail(
+        `${receiver.name} received ${tally.partials.length} partial lines of clients that left`,
+        {
+          clause: "§1.6",
+          received: { [receiver.name]: tally.partials.slice(0, 10) },
+        },
+      );
+    }
   }
 }
 
@@ -395,8 +410,7 @@ export const DISCONNECT_CASES: CaseDefinition[] = [
           { data: { errors: result.errors.length } },
         );
       }
-      await checkChurnLines(ctx, r1, r2, result);
-      await checkChurnLines(ctx, r2, r1, result);
+      await checkChurnLines(ctx, [r1, r2], result);
       await roomStillWorks(ctx, r1, r2);
     },
   },

@@ -376,8 +376,10 @@ export const LIMITS_CASES: CaseDefinition[] = [
       // that the server has read what it accepted.
       const tick = utf8(`lcc~ctl~tick~${ctx.tag}~unfinished`);
       b.quiet = c.quiet = true;
+      // B and C read as long as the writes take, then a bounded time more.
+      const deadline = { at: Infinity };
       const reading = [b, c].map((peer) =>
-        peer.collectUntil(tick, { timeoutMs })
+        peer.collectUntil(tick, { timeoutMs, deadline })
       );
       let written = 0;
       const sampled = await server.sampleWhile((async () => {
@@ -395,6 +397,7 @@ export const LIMITS_CASES: CaseDefinition[] = [
             ctx.note(`${s.name} stopped writing: ${describeError(error)}`);
           }
         }));
+        deadline.at = performance.now() + ctx.timeout(TIMEOUTS.line * 2);
         try {
           await t.send(tick);
         } catch (error) {
@@ -408,11 +411,11 @@ export const LIMITS_CASES: CaseDefinition[] = [
         }
         const gots = await Promise.all(reading);
         if (gots.some((got) => got.end !== "found")) {
-          ctx.abort(
-            "the tick after the unfinished lines never came through: the server stalled",
-            {
-              clause: "§3.2",
-            },
+          ctx.skipPart(
+            "the tick sent after the unfinished lines never came back as a line, so it is " +
+              "not known whether the server had read them all when memory was sampled " +
+              "(a server that relays partial lines glues the tick onto them: see relay.join-mid-line)",
+            { clause: "§3.2" },
           );
         }
       })());
