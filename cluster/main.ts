@@ -57,8 +57,16 @@ await runMain("linechat-cluster", async () => {
       stderr: "piped",
     }).spawn();
     const output = Promise.all([
-      prefixLines(child.stdout, `node${i} `, (line) => console.log(line)),
-      prefixLines(child.stderr, `node${i} `, (line) => console.error(line)),
+      prefixLines(
+        child.stdout,
+        `node${i} `,
+        (line) => print(console.log, line),
+      ),
+      prefixLines(
+        child.stderr,
+        `node${i} `,
+        (line) => print(console.error, line),
+      ),
     ]);
     return { index: i, child, output };
   });
@@ -98,6 +106,19 @@ await runMain("linechat-cluster", async () => {
     `node${first.node.index} exited with code ${first.status.code}; stopped the others`,
   );
 });
+
+/**
+ * Writes a line; if our own output is gone (the reader of a pipe exited),
+ * drops it and goes on, so the nodes are still drained, watched and
+ * stopped.
+ */
+function print(write: (line: string) => void, line: string): void {
+  try {
+    write(line);
+  } catch {
+    // Broken pipe: nobody is reading.
+  }
+}
 
 /** Copies a stream's lines to `write`, each with `prefix`. */
 async function prefixLines(

@@ -74,6 +74,7 @@ redisTest(
       }
     })();
     const stderr = new Response(child.stderr).text();
+    let status: Deno.CommandStatus;
     try {
       const ports = new Map<string, number>();
       await waitFor(
@@ -113,10 +114,11 @@ redisTest(
       deepEqual(got?.bytes, new Uint8Array([0, 0xff, 0x0d, 0x41]));
       for (const client of clients) client.close();
     } finally {
+      // Always reap it (and so its nodes and redis-server), pass or fail.
       child.kill("SIGTERM");
+      status = await child.status;
+      await reading;
     }
-    const status = await child.status;
-    await reading;
     equal(status.code, 0, await stderr);
     const closed = lines.filter((l) => l.includes('"event":"cluster-closed"'));
     equal(closed.length, 3, lines.join("\n"));

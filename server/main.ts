@@ -53,9 +53,14 @@ await runMain("linechat-server", async () => {
   }
   bus?.attach(server.room);
   const stop = async () => {
-    await server.shutdown();
-    await bus?.close();
-    Deno.exit(0);
+    try {
+      await server.shutdown();
+      await bus?.close();
+    } finally {
+      // Exit even if the summary cannot be logged (stdout gone with the
+      // process that read it), or SIGTERM would leave the server running.
+      Deno.exit(0);
+    }
   };
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
