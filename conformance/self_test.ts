@@ -1,0 +1,238 @@
+// The suite's self-test: the harness is only as good as the bugs it
+// catches. Each deliberately faulty server in conformance/faulty/ must be
+// flagged by the right case(s), while control cases that its fault does
+// not touch still pass; our own server, and the fault-free base server,
+// must pass every MUST and SHOULD case.
+
+import { deepStrictEqual, equal, ok } from "node:assert/strict";
+import { runConformance } from "./runner.ts";
+import type { Report, Verdict } from "./types.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+
+/** A faulty server, the verdicts it must get, and cases that must pass. */
+interface Faulty {
+  script: string;
+  expect: Record<string, Verdict>;
+  controls: string[];
+}
+
+const FAULTY: Faulty[] = [
+  {
+    script: "echo",
+    expect: { "relay.no-echo": "fail" },
+    controls: ["relay.exactly-once", "framing.whitespace"],
+  },
+  {
+    script: "skip_first_recipient",
+    expect: { "relay.every-other-client": "fail" },
+    controls: [],
+  },
+  {
+    script: "skip_last_recipient",
+    expect: { "relay.every-other-client": "fail" },
+    controls: [],
+  },
+  {
+    script: "chunk_framing",
+    expect: {
+      "framing.split-segments": "fail",
+      "framing.byte-by-byte": "fail",
+      "framing.crlf-split": "fail",
+      "framing.lines-and-parts": "fail",
+    },
+    controls: ["framing.utf8", "framing.crlf"],
+  },
+  {
+    script: "trim",
+    expect: { "framing.whitespace": "fail" },
+    controls: ["framing.utf8", "framing.nul"],
+  },
+  {
+    script: "reencode_utf8",
+    expect: { "framing.invalid-utf8": "fail", "framing.all-bytes": "fail" },
+    controls: ["framing.utf8", "framing.nul"],
+  },
+  {
+    script: "lone_cr",
+    expect: { "framing.lone-cr": "fail" },
+    controls: ["framing.crlf", "framing.crlf-split"],
+  },
+  {
+    script: "partial_at_close",
+    expect: {
+      "disconnect.partial-line-close": "fail",
+      "disconnect.partial-line-reset": "fail",
+      "disconnect.partial-line-half-close": "fail",
+    },
+    controls: ["disconnect.close"],
+  },
+  {
+    script: "truncate_long",
+    expect: { "limits.over-limit": "fail", "limits.huge-line": "fail" },
+    controls: ["limits.at-limit"],
+  },
+  {
+    script: "split_long",
+    expect: {
+      "limits.over-limit-policy": "non-strict",
+      "limits.huge-line": "non-strict",
+    },
+    controls: ["limits.at-limit", "limits.over-limit"],
+  },
+  {
+    script: "lf_output",
+    expect: { "stream.crlf-output": "fail" },
+    controls: ["framing.crlf", "framing.lone-cr", "relay.basic"],
+  },
+  {
+    script: "banner",
+    expect: { "stream.no-banner": "fail" },
+    controls: ["relay.basic", "relay.join-mid-stream"],
+  },
+  {
+    script: "blocking_writes",
+    expect: { "slow-consumer.others-unaffected": "fail" },
+    controls: ["relay.basic"],
+  },
+  {
+    script: "dead_clients",
+    expect: { "relay.after-leave": "fail", "relay.after-reset": "fail" },
+    controls: [],
+  },
+  {
+    script: "unbounded",
+    expect: {
+      "limits.over-limit-policy": "non-strict",
+      "limits.huge-line-memory": "fail",
+      "slow-consumer.memory": "fail",
+    },
+    controls: ["limits.at-limit"],
+  },
+  {
+    script: "drop_empty",
+    expect: { "framing.empty-line": "fail" },
+    controls: ["framing.lf"],
+  },
+  {
+    script: "shared_buffer",
+    expect: { "relay.slow-senders-not-merged": "fail" },
+    controls: ["relay.basic"],
+  },
+  {
+    script: "history",
+    expect: { "relay.join-mid-stream": "fail" },
+    controls: ["relay.basic", "stream.no-banner"],
+  },
+  {
+    script: "nagle",
+    expect: { "relay.no-delay": "non-strict" },
+    controls: ["relay.basic"],
+  },
+  {
+    script: "drop_slow",
+    expect: {
+      "slow-consumer.no-silent-drop": "fail",
+      "slow-consumer.disconnect": "non-strict",
+    },
+    controls: ["slow-consumer.others-unaffected"],
+  },
+  {
+    script: "crash_on_reset",
+    expect: { "disconnect.reset": "fail" },
+    controls: ["disconnect.half-close"],
+  },
+  {
+    script: "leak_sockets",
+    expect: { "disconnect.churn-leak": "fail" },
+    controls: ["disconnect.close"],
+  },
+  {
+    script: "keep_half_closed",
+    expect: { "disconnect.half-close": "fail" },
+    controls: ["disconnect.close"],
+  },
+  {
+    script: "snapshot_recipients",
+    expect: { "relay.join-mid-line": "fail" },
+    controls: ["relay.join-mid-stream"],
+  },
+];
+
+function verdicts(report: Report): Record<string, Verdict> {
+  return Object.fromEntries(report.cases.map((c) => [c.id, c.verdict]));
+}
+
+function explain(report: Report): string {
+  return report.cases
+    .map((c) => `${c.id}: ${c.verdict} — ${c.message}`)
+    .join("\n");
+}
+
+/** Asserts that every MUST and SHOULD case ran and passed. */
+function assertAllPass(report: Report): void {
+  const bad = report.cases.filter((c) =>
+    c.level !== "INFO" && c.verdict !== "pass"
+  );
+  equal(
+    bad.length,
+    0,
+    `cases that did not pass:\n${
+      bad.map((c) => `${c.id}: ${c.verdict} — ${c.message}`).join("\n")
+    }`,
+  );
+  equal(report.summary.exitCode, 0);
+}
+
+for (const faulty of FAULTY) {
+  const ids = Object.keys(faulty.expect);
+  Deno.test(`faulty/${faulty.script}.ts is caught by ${ids.join(", ")}`, async () => {
+    const report = await runConformance({
+      spawn: `deno run -A conformance/faulty/${faulty.script}.ts --port {port}`,
+      cwd: ROOT,
+      only: [...ids, ...faulty.controls],
+      retries: 0,
+    });
+    const got = verdicts(report);
+    const want = {
+      ...faulty.expect,
+      ...Object.fromEntries(faulty.controls.map((id) => [id, "pass"])),
+    };
+    deepStrictEqual(
+      Object.fromEntries(Object.keys(want).map((id) => [id, got[id]])),
+      want,
+      explain(report),
+    );
+    equal(report.summary.exitCode, 1);
+    if (faulty.script === "crash_on_reset") {
+      equal(report.spawn?.crashes[0]?.caseId, "disconnect.reset");
+      ok((report.spawn?.restarts ?? 0) >= 1, "the server was restarted");
+    }
+  });
+}
+
+Deno.test("the fault-free base server passes every MUST and SHOULD case", async () => {
+  const report = await runConformance({
+    spawn: "deno run -A conformance/faulty/correct.ts --port {port}",
+    cwd: ROOT,
+    level: "should",
+    // It has no client limit to declare.
+    skip: ["limits.server-full"],
+    clients: 100,
+    retries: 0,
+  });
+  assertAllPass(report);
+});
+
+Deno.test("our server passes every MUST and SHOULD case (limits.server-full included)", async () => {
+  const report = await runConformance({
+    spawn: "deno run -A server/main.ts --port {port} --quiet --max-clients 600",
+    cwd: ROOT,
+    maxClients: 600,
+    retries: 0,
+  });
+  equal(report.cases.length, 50);
+  assertAllPass(report);
+  equal(report.server.outputTerminator, "crlf");
+  equal(report.spawn?.crashes.length, 0);
+});
