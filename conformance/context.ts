@@ -9,7 +9,7 @@
 import type { Target } from "../cli/args.ts";
 import { connect, ReceivedLine } from "../client/chat_client.ts";
 import { contentOf, describeMismatch } from "./compare.ts";
-import { escapeBytes, escapeLines } from "./escape.ts";
+import { escapeLines } from "./escape.ts";
 import {
   bytesEqual,
   type Collected,

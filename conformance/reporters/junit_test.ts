@@ -1,0 +1,41 @@
+import { equal, ok } from "node:assert/strict";
+import { fixtureReport } from "./_fixture.ts";
+import { formatJunit, xmlEscape } from "./junit.ts";
+
+/** Checks that tags nest and close (a tiny well-formedness check). */
+function assertBalanced(xml: string): void {
+  const stack: string[] = [];
+  for (const match of xml.matchAll(/<(\/?)([a-zA-Z-]+)[^>]*?(\/?)>/g)) {
+    const [, closing, name, selfClosing] = match;
+    if (selfClosing) continue;
+    if (closing) equal(stack.pop(), name, `</${name}> closes the open tag`);
+    else stack.push(name);
+  }
+  equal(stack.length, 0, `unclosed: ${stack.join(", ")}`);
+}
+
+Deno.test("JUnit: suites per area, failures for counted results, skipped, escaped", () => {
+  const xml = formatJunit(fixtureReport());
+  ok(xml.startsWith('<?xml version="1.0" encoding="UTF-8"?>'));
+  assertBalanced(xml.replace(/^<\?xml[^>]*>/, ""));
+  ok(
+    xml.includes(
+      '<testsuites name="linechat-conformance" tests="6" failures="3" skipped="1"',
+    ),
+  );
+  equal(
+    (xml.match(/<testsuite /g) ?? []).length,
+    3,
+    "relay, limits, disconnect",
+  );
+  equal((xml.match(/<failure /g) ?? []).length, 3);
+  ok(xml.includes('<failure type="flaky"'));
+  ok(xml.includes('<skipped message="needs --max-clients N"/>'));
+  ok(xml.includes("&lt;script&gt;&amp;&quot;&apos;"));
+  ok(!xml.includes("<script>"));
+  ok(xml.includes("wire trace:"));
+});
+
+Deno.test("xmlEscape replaces characters XML 1.0 cannot carry", () => {
+  equal(xmlEscape("a\x00b\x1bc\td"), "a\ufffdb\ufffdc\td");
+});
