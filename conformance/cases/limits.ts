@@ -443,7 +443,14 @@ export const LIMITS_CASES: CaseDefinition[] = [
         ctx.info(message);
       }
       for (const s of senders) s.close();
-      await roomStillWorks(ctx, b, c, "§4.5");
+      // Still serving: checked with fresh clients, whose streams cannot hold
+      // remnants of the unfinished lines (relaying those is §1.6's business).
+      const [d, e] = await ctx.room(["D", "E"]);
+      const serving = utf8(`still serving (${ctx.tag})`);
+      await d.send(serving);
+      await ctx.expectLines(e, [serving], await ctx.sentinel(d), {
+        clause: "§4.5",
+      });
     },
   },
   {
