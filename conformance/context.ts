@@ -438,7 +438,12 @@ export class CaseContext {
     await from.send(token);
     await Promise.all(
       joiners.map((joiner) =>
-        this.#barrier(joiner, [token], `the ack from ${from.name}`)
+        this.#barrier(
+          joiner,
+          [token],
+          `the ack from ${from.name}`,
+          joiners.length,
+        )
       ),
     );
   }
@@ -496,14 +501,22 @@ export class CaseContext {
     }
   }
 
+  /**
+   * Reads at `reader` until every token arrived. `linesAhead`: how many
+   * other lines may come first (every joiner of a crowd reads every other
+   * one's join line before the ack), which the timeout allows for.
+   */
   async #barrier(
     reader: Peer,
     tokens: Uint8Array[],
     who: string,
+    linesAhead = 0,
   ): Promise<void> {
     const waiting = new Set(tokens);
     const garbled: Uint8Array[] = [];
-    const timeoutMs = this.timeout(TIMEOUTS.line + tokens.length * 5);
+    const timeoutMs = this.timeout(
+      TIMEOUTS.line + Math.max(tokens.length * 5, linesAhead * 10),
+    );
     const got = await reader.collectUntil((bytes) => {
       for (const token of waiting) {
         if (endsWith(bytes, token)) {
