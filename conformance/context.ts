@@ -6,7 +6,6 @@
  * @module
  */
 
-import type { Target } from "../cli/args.ts";
 import { connect, ReceivedLine } from "../client/chat_client.ts";
 import { contentOf, describeMismatch } from "./compare.ts";
 import { escapeLines } from "./escape.ts";
@@ -29,6 +28,7 @@ import type {
   ClientLines,
   DataValue,
   Finding,
+  TargetAddress,
 } from "./types.ts";
 
 const encoder = new TextEncoder();
@@ -64,7 +64,7 @@ export class CaseSkip extends Error {
 /** The settings a case runs with. */
 export interface CaseSettings {
   /** Where clients connect, spread round-robin. */
-  targets: Target[];
+  targets: TargetAddress[];
   /** The target's declared line limit L. */
   maxLineBytes: number;
   /** Clients for the many-clients case. */
@@ -363,7 +363,7 @@ export class CaseContext {
     }
   }
 
-  #nextTarget(): Target {
+  #nextTarget(): TargetAddress {
     const targets = this.settings.targets;
     return targets[this.#connects++ % targets.length];
   }

@@ -18,9 +18,17 @@
  * @module
  */
 
+export type {
+  ChatClient,
+  ConnectOptions,
+  ReadLineOptions,
+  ReceivedLine,
+} from "../client/chat_client.ts";
 export * from "./cases/mod.ts";
+export * from "./context.ts";
 export * from "./escape.ts";
 export * from "./glob.ts";
+export * from "./peer.ts";
 export * from "./reporters/mod.ts";
 export {
   CONFORMANCE_VERSION,
@@ -31,5 +39,7 @@ export {
   selectCases,
 } from "./runner.ts";
 export * from "./schema.ts";
+export * from "./server_process.ts";
+export * from "./trace.ts";
 export * from "./types.ts";
 export * from "./verdict.ts";

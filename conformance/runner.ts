@@ -26,6 +26,7 @@ import {
   type LevelFilter,
   type Report,
   SCHEMA_VERSION,
+  type TargetAddress,
   type TraceEvent,
 } from "./types.ts";
 import {
@@ -72,7 +73,7 @@ export interface ConformanceOptions {
    *
    * @default {[]}
    */
-  targets?: readonly (string | Target)[];
+  targets?: readonly (string | TargetAddress)[];
   /**
    * A shell command that starts the server, with `{port}` where the port
    * goes. The harness starts it on a free port, watches it, restarts it

@@ -7,7 +7,18 @@
 
 import { SCHEMA_VERSION, VERDICTS } from "./types.ts";
 
-type Schema = Record<string, unknown>;
+/**
+ * A JSON Schema document (the keywords this module uses).
+ *
+ * @example
+ * ```ts
+ * import type { JsonSchema } from "./schema.ts";
+ * const schema: JsonSchema = { type: "object", required: ["id"] };
+ * console.log(schema.type);
+ * ```
+ */
+export type JsonSchema = Record<string, unknown>;
+type Schema = JsonSchema;
 
 const str = { type: "string" };
 const int = { type: "integer" };
@@ -107,7 +118,7 @@ const caseResult: Schema = {
  * console.log(REPORT_SCHEMA.$id);
  * ```
  */
-export const REPORT_SCHEMA: Schema = {
+export const REPORT_SCHEMA: JsonSchema = {
   $schema: "https://json-schema.org/draft/2020-12/schema",
   $id: `linechat-conformance-report-v${SCHEMA_VERSION}`,
   title: "linechat conformance report",
@@ -247,7 +258,7 @@ function typeOf(value: unknown): string {
  */
 export function validateSchema(
   value: unknown,
-  schema: Schema,
+  schema: JsonSchema,
   path = "$",
 ): string[] {
   const problems: string[] = [];

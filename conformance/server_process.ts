@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Target } from "../cli/args.ts";
+import type { TargetAddress } from "./types.ts";
 
 /** Raised when the server cannot be started; its message is one line. */
 export class SpawnError extends Error {
@@ -101,7 +101,7 @@ export class ServerProcess {
   }
 
   /** Where clients connect. */
-  get target(): Target {
+  get target(): TargetAddress {
     return { hostname: "127.0.0.1", port: this.#port };
   }
 

@@ -102,6 +102,23 @@ export const VERDICTS: readonly Verdict[] = [
  */
 export type ClientLines = Record<string, string[]>;
 
+/**
+ * A TCP endpoint to test.
+ *
+ * @example
+ * ```ts
+ * import type { TargetAddress } from "./types.ts";
+ * const target: TargetAddress = { hostname: "127.0.0.1", port: 7687 };
+ * console.log(target.port);
+ * ```
+ */
+export interface TargetAddress {
+  /** Host name or address. */
+  hostname: string;
+  /** TCP port. */
+  port: number;
+}
+
 /** A value a finding or measurement may carry. */
 export type DataValue = string | number | boolean | null;
 
@@ -232,12 +249,19 @@ export interface CaseResult {
  * ```
  */
 export interface ReportSummary {
+  /** Cases in the report. */
   total: number;
+  /** Results with verdict `pass`. */
   pass: number;
+  /** Results with verdict `non-strict`. */
   "non-strict": number;
+  /** Results with verdict `fail`. */
   fail: number;
+  /** Results with verdict `skipped`. */
   skipped: number;
+  /** Results with verdict `flaky`. */
   flaky: number;
+  /** Results with verdict `info`. */
   info: number;
   /** Results counted as failures at the selected level. */
   counted: number;
@@ -278,11 +302,15 @@ export interface CrashRecord {
  * ```
  */
 export interface Report {
+  /** The schema's version: {@linkcode SCHEMA_VERSION}. */
   schemaVersion: typeof SCHEMA_VERSION;
+  /** The tool and its version. */
   tool: { name: "linechat-conformance"; version: string };
   /** The protocol version checked. */
   protocol: "linechat/1";
+  /** When the run started (ISO 8601). */
   startedAt: string;
+  /** How long the run took. */
   durationMs: number;
   /** The addresses clients connected to. */
   targets: string[];
@@ -307,10 +335,14 @@ export interface Report {
   server: {
     /** How it ended the lines it sent (§2.5). */
     outputTerminator: "crlf" | "lf" | "mixed" | "unknown";
+    /** Lines the run's clients received. */
     linesReceived: number;
+    /** Of those, lines ended by LF alone. */
     lfOnlyLines: number;
   };
+  /** Verdict counts and the exit code. */
   summary: ReportSummary;
+  /** Every case's result, in run order. */
   cases: CaseResult[];
 }
 
