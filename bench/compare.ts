@@ -28,6 +28,8 @@ Options:
   })
   --out DIR            where results go (default bench/results; a temporary
                        directory with --quick)
+  --no-wait            do not wait for other processes to quieten before each
+                       run (by default up to 60 s; never with --quick)
   -h, --help           this text
 
 Writes DIR/<date>.json (every run's full report), DIR/<date>.md (tables,
@@ -48,6 +50,7 @@ await runMain("linechat-compare", async () => {
       servers: { type: "string" },
       workloads: { type: "string" },
       out: { type: "string" },
+      "no-wait": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -107,6 +110,7 @@ await runMain("linechat-compare", async () => {
   Deno.addSignalListener("SIGTERM", onSignal);
   const results = await runCompare({
     signal: abort.signal,
+    waitForQuiet: !values.quick && !values["no-wait"],
     servers,
     missing: discovery.missing,
     workloads,

@@ -623,6 +623,20 @@ export function renderMarkdown(
       "",
     );
   }
+  const waits = results.runs.filter((r) =>
+    (r.machineBusyBefore?.waitedSeconds ?? 0) > 1
+  );
+  if (waits.length > 0) {
+    const longest = Math.max(
+      ...waits.map((r) => r.machineBusyBefore!.waitedSeconds),
+    );
+    out.push(
+      `The machine is shared: ${waits.length} run(s) waited for other ` +
+        `processes to quieten first (up to ${longest} s; at most 60 s, ` +
+        "then the run went ahead).",
+      "",
+    );
+  }
   const invalid = results.runs.filter((r) => r.status === "ok" && !r.valid);
   out.push(
     "## Validity",

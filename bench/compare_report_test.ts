@@ -59,6 +59,7 @@ function run(
     valid: true,
     invalidReasons: [],
     seconds: 1,
+    machineBusyBefore: null,
     report: r,
   };
 }

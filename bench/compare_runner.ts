@@ -12,6 +12,7 @@ import {
   type Workload,
   type WorkloadPoint,
 } from "./compare_workloads.ts";
+import { sampleSystem } from "./proc_stats.ts";
 import { type ServerProcess, startServer } from "./server_process.ts";
 
 /** What happened in one run of one point against one server. */
@@ -39,6 +40,11 @@ export interface RunRecord {
   invalidReasons: string[];
   /** Wall time of the run, s. */
   seconds: number;
+  /**
+   * Cores other processes were using just before the run (the machine is
+   * shared), and how long the run waited for them to quieten, s.
+   */
+  machineBusyBefore: { cores: number; waitedSeconds: number } | null;
   /** The load generator's report, when it produced one. */
   report: LoadReport | null;
 }
@@ -115,6 +121,13 @@ export interface CompareOptions {
    * @default {undefined}
    */
   signal?: AbortSignal;
+  /**
+   * Before each run, wait (at most 60 s) until other processes use less
+   * than a quarter of a core: the machine may be shared.
+   *
+   * @default {true}
+   */
+  waitForQuiet?: boolean;
 }
 
 const REPO_ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
@@ -371,6 +384,7 @@ export async function runCompare(
             round,
             cwd,
             signal,
+            options.waitForQuiet ?? true,
           );
           if (signal?.aborted) break;
           results.runs.push(run);
@@ -384,6 +398,36 @@ export async function runCompare(
   return results;
 }
 
+/**
+ * Waits (at most `maxWaitMs`) until the machine's other processes use
+ * less than `maxCores`, so that runs are not measured while something else
+ * competes for the CPU. Returns what it saw.
+ */
+async function waitForQuietMachine(
+  maxCores = 0.25,
+  maxWaitMs = 60_000,
+  signal?: AbortSignal,
+): Promise<{ cores: number; waitedSeconds: number } | null> {
+  const started = performance.now();
+  let cores = 0;
+  try {
+    while (!signal?.aborted) {
+      const a = await sampleSystem();
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const b = await sampleSystem();
+      cores = (b.busySeconds - a.busySeconds) / ((b.atMs - a.atMs) / 1000);
+      if (cores < maxCores || performance.now() - started > maxWaitMs) break;
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+    }
+  } catch {
+    return null; // No /proc/stat: not Linux.
+  }
+  return {
+    cores: Math.round(cores * 100) / 100,
+    waitedSeconds: Math.round((performance.now() - started) / 100) / 10,
+  };
+}
+
 async function runOne(
   server: CompareServer,
   workload: string,
@@ -391,7 +435,11 @@ async function runOne(
   round: number,
   cwd: string,
   signal: AbortSignal | undefined,
+  waitForQuiet: boolean,
 ): Promise<RunRecord> {
+  const machineBusyBefore = waitForQuiet
+    ? await waitForQuietMachine(undefined, undefined, signal)
+    : null;
   const started = performance.now();
   const record = (
     fields: Partial<RunRecord> & Pick<RunRecord, "status" | "reason">,
@@ -404,6 +452,7 @@ async function runOne(
     valid: false,
     invalidReasons: [],
     report: null,
+    machineBusyBefore,
     ...fields,
     seconds: Math.round((performance.now() - started) / 100) / 10,
   });

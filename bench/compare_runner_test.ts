@@ -114,6 +114,7 @@ Deno.test("runCompare measures our server and records one that cannot start as f
     workloads: [tiny],
     rounds: 1,
     quick: true,
+    waitForQuiet: false,
   });
   deepEqual(results.runs.map((r) => [r.server, r.status]), [
     ["ours", "ok"],

@@ -279,6 +279,7 @@ export function loadFlags(load: WorkloadLoad): string[] {
   add("--rss-settle", load.rssSettleMs, "ms");
   add("--max-lag-ms", load.maxLagMs);
   add("--max-cpu", load.maxCpu);
+  add("--max-other-cpu", load.maxOtherCpu);
   add("--spin-ms", load.spinMs);
   return flags;
 }

@@ -50,6 +50,8 @@ Measurement:
   --max-lag-ms X         invalid if the generator's send lag p99 exceeds X ms and
                          half the measured p99 (default 5)
   --max-cpu X            invalid if its main thread is busier than X of a core (default 0.9)
+  --max-other-cpu X      with a known server pid: invalid if other processes used
+                         more than X cores during the window (default 0.25)
   --spin-ms X            poll the last X ms before a send is due, for precise send
                          times at the cost of CPU (default 0: timers only)
   --json                 print the report as JSON (no progress)
@@ -129,6 +131,7 @@ export function parseLoadArgs(args: string[]): LoadArgs {
       "rss-settle": { type: "string", default: "250ms" },
       "max-lag-ms": { type: "string", default: "5" },
       "max-cpu": { type: "string", default: "0.9" },
+      "max-other-cpu": { type: "string", default: "0.25" },
       "spin-ms": { type: "string", default: "0" },
       json: { type: "boolean", default: false },
       quiet: { type: "boolean", default: false },
@@ -204,6 +207,9 @@ export function parseLoadArgs(args: string[]): LoadArgs {
       rssSettleMs: parseDuration("--rss-settle", values["rss-settle"]),
       maxLagMs: parseNumber("--max-lag-ms", values["max-lag-ms"]),
       maxCpu: parseNumber("--max-cpu", values["max-cpu"], { max: 64 }),
+      maxOtherCpu: parseNumber("--max-other-cpu", values["max-other-cpu"], {
+        max: 1024,
+      }),
       spinMs: parseNumber("--spin-ms", values["spin-ms"], { max: 100 }),
     },
   };
@@ -356,7 +362,11 @@ export function formatLoadReport(report: LoadReport): string {
       formatMs(g.lagMs.p99)
     } max ${formatMs(g.lagMs.max)} ms; ${
       formatCount(g.blockedLines)
-    } lines waited for a pending write`,
+    } lines waited for a pending write${
+      g.otherCpu === null
+        ? ""
+        : `; other processes used ${g.otherCpu.toFixed(2)} cores`
+    }`,
   );
   const s = report.server;
   if (s) {

@@ -30,6 +30,7 @@ Deno.test("parseLoadArgs: defaults", () => {
     rssSettleMs: 250,
     maxLagMs: 5,
     maxCpu: 0.9,
+    maxOtherCpu: 0.25,
     spinMs: 0,
   });
   equal(args.json, false);

@@ -31,7 +31,9 @@ import {
   cpuShare,
   type ProcSample,
   sampleProcess,
+  sampleSystem,
   sampleThread,
+  type SystemCpuSample,
 } from "./proc_stats.ts";
 import { linearFit, perSecond } from "./statistics.ts";
 
@@ -173,6 +175,14 @@ export interface LoadOptions {
    * @default {0.9}
    */
   maxCpu?: number;
+  /**
+   * With `serverPid`: the run is invalid when other processes (neither
+   * the generator nor the server) used more than this many cores during
+   * the window, since they then competed for the CPU being measured.
+   *
+   * @default {0.25}
+   */
+  maxOtherCpu?: number;
   /**
    * For precise send times, the scheduler sleeps with a timer until this
    * long before a line is due and then polls (timers alone are 1 to 4 ms
@@ -358,6 +368,12 @@ export interface LoadReport {
     lagMs: LatencySummary;
     /** Lines that waited because the socket would not take them. */
     blockedLines: number;
+    /**
+     * Cores used by other processes during the window (the machine's
+     * busy time minus the generator's and the server's); null when
+     * unknown.
+     */
+    otherCpu: number | null;
   };
   slowConsumers: {
     count: number;
@@ -564,6 +580,7 @@ class LoadRun {
       self: [ProcSample, ProcSample];
       thread: [ProcSample, ProcSample];
       server: [ProcSample, ProcSample] | undefined;
+      system: [SystemCpuSample, SystemCpuSample] | undefined;
     } | undefined;
     let spinAtWindowStart = 0;
     let spinAtWindowEnd = 0;
@@ -640,25 +657,30 @@ class LoadRun {
         let selfStart: ProcSample | undefined;
         let threadStart: ProcSample | undefined;
         let serverStart: ProcSample | undefined;
+        let systemStart: SystemCpuSample | undefined;
         const windowWatch = (async () => {
           await this.#sleepUntil(windowStartMs, sending);
           this.#phase = "run";
-          [selfStart, threadStart, serverStart] = await Promise.all([
-            sampleProcess("self"),
-            sampleThread(),
-            pid === undefined
-              ? undefined
-              : sampleProcess(pid).catch(() => undefined),
-          ]);
+          [selfStart, threadStart, serverStart, systemStart] = await Promise
+            .all([
+              sampleProcess("self"),
+              sampleThread(),
+              pid === undefined
+                ? undefined
+                : sampleProcess(pid).catch(() => undefined),
+              sampleSystem().catch(() => undefined),
+            ]);
           spinAtWindowStart = this.#spinMs;
           await this.#sleepUntil(endMs, sending);
-          const [selfEnd, threadEnd, serverEnd] = await Promise.all([
-            sampleProcess("self"),
-            sampleThread(),
-            pid === undefined
-              ? undefined
-              : sampleProcess(pid).catch(() => undefined),
-          ]);
+          const [selfEnd, threadEnd, serverEnd, systemEnd] = await Promise
+            .all([
+              sampleProcess("self"),
+              sampleThread(),
+              pid === undefined
+                ? undefined
+                : sampleProcess(pid).catch(() => undefined),
+              sampleSystem().catch(() => undefined),
+            ]);
           spinAtWindowEnd = this.#spinMs;
           if (serverEnd) rssPeak = Math.max(rssPeak, serverEnd.rssBytes);
           windowSamples = {
@@ -666,6 +688,9 @@ class LoadRun {
             thread: [threadStart, threadEnd],
             server: serverStart && serverEnd
               ? [serverStart, serverEnd]
+              : undefined,
+            system: systemStart && systemEnd
+              ? [systemStart, systemEnd]
               : undefined,
           };
         })();
@@ -746,6 +771,34 @@ class LoadRun {
           Math.round(busyCpu * 100)
         }% busy > ${Math.round(maxCpu * 100)}%)`,
       );
+    }
+    // CPU the rest of the machine used in the window: everything busy
+    // minus the generator and (when known) the server.
+    let otherCpu: number | null = null;
+    const system = windowSamples?.system;
+    if (windowSamples && system) {
+      const wallSeconds = (system[1].atMs - system[0].atMs) / 1000;
+      const ours = (windowSamples.self[1].cpuSeconds -
+        windowSamples.self[0].cpuSeconds) +
+        (windowSamples.server
+          ? windowSamples.server[1].cpuSeconds -
+            windowSamples.server[0].cpuSeconds
+          : 0);
+      otherCpu = wallSeconds > 0
+        ? Math.max(
+          0,
+          (system[1].busySeconds - system[0].busySeconds - ours) /
+            wallSeconds,
+        )
+        : 0;
+      const maxOtherCpu = options.maxOtherCpu ?? 0.25;
+      if (pid !== undefined && otherCpu > maxOtherCpu) {
+        valid.push(
+          `other processes used ${
+            otherCpu.toFixed(2)
+          } cores of the machine during the window (> ${maxOtherCpu})`,
+        );
+      }
     }
     const lag = this.#lag.summary();
     const maxLagMs = options.maxLagMs ?? 5;
@@ -844,6 +897,7 @@ class LoadRun {
         busyCpu: round(busyCpu, 3),
         lagMs: lag,
         blockedLines: this.#blockedLines,
+        otherCpu: otherCpu === null ? null : round(otherCpu, 3),
       },
       slowConsumers: {
         count: this.#slow.length,

@@ -150,3 +150,52 @@ export function cpuShare(from: ProcSample, to: ProcSample): number {
   const seconds = (to.atMs - from.atMs) / 1000;
   return seconds > 0 ? (to.cpuSeconds - from.cpuSeconds) / seconds : 0;
 }
+
+/** CPU time of the whole machine, from the first line of `/proc/stat`. */
+export interface SystemCpuSample {
+  /** When it was read (`performance.now()`, ms). */
+  atMs: number;
+  /** CPU seconds spent on anything but idling, summed over all CPUs. */
+  busySeconds: number;
+}
+
+/**
+ * Parses the busy clock ticks (all but idle and iowait) of the aggregate
+ * `cpu` line of `/proc/stat`.
+ *
+ * @example
+ * ```ts
+ * import { parseSystemBusyTicks } from "./proc_stats.ts";
+ * console.log(parseSystemBusyTicks("cpu  100 5 50 1000 20 3 2 0 0 0\ncpu0 1 2 3")); // 160
+ * ```
+ */
+export function parseSystemBusyTicks(stat: string): number {
+  const line = stat.split("\n", 1)[0];
+  const fields = line.trim().split(/\s+/).slice(1).map(Number);
+  if (line.split(/\s+/)[0] !== "cpu" || fields.length < 4) {
+    throw new Error(`cannot parse /proc/stat: ${line.slice(0, 80)}`);
+  }
+  // user nice system idle iowait irq softirq steal (guest time is already
+  // counted in user).
+  const [user, nice, system, , , irq = 0, softirq = 0, steal = 0] = fields;
+  return user + nice + system + irq + softirq + steal;
+}
+
+/**
+ * Reads how much CPU the whole machine has used so far, to tell how much
+ * of it went to processes other than the ones being measured.
+ *
+ * @example
+ * ```ts
+ * import { sampleSystem } from "./proc_stats.ts";
+ * console.log((await sampleSystem()).busySeconds > 0);
+ * ```
+ */
+export async function sampleSystem(): Promise<SystemCpuSample> {
+  const ticks = await clockTicksPerSecond();
+  const stat = await Deno.readTextFile("/proc/stat");
+  return {
+    atMs: performance.now(),
+    busySeconds: parseSystemBusyTicks(stat) / ticks,
+  };
+}

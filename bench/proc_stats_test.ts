@@ -4,7 +4,9 @@ import {
   cpuShare,
   parseRssBytes,
   parseStatTicks,
+  parseSystemBusyTicks,
   sampleProcess,
+  sampleSystem,
   sampleThread,
 } from "./proc_stats.ts";
 
@@ -42,4 +44,19 @@ Deno.test("cpuShare is CPU seconds over wall seconds", () => {
   });
   deepEqual(cpuShare(at(0, 10), at(4000, 12)), 0.5);
   deepEqual(cpuShare(at(5, 1), at(5, 2)), 0);
+});
+
+Deno.test("parseSystemBusyTicks counts all but idle and iowait", () => {
+  deepEqual(
+    parseSystemBusyTicks(
+      "cpu  10 1 5 900 40 2 3 4 0 0\ncpu0 5 0 2 450 20 1 1 2",
+    ),
+    25,
+  );
+});
+
+Deno.test("the machine's busy CPU time can be sampled and only grows", async () => {
+  const a = await sampleSystem();
+  const b = await sampleSystem();
+  deepEqual(b.busySeconds >= a.busySeconds && a.busySeconds > 0, true);
 });
