@@ -268,23 +268,21 @@ export async function listen(
   options: ChatServerOptions = {},
 ): Promise<ChatServer> {
   if (options.transport !== "node") return serve(options);
-  // The callbacks reach the server through this variable: node:net emits
-  // no connection before the listen promise's continuation has run.
-  let server: ChatServer | undefined;
+  // node:net listens asynchronously, before the server exists to take its
+  // connections; none arrives before the server below replaces these.
+  const forward: Pick<ListenOptions, "onConnection" | "onAcceptError"> = {
+    onConnection: (transport) => transport.close(),
+    onAcceptError: () => {},
+  };
   const listener = await listenNode({
     hostname: options.hostname ?? "127.0.0.1",
     port: options.port ?? DEFAULT_PORT,
     onConnection: (transport) => forward.onConnection(transport),
     onAcceptError: (error) => forward.onAcceptError(error),
   });
-  const forward: Pick<ListenOptions, "onConnection" | "onAcceptError"> = {
-    onConnection: (transport) => transport.close(),
-    onAcceptError: () => {},
-  };
-  server = new ChatServer(options, (callbacks) => {
+  return new ChatServer(options, (callbacks) => {
     forward.onConnection = callbacks.onConnection;
     forward.onAcceptError = callbacks.onAcceptError;
     return listener;
   });
-  return server;
 }
