@@ -67,6 +67,8 @@ export interface CaseSettings {
   targets: TargetAddress[];
   /** The target's declared line limit L. */
   maxLineBytes: number;
+  /** The target's declared bound on output held for one client. */
+  maxPendingBytes: number;
   /** Clients for the many-clients case. */
   clients: number;
   /** Multiplies every timeout. */

@@ -43,6 +43,8 @@ Target:
   --spawn "CMD {port}"    start the server (sh -c) on a free port; enables crash blame,
                           restarts and /proc measurements (memory, open files, SIGTERM)
   --max-line-bytes N      the target's declared line limit L (default 65536)
+  --max-pending-bytes N   the target's declared bound on output held for one client
+                          (default 4m); slow-consumer floods are at least 4 times it
   --max-clients N         the target's declared client limit (enables limits.server-full)
 
 Selection:
@@ -105,6 +107,7 @@ export function parseConformanceArgs(args: string[]): ConformanceArgs {
       clients: { type: "string", default: "500" },
       "timeout-scale": { type: "string", default: "1" },
       "max-line-bytes": { type: "string", default: "65536" },
+      "max-pending-bytes": { type: "string", default: "4m" },
       "max-clients": { type: "string" },
       retries: { type: "string", default: "1" },
       help: { type: "boolean", short: "h", default: false },
@@ -170,6 +173,11 @@ export function parseConformanceArgs(args: string[]): ConformanceArgs {
         min: 1,
         max: 1024 ** 3,
       }),
+      maxPendingBytes: parseInteger(
+        "--max-pending-bytes",
+        values["max-pending-bytes"],
+        { min: 1024, max: 16 * 1024 ** 3 },
+      ),
       maxClients: values["max-clients"] === undefined
         ? undefined
         : parseInteger("--max-clients", values["max-clients"], {

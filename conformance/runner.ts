@@ -123,6 +123,13 @@ export interface ConformanceOptions {
    */
   maxLineBytes?: number;
   /**
+   * The target's declared bound on the output it holds for one client;
+   * floods in the slow-consumer cases are at least 4 times it.
+   *
+   * @default {4194304}
+   */
+  maxPendingBytes?: number;
+  /**
    * The target's declared maximum number of clients; enables
    * `limits.server-full`.
    *
@@ -441,6 +448,7 @@ class Run {
       {
         targets: server ? [server.target] : this.#targets,
         maxLineBytes: this.#options.maxLineBytes ?? 65536,
+        maxPendingBytes: this.#options.maxPendingBytes ?? 4 * 1024 * 1024,
         clients: this.#options.clients ?? 500,
         timeoutScale: this.#scale,
         maxClients: this.#options.maxClients,
@@ -633,6 +641,7 @@ class Run {
         clients: this.#options.clients ?? 500,
         timeoutScale: this.#scale,
         maxLineBytes: this.#options.maxLineBytes ?? 65536,
+        maxPendingBytes: this.#options.maxPendingBytes ?? 4 * 1024 * 1024,
         maxClients: this.#options.maxClients ?? null,
         retries: this.#retries,
       },

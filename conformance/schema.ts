@@ -192,6 +192,7 @@ export const REPORT_SCHEMA: JsonSchema = {
         clients: int,
         timeoutScale: num,
         maxLineBytes: int,
+        maxPendingBytes: int,
         maxClients: { type: ["integer", "null"] },
         retries: int,
       },

@@ -328,6 +328,8 @@ export interface Report {
     clients: number;
     timeoutScale: number;
     maxLineBytes: number;
+    /** The declared per-client output bound (added in 1.1; always set). */
+    maxPendingBytes?: number;
     maxClients: number | null;
     retries: number;
   };

@@ -194,9 +194,14 @@ async function churn(
       result.errors.push(`${name} (${kind}): ${describeError(error)}`);
     }
   };
-  for (let i = 0; i < cycles; i += 20) {
+  // 20 at once, fewer if a declared client limit leaves less room.
+  const wave = Math.max(
+    1,
+    Math.min(20, (ctx.settings.maxClients ?? Infinity) - 4),
+  );
+  for (let i = 0; i < cycles; i += wave) {
     await Promise.all(
-      Array.from({ length: Math.min(20, cycles - i) }, (_, k) => one(i + k)),
+      Array.from({ length: Math.min(wave, cycles - i) }, (_, k) => one(i + k)),
     );
   }
   result.ms = performance.now() - t0;
@@ -249,7 +254,8 @@ async function checkChurnLines(
       ctx.fail(
         `${tally.waiting.size} of the ${result.required.size} lines that churning clients completed ` +
           `before leaving had not reached ${receiver.name} ${timeoutMs} ms after the churn ` +
-          `(lost, or held up: e.g. "${[...tally.waiting][0]}")`,
+          `(lost, or held up: e.g. "${[...tally.waiting][0]}"; ` +
+          "a client limit? declare it with --max-clients)",
         {
           clause: "§5.1",
           data: { missing: tally.waiting.size, waitedMs: timeoutMs },

@@ -14,8 +14,13 @@ import { mib } from "./_helpers.ts";
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
-/** Bytes A and B send together in one flood. */
-const FLOOD_BYTES = 24 * 1024 * 1024;
+/**
+ * Bytes A and B send together in one flood: 24 MiB, or 4 times the
+ * declared output bound if that is more.
+ */
+function floodBytes(ctx: CaseContext): number {
+  return Math.max(24 * 1024 * 1024, 4 * ctx.settings.maxPendingBytes);
+}
 /** Bytes of each flood line, LF included. */
 const LINE_BYTES = 1024;
 /** Lines per write. */
@@ -97,7 +102,7 @@ async function flood(
   ctx: CaseContext,
   [a, b]: [Peer, Peer],
   round: number,
-  bytes = FLOOD_BYTES,
+  bytes = floodBytes(ctx),
 ): Promise<Flood> {
   const linesPerSender = Math.floor(bytes / 2 / LINE_BYTES);
   const stallMs = ctx.timeout(TIMEOUTS.line * 2);
@@ -352,7 +357,9 @@ export const SLOW_CONSUMER_CASES: CaseDefinition[] = [
         ctx.fail(
           `Z was not disconnected although it read nothing while ${
             mib(sent)
-          } was relayed to it ` +
+          } was relayed to it (declared bound: ${
+            mib(ctx.settings.maxPendingBytes)
+          }) ` +
             (view.complete
               ? "(reading again, it got every line: all were held for it)"
               : `(reading again, it got ${view.lines} of ${
@@ -406,7 +413,10 @@ export const SLOW_CONSUMER_CASES: CaseDefinition[] = [
         })`;
       if (growth > roundBytes / 2) {
         ctx.fail(
-          `${message}: the server buffers without bound for a client that does not read`,
+          `${message}: the server holds without bound for a client that does not read ` +
+            `(or its bound is over ${
+              mib(roundBytes / 2)
+            }: declare it with --max-pending-bytes)`,
         );
       } else {
         ctx.info(message);
