@@ -32,6 +32,8 @@ import type {
 } from "./types.ts";
 
 const encoder = new TextEncoder();
+/** With several targets, how often a join line is repeated until seen. */
+const REPEAT_JOIN_MS = 50;
 
 /** Base timeouts in ms, before `--timeout-scale`. */
 export const TIMEOUTS = {
@@ -419,9 +421,23 @@ export class CaseContext {
       `${CONTROL_PREFIX}join~${this.tag}~${peer.name}`,
     );
     await peer.send(token);
-    await Promise.all(
-      readers.map((reader) => this.#barrier(reader, [token], peer.name)),
-    );
+    // Across several targets (nodes) an earlier client may not be registered
+    // with its own node yet when this line reaches that node: nodes accept
+    // independently. Repeat the line until every reader has it; the repeats
+    // are control lines, which no case sees.
+    const repeat = this.settings.targets.length > 1
+      ? setInterval(
+        () => peer.send(token).catch(() => {}),
+        this.timeout(REPEAT_JOIN_MS),
+      )
+      : undefined;
+    try {
+      await Promise.all(
+        readers.map((reader) => this.#barrier(reader, [token], peer.name)),
+      );
+    } finally {
+      clearInterval(repeat);
+    }
     if (peer instanceof Peer) {
       await this.#ack(readers[readers.length - 1], [peer]);
     }
