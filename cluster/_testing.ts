@@ -10,34 +10,20 @@ import {
   type RedisBus,
   type RedisBusOptions,
 } from "./redis_bus.ts";
-import { redisServerAvailable } from "./redis_server.ts";
+import { testWithTools } from "../_testing/tools.ts";
+import { waitFor } from "../_testing/wait.ts";
 
-/** Whether redis-server can be run here. */
-export const REDIS_AVAILABLE: boolean = redisServerAvailable();
+export { waitFor };
 
 /**
- * Registers a test that needs redis-server: run when it is installed;
- * otherwise failed with a clear message if LINECHAT_REQUIRE_TOOLS=1 (CI),
- * else ignored with "(skipped: redis-server not installed)" in its name.
+ * Registers a test that needs redis-server (see `testWithTools`); node-redis
+ * keeps timers and sockets briefly after close, hence no sanitizers.
  */
 export function redisTest(name: string, fn: () => Promise<void>): void {
-  if (REDIS_AVAILABLE) {
-    // node-redis keeps timers and sockets briefly after close.
-    Deno.test({ name, fn, sanitizeOps: false, sanitizeResources: false });
-  } else if (Deno.env.get("LINECHAT_REQUIRE_TOOLS") === "1") {
-    Deno.test(name, () => {
-      throw new Error(
-        "redis-server is not installed, and LINECHAT_REQUIRE_TOOLS=1 " +
-          "requires it (apt-get install redis-server)",
-      );
-    });
-  } else {
-    Deno.test({
-      name: `${name} (skipped: redis-server not installed)`,
-      ignore: true,
-      fn,
-    });
-  }
+  testWithTools(name, ["redis-server"], fn, {
+    sanitizeOps: false,
+    sanitizeResources: false,
+  });
 }
 
 /** A logged event, parsed back. */
@@ -103,19 +89,6 @@ export async function join(node: TestNode): Promise<ChatClient> {
   const client = await connect({ port: node.port });
   await waitFor(() => node.server.room.size > before, "client to join");
   return client;
-}
-
-/** Waits until `condition()` holds, polling; throws after `timeoutMs`. */
-export async function waitFor(
-  condition: () => boolean,
-  what: string,
-  timeoutMs = 5000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await delay(5);
-  }
 }
 
 /** Reads `count` lines (their bytes) within `timeoutMs`. */

@@ -42,27 +42,6 @@ export interface RedisServerOptions {
 }
 
 /**
- * Whether `redis-server` can be run.
- *
- * @example
- * ```ts
- * import { redisServerAvailable } from "./redis_server.ts";
- * console.log(redisServerAvailable());
- * ```
- */
-export function redisServerAvailable(command = "redis-server"): boolean {
-  try {
-    return new Deno.Command(command, {
-      args: ["--version"],
-      stdout: "null",
-      stderr: "null",
-    }).outputSync().success;
-  } catch {
-    return false;
-  }
-}
-
-/**
  * A running `redis-server`. It can be crashed ({@linkcode kill}) and
  * started again on the same port ({@linkcode restart}), as the tests do.
  *

@@ -7,19 +7,9 @@ import {
   listen,
 } from "./chat_server.ts";
 import { Logger } from "./logger.ts";
+import { waitFor } from "../_testing/wait.ts";
 
-/** Polls `condition` every few ms until true; throws after `timeoutMs`. */
-export async function waitFor(
-  condition: () => boolean,
-  what: string,
-  timeoutMs = 5000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
-}
+export { waitFor };
 
 /** A server on a free port with its log captured in `log`. */
 export interface TestServer extends AsyncDisposable {
