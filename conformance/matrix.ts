@@ -83,6 +83,12 @@ Options:
 Exit code: 0, or 1 with --check when the run differs from the expectations;
 2 for a bad command line.`;
 
+const ABOUT =
+  "Expected conformance verdicts per server (column id) and case, checked by " +
+  "expectations_test.ts at these settings. A verdict, or " +
+  '{ "any": [verdicts], "why": "…" } where the outcome depends on timing. ' +
+  "Rewrite with: deno task matrix --update-expectations [--repeat N].";
+
 if (import.meta.main) {
   await runMain("linechat-matrix", () => main(Deno.args));
 }
@@ -158,10 +164,18 @@ async function main(args: string[]): Promise<void> {
   }
   const outDir = values["out-dir"] ?? `${REPO_ROOT}/conformance/matrix/out`;
 
-  const servers = selectServers(
-    await matrixServers(),
-    splitPatterns(values.servers ?? []),
+  const wanted = splitPatterns(values.servers ?? []);
+  const unknown = wanted.filter((id) =>
+    !(SERVER_IDS as readonly string[]).includes(id)
   );
+  if (unknown.length > 0) {
+    throw new UsageError(
+      `--servers: unknown ${unknown.join(", ")} (known: ${
+        SERVER_IDS.join(", ")
+      })`,
+    );
+  }
+  const servers = selectServers(await matrixServers(), wanted);
   for (const server of servers) {
     if (server.unavailable) {
       console.error(`${server.id}: not run: ${server.unavailable}`);
@@ -243,12 +257,6 @@ async function main(args: string[]): Promise<void> {
   );
   if (values.check) Deno.exit(1);
 }
-
-const ABOUT =
-  "Expected conformance verdicts per server (column id) and case, checked by " +
-  "expectations_test.ts at these settings. A verdict, or " +
-  '{ "any": [verdicts], "why": "…" } where the outcome depends on timing. ' +
-  "Rewrite with: deno task matrix --update-expectations [--repeat N].";
 
 function describeSettings(
   settings: { clients: number; retries: number; timeoutScale: number } & {

@@ -78,7 +78,7 @@ export const SERVER_IDS = [
 const NIM: Record<string, { id: string; name: string; weight: number }> = {
   book_server: { id: "book", name: "Nim book", weight: 1 },
   asyncnet_server: { id: "asyncnet", name: "Nim asyncnet", weight: 1 },
-  selectors_server: { id: "selectors", name: "Nim selectors", weight: 2.5 },
+  selectors_server: { id: "selectors", name: "Nim selectors", weight: 4 },
 };
 
 /**
@@ -172,7 +172,7 @@ export async function matrixServers(
     kind: "relay",
     spawn: "ncat -l --broker --max-conns 20000 127.0.0.1 {port}",
     tools: ["ncat"],
-    weight: 3,
+    weight: 2,
     unavailable: hasTool("ncat")
       ? undefined
       : "ncat is not installed (apt-get install ncat)",

@@ -1,0 +1,90 @@
+import { equal, ok } from "node:assert/strict";
+import { matrixRun, report, result, server } from "./_fixtures.ts";
+import { escapeHtml, evidenceId, renderHtml } from "./html.ts";
+import { buildMatrix } from "./json.ts";
+
+const failing = result("relay.no-echo", "fail", {
+  message: "A received <its own> line back",
+  findings: [{
+    severity: "fail",
+    clause: "§2.2",
+    message: "A received <its own> line back",
+    expected: { A: [] },
+    received: { A: ["echo & <probe>"] },
+  }],
+  trace: [
+    {
+      t: 0.5,
+      client: "A",
+      event: "send",
+      data: "echo & <probe>\\n",
+      bytes: 15,
+    },
+    {
+      t: 1.25,
+      client: "A",
+      event: "recv",
+      data: "echo & <probe>",
+      bytes: 14,
+      terminator: "crlf",
+    },
+  ],
+  serverOutput: "Server: received <echo>\n",
+});
+const reports = {
+  a: report([
+    result("relay.basic", "pass"),
+    failing,
+    result("framing.lf", "pass"),
+  ], [
+    "relay.no-echo",
+  ]),
+  b: null,
+};
+const doc = buildMatrix(matrixRun([
+  [server("a"), reports.a],
+  [
+    server("b", { unavailable: "b is not installed" }),
+    null,
+    "b is not installed",
+  ],
+]));
+const page = renderHtml(doc, reports, { title: "Matrix <test>" });
+
+Deno.test("renderHtml: every cell links to its evidence, which exists once", () => {
+  for (const row of doc.cases) {
+    const id = evidenceId("a", row.id);
+    ok(page.includes(`href="#${id}"`), `a link to ${id}`);
+    equal(page.split(`id="${id}"`).length - 1, 1, `one element ${id}`);
+  }
+  // The server without a report links too, and says why there is nothing.
+  ok(page.includes(`href="#${evidenceId("b", "relay.basic")}"`));
+  ok(page.includes("No report: b is not installed"));
+});
+
+Deno.test("renderHtml: evidence shows expected vs received, the trace, output and the crash, escaped", () => {
+  ok(page.includes("<title>Matrix &lt;test&gt;</title>"));
+  ok(page.includes("A received &lt;its own&gt; line back"));
+  ok(page.includes("<i>no lines</i>"), "A expected nothing");
+  ok(
+    page.includes("&quot;echo &amp; &lt;probe&gt;&quot;"),
+    "A's received line",
+  );
+  ok(page.includes('<td class="data">echo &amp; &lt;probe&gt;\\n</td>'));
+  ok(page.includes("Server: received &lt;echo&gt;"));
+  ok(page.includes("unhandled exception in relay.no-echo &lt;boom&gt;"));
+  ok(!page.includes("<probe>") && !page.includes("<boom>"));
+});
+
+Deno.test("renderHtml: the page is self-contained", () => {
+  ok(page.startsWith("<!DOCTYPE html>"));
+  ok(!/\s(src|href)="(https?:)?\/\//.test(page), "no external resources");
+  ok(!page.includes("<link"), "no stylesheets to fetch");
+});
+
+Deno.test("escapeHtml: escapes the five characters", () => {
+  equal(
+    escapeHtml(`<a b="c" d='e'>&</a>`),
+    "&lt;a b=&quot;c&quot; d=&#39;e&#39;&gt;&amp;&lt;/a&gt;",
+  );
+});
