@@ -361,8 +361,9 @@ export interface ExpectationUpdate {
  * Rewrites the expectations from one or more runs at the expectations'
  * settings. For each cell that ran, the verdicts seen across the runs
  * replace the old expectation unless it already accepts all of them (so a
- * hand-written set of acceptable verdicts, and its `why`, survive a run
- * that happens to show only one of them). Cases no run selected are kept;
+ * hand-written set of acceptable verdicts survives a run that happens to
+ * show only one of them); a set with a `why` is widened instead, keeping
+ * the reason. Cases no run selected are kept;
  * after a run of every case, cases the suite no longer has are dropped.
  *
  * @example
@@ -430,9 +431,16 @@ export function updateExpectations(
         after[caseId] = previous;
         continue;
       }
-      const next: Expectation = observed.length === 1
-        ? observed[0]
-        : { any: observed };
+      // A hand-written set says the outcome varies: widen it, keep why.
+      const next: Expectation =
+        typeof previous === "object" && previous.why !== undefined
+          ? {
+            any: [...new Set([...previous.any, ...observed])].sort(),
+            why: previous.why,
+          }
+          : observed.length === 1
+          ? observed[0]
+          : { any: observed };
       after[caseId] = next;
       changes.push(
         `${serverId} / ${caseId}: ${
@@ -462,8 +470,9 @@ function show(expectation: Expectation): string {
 }
 
 /**
- * Serialises expectations as `expectations.json` holds them: one line per
- * case, servers and cases in the order given.
+ * Serialises expectations as `expectations.json` holds them, as `deno fmt`
+ * leaves them: one line per case where it fits in 80 columns, servers and
+ * cases in the order given.
  *
  * @example
  * ```ts
@@ -477,29 +486,45 @@ function show(expectation: Expectation): string {
  * ```
  */
 export function formatExpectations(expectations: Expectations): string {
-  const out: string[] = ["{"];
-  out.push(
-    `  "schemaVersion": ${JSON.stringify(expectations.schemaVersion)},`,
-  );
-  if (expectations.about !== undefined) {
-    out.push(`  "about": ${JSON.stringify(expectations.about)},`);
+  return layout(expectations, "", "", "", true) + "\n";
+}
+
+const LINE_WIDTH = 80;
+
+/**
+ * JSON for `value` after `prefix` (indent and key) and before `suffix` (a
+ * comma): on one line when it fits (and `expand` is false), else one
+ * property or item per line.
+ */
+function layout(
+  value: unknown,
+  indent: string,
+  prefix: string,
+  suffix: string,
+  expand = false,
+): string {
+  const flat = inline(value);
+  const isObject = value !== null && typeof value === "object";
+  if (
+    !isObject ||
+    (!expand && indent.length + prefix.length + flat.length + suffix.length <=
+        LINE_WIDTH)
+  ) {
+    return `${indent}${prefix}${flat}${suffix}`;
   }
-  out.push(`  "settings": ${inline(expectations.settings)},`);
-  out.push(`  "servers": {`);
-  const servers = Object.entries(expectations.servers);
-  servers.forEach(([server, cases], i) => {
-    out.push(`    ${JSON.stringify(server)}: {`);
-    const entries = Object.entries(cases);
-    entries.forEach(([id, expectation], j) => {
-      const comma = j < entries.length - 1 ? "," : "";
-      out.push(
-        `      ${JSON.stringify(id)}: ${inline(expectation)}${comma}`,
-      );
-    });
-    out.push(`    }${i < servers.length - 1 ? "," : ""}`);
-  });
-  out.push("  }", "}");
-  return out.join("\n") + "\n";
+  const inner = indent + "  ";
+  const entries: [string, unknown][] = Array.isArray(value)
+    ? value.map((item) => ["", item])
+    : Object.entries(value).filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [`${JSON.stringify(k)}: `, v]);
+  const [open, close] = Array.isArray(value) ? ["[", "]"] : ["{", "}"];
+  if (entries.length === 0) return `${indent}${prefix}${open}${close}${suffix}`;
+  const lines = entries.map(([key, v], n) =>
+    layout(v, inner, key, n < entries.length - 1 ? "," : "")
+  );
+  return `${indent}${prefix}${open}\n${
+    lines.join("\n")
+  }\n${indent}${close}${suffix}`;
 }
 
 /** JSON on one line with a space after `:` and `,`, as deno fmt keeps it. */
@@ -509,7 +534,7 @@ function inline(value: unknown): string {
     const entries = Object.entries(value)
       .filter(([, v]) => v !== undefined)
       .map(([k, v]) => `${JSON.stringify(k)}: ${inline(v)}`);
-    return `{ ${entries.join(", ")} }`;
+    return entries.length === 0 ? "{}" : `{ ${entries.join(", ")} }`;
   }
   return JSON.stringify(value);
 }
