@@ -3,7 +3,6 @@
 // are spread across the nodes, so every clause is checked across nodes.
 
 import { deepEqual, equal } from "node:assert/strict";
-import { connect } from "../client/chat_client.ts";
 import type { Report } from "../conformance/types.ts";
 import { redisTest, waitFor } from "./_testing.ts";
 import { startRedisServer } from "./redis_server.ts";
