@@ -22,7 +22,8 @@ Usage: deno task compare [options]
 Options:
   --quick              short runs, one round, small client counts (a smoke test, ~1 minute)
   --rounds N           rounds, each running everything once (default 3; 1 with --quick)
-  --servers a,b        only these servers (ids: ours, book, asyncnet, selectors, ncat)
+  --servers a,b        only these servers (ids: ours, ours-node, ours-2-nodes, book,
+                       asyncnet, selectors, ncat)
   --workloads a,b      only these workloads (${
     WORKLOADS.map((w) => w.id).join(", ")
   })

@@ -13,7 +13,11 @@ import {
   type WorkloadPoint,
 } from "./compare_workloads.ts";
 import { sampleSystem } from "./proc_stats.ts";
-import { type ServerProcess, startServer } from "./server_process.ts";
+import {
+  isListening,
+  type ServerProcess,
+  startServer,
+} from "./server_process.ts";
 
 /** What happened in one run of one point against one server. */
 export interface RunRecord {
@@ -205,20 +209,68 @@ export function runTimeLimitMs(point: WorkloadPoint): number {
 }
 
 /** Reads a load report, or explains why there is none. */
+/**
+ * The first of `size` consecutive free ports, below Linux's ephemeral range
+ * (32768 and up): nodes connect out (to Redis) while the later ones start,
+ * and an outgoing connection's ephemeral port is often the next one.
+ */
+function freePortBlock(size: number): number {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * (12_000 - size));
+    const held: Deno.Listener[] = [];
+    try {
+      for (let k = 0; k < size; k++) {
+        held.push(Deno.listen({ hostname: "127.0.0.1", port: base + k }));
+      }
+      return base;
+    } catch {
+      // Taken: try another block.
+    } finally {
+      for (const listener of held) listener.close();
+    }
+  }
+  throw new Error(`no ${size} consecutive free ports found`);
+}
+
+/**
+ * A server of several nodes listens on consecutive ports; startServer saw
+ * the first listen. Waits (bounded) for the others.
+ */
+async function waitForExtraPorts(
+  process: ServerProcess,
+  ports: number,
+): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  for (let k = 1; k < ports; k++) {
+    while (!(await isListening(process.port + k))) {
+      if (!process.running) throw new Error("it exited while starting");
+      if (Date.now() > deadline) {
+        throw new Error(`port ${process.port + k} never listened`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
+
 async function runLoadProcess(
   server: ServerProcess,
+  ports: number,
   point: WorkloadPoint,
   signal: AbortSignal | undefined,
 ): Promise<{ report: LoadReport | null; error: string | null }> {
+  const targets = Array.from(
+    { length: ports },
+    (_, k) => ["--target", `127.0.0.1:${server.port + k}`],
+  ).flat();
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
       "-A",
       LOAD_MAIN,
-      "--target",
-      `127.0.0.1:${server.port}`,
-      "--pid",
-      String(server.pid),
+      ...targets,
+      // A cluster's pid is its runner's, not its nodes': no CPU or memory
+      // figures rather than wrong ones.
+      ...(ports === 1 ? ["--pid", String(server.pid)] : []),
       "--json",
       ...loadFlags(point.load),
     ],
@@ -458,7 +510,12 @@ async function runOne(
   });
   let process: ServerProcess;
   try {
-    process = await startServer(server.command, { cwd });
+    const ports = server.ports ?? 1;
+    process = await startServer(server.command, {
+      cwd,
+      port: ports > 1 ? freePortBlock(ports + 1) : undefined,
+    });
+    await waitForExtraPorts(process, ports);
   } catch (error) {
     return record({
       status: "failed",
@@ -468,7 +525,12 @@ async function runOne(
     });
   }
   try {
-    const { report, error } = await runLoadProcess(process, point, signal);
+    const { report, error } = await runLoadProcess(
+      process,
+      server.ports ?? 1,
+      point,
+      signal,
+    );
     const alive = process.running;
     if (!report) {
       return record({

@@ -22,6 +22,13 @@ export interface CompareServer {
    * in Action" design).
    */
   baseline?: boolean;
+  /**
+   * Consecutive ports it listens on from `port` (nodes of one room);
+   * clients are spread over them.
+   *
+   * @default {1}
+   */
+  ports?: number;
 }
 
 /** Servers found, and why any expected one is missing. */
@@ -44,6 +51,17 @@ export const OURS_COMMAND =
  * raised as ours is; its `select()` loop still cannot go past 1,024 file
  * descriptors.
  */
+/** Ours with the node:net transport (lighter idle connections). */
+export const OURS_NODE_COMMAND = `${OURS_COMMAND} --transport node`;
+
+/**
+ * Ours as two nodes of one room through a redis-server of its own on
+ * `port + 2`: the cross-node workload of issue 6.
+ */
+export const OURS_CLUSTER_COMMAND =
+  "deno run -A cluster/main.ts --nodes 2 --base-port {port} --start-redis " +
+  "--redis redis://127.0.0.1:{port+2} -- --quiet --max-clients 20000";
+
 export const NCAT_COMMAND =
   "ncat -l --broker --max-conns 20000 127.0.0.1 {port}";
 
@@ -56,7 +74,10 @@ const NIM_IDS: Record<string, { id: string; name: string }> = {
 
 function fromTemplate(template: string): (port: number) => string[] {
   const words = splitCommand(template);
-  return (port) => fillPort(words, port);
+  return (port) =>
+    fillPort(words, port).map((word) =>
+      word.replaceAll("{port+2}", String(port + 2))
+    );
 }
 
 async function onPath(program: string): Promise<boolean> {
@@ -91,8 +112,25 @@ export async function discoverServers(): Promise<ServerDiscovery> {
     name: "linechat (ours)",
     description: "this repository's Deno server",
     command: fromTemplate(OURS_COMMAND),
+  }, {
+    id: "ours-node",
+    name: "linechat (node:net)",
+    description: "this repository's Deno server, --transport node",
+    command: fromTemplate(OURS_NODE_COMMAND),
   }];
   const missing: string[] = [];
+  if (await onPath("redis-server")) {
+    servers.push({
+      id: "ours-2-nodes",
+      name: "linechat, 2 nodes",
+      description:
+        "two nodes of ours joined through Redis pub/sub, clients alternating between them",
+      command: fromTemplate(OURS_CLUSTER_COMMAND),
+      ports: 2,
+    });
+  } else {
+    missing.push("ours-2-nodes: redis-server not installed");
+  }
   try {
     // Imported lazily: another part of the repository, built on demand.
     const { buildReferences } = await import("../reference/build.ts");

@@ -52,6 +52,7 @@ await runMain("linechat-load", async () => {
       ...args.load,
       hostname,
       port,
+      extraTargets: args.extraTargets,
       serverPid: server?.pid ?? args.pid,
       onProgress,
       signal: abort.signal,

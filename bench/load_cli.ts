@@ -24,7 +24,8 @@ Usage: deno task load --target HOST:PORT [options]
        deno task load --spawn "CMD ... {port} ..." [options]
 
 Server:
-  --target HOST:PORT     server to drive
+  --target HOST:PORT     server to drive; repeat it for the nodes of one room
+                         (clients are spread round-robin over them)
   --spawn "CMD {port}"   start this server on a free port (no shell), drive it,
                          stop it; also samples its CPU and memory
   --pid PID              sample this process's CPU and memory from /proc
@@ -66,6 +67,8 @@ export interface LoadArgs {
   help: boolean;
   /** Where to connect (absent with `--spawn`). */
   target: Target | undefined;
+  /** Further `--target`s: nodes of the same room, clients spread over all. */
+  extraTargets: Target[];
   /** Server command template with `{port}`. */
   spawn: string | undefined;
   /** Server pid to sample. */
@@ -113,7 +116,7 @@ export function parseLoadArgs(args: string[]): LoadArgs {
     strict: true,
     allowPositionals: true,
     options: {
-      target: { type: "string" },
+      target: { type: "string", multiple: true },
       spawn: { type: "string" },
       pid: { type: "string" },
       clients: { type: "string", default: "100" },
@@ -145,6 +148,7 @@ export function parseLoadArgs(args: string[]): LoadArgs {
     return {
       help: true,
       target: undefined,
+      extraTargets: [],
       spawn: undefined,
       pid: undefined,
       json: false,
@@ -175,7 +179,8 @@ export function parseLoadArgs(args: string[]): LoadArgs {
     help: false,
     target: values.target === undefined
       ? undefined
-      : parseTarget(values.target),
+      : parseTarget(values.target[0]),
+    extraTargets: (values.target ?? []).slice(1).map((t) => parseTarget(t)),
     spawn: values.spawn,
     pid: values.pid === undefined
       ? undefined

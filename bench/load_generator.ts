@@ -55,6 +55,14 @@ export interface LoadOptions {
   /** Server port. */
   port: number;
   /**
+   * More servers joined into one room (nodes of a cluster): client `i`
+   * connects to the `i % n`-th of the main target and these, so clients
+   * and senders are spread evenly across the nodes.
+   *
+   * @default {[]}
+   */
+  extraTargets?: { hostname?: string; port: number }[];
+  /**
    * Clients connected and reading (senders included).
    *
    * @default {100}
@@ -454,6 +462,8 @@ export function runLoad(options: LoadOptions): Promise<LoadReport> {
 class LoadRun {
   readonly #options: LoadOptions;
   readonly #config: LoadConfig;
+  /** The main target first, then the extra ones (client i: i % n). */
+  readonly #targets: { hostname?: string; port: number }[];
   readonly #encoder: PayloadEncoder;
   readonly #decoder: PayloadDecoder;
   readonly #tagBytes: Uint8Array;
@@ -523,8 +533,13 @@ class LoadRun {
       );
     }
     const tag = randomTag();
+    this.#targets = [
+      { hostname: options.hostname, port: options.port },
+      ...options.extraTargets ?? [],
+    ];
     this.#config = {
-      target: `${options.hostname ?? "127.0.0.1"}:${options.port}`,
+      target: this.#targets
+        .map((t) => `${t.hostname ?? "127.0.0.1"}:${t.port}`).join(" "),
       clients,
       senders,
       rate: options.rate ?? 100,
@@ -952,9 +967,11 @@ class LoadRun {
       const attempt = (async () => {
         const start = performance.now();
         try {
+          const targets = this.#targets;
+          const target = targets[i % targets.length];
           const conn = await Deno.connect({
-            hostname: this.#options.hostname ?? "127.0.0.1",
-            port: this.#options.port,
+            hostname: target.hostname ?? "127.0.0.1",
+            port: target.port,
             transport: "tcp",
           });
           times.record((performance.now() - start) * 1000);
