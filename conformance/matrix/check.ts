@@ -97,7 +97,54 @@ export async function checkExpectations(
     serverTimeoutMs: options.serverTimeoutMs,
     onProgress: options.onProgress,
   });
-  const doc = buildMatrix(run);
+  return await recheckMismatches(
+    servers,
+    expectations,
+    buildMatrix(run),
+    options,
+  );
+}
+
+/**
+ * Compares a finished run with the expectations and runs each case that
+ * came out unexpectedly again, `rechecks` times, at the expectations'
+ * settings; what every rerun repeats is a mismatch.
+ *
+ * @example A run that matches needs no reruns
+ * ```ts
+ * import { recheckMismatches } from "./check.ts";
+ * import type { MatrixDocument } from "./json.ts";
+ *
+ * const doc = {
+ *   settings: { only: ["relay.basic"], skip: [] },
+ *   servers: [{ id: "ours", status: "ran" }],
+ *   cases: [{ id: "relay.basic", verdicts: { ours: { verdict: "pass", message: "ok" } } }],
+ * } as unknown as MatrixDocument;
+ * const result = await recheckMismatches([], {
+ *   schemaVersion: 1,
+ *   settings: { clients: 100, retries: 0, timeoutScale: 1, concurrency: 2 },
+ *   servers: { ours: { "relay.basic": "pass" } },
+ * }, doc);
+ * console.log(result.mismatches.length, result.recovered.length); // 0 0
+ * ```
+ *
+ * @param servers The servers of the run.
+ * @param expectations The committed expectations.
+ * @param doc The finished run.
+ * @param options Reruns, timeouts.
+ * @returns The run, the confirmed mismatches and the ones reruns cleared.
+ */
+export async function recheckMismatches(
+  servers: readonly MatrixServer[],
+  expectations: Expectations,
+  doc: MatrixDocument,
+  options: CheckOptions = {},
+): Promise<CheckResult> {
+  const settings = {
+    clients: expectations.settings.clients,
+    retries: expectations.settings.retries,
+    timeoutScale: expectations.settings.timeoutScale,
+  };
   let pending = compareExpectations(expectations, doc);
   const recovered: CheckResult["recovered"] = [];
   for (let round = 0; round < (options.rechecks ?? 2); round++) {

@@ -70,6 +70,29 @@ Deno.test("matrix CLI: bad command lines exit 2 and leave expectations.json alon
   equal(await Deno.readTextFile(EXPECTATIONS_PATH), before);
 });
 
+Deno.test("matrix CLI: --check at the expectations' settings compares with them", async () => {
+  const outDir = await Deno.makeTempDir({ prefix: "matrix-cli-" });
+  try {
+    const { code, stderr } = await matrix(
+      "--servers",
+      "ours",
+      "--only",
+      "relay.basic",
+      "--clients",
+      "100",
+      "--retries",
+      "0",
+      "--check",
+      "--out-dir",
+      outDir,
+    );
+    equal(code, 0, stderr);
+    match(stderr, /expectations: every verdict as expected/);
+  } finally {
+    await Deno.remove(outDir, { recursive: true });
+  }
+});
+
 Deno.test("matrix CLI: --help says what it writes", async () => {
   const { code, stdout } = await matrix("--help");
   equal(code, 0);
