@@ -31,6 +31,7 @@ Options:
                        directory with --quick)
   --no-wait            do not wait for other processes to quieten before each
                        run (by default up to 60 s; never with --quick)
+  --render FILE.json   only write the report and charts of saved results again
   -h, --help           this text
 
 Writes DIR/<date>.json (every run's full report), DIR/<date>.md (tables,
@@ -51,6 +52,7 @@ await runMain("linechat-compare", async () => {
       servers: { type: "string" },
       workloads: { type: "string" },
       out: { type: "string" },
+      render: { type: "string" },
       "no-wait": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -61,6 +63,22 @@ await runMain("linechat-compare", async () => {
   }
   if (positionals.length > 0) {
     throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  }
+  if (values.render !== undefined) {
+    // Re-render the report of saved results (after a change to the report).
+    const path = values.render;
+    const saved = JSON.parse(await Deno.readTextFile(path)) as CompareResults;
+    const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : ".";
+    const charts = renderCharts(saved, saved.date);
+    for (const chart of charts) {
+      await Deno.writeTextFile(`${dir}/${chart.file}`, chart.svg);
+    }
+    await Deno.writeTextFile(
+      `${dir}/${saved.date}.md`,
+      renderMarkdown(saved, charts),
+    );
+    console.log(`wrote ${dir}/${saved.date}.md and ${charts.length} charts`);
+    return;
   }
   const rounds = values.rounds === undefined
     ? (values.quick ? 1 : 3)

@@ -102,8 +102,23 @@ export const METRICS: Record<WorkloadMetric, MetricInfo> = {
   },
 };
 
+/**
+ * Whether a run failed because the load generator itself broke (not the
+ * server): such runs count neither for nor against the server.
+ *
+ * @example
+ * ```ts ignore
+ * if (isGeneratorError(run)) console.log("not the server's fault");
+ * ```
+ */
+export function isGeneratorError(run: RunRecord): boolean {
+  return run.status === "failed" && run.report === null &&
+    (run.reason ?? "").startsWith("the load generator failed");
+}
+
 /** The runs of one server at one point of one workload. */
 export interface Cell {
+  /** Runs that measured the server (generator errors left out). */
   runs: RunRecord[];
   ok: RunRecord[];
   failed: RunRecord[];
@@ -127,7 +142,8 @@ export function cellOf(
   server: string,
 ): Cell {
   const runs = results.runs.filter((r) =>
-    r.workload === workload && r.point === point && r.server === server
+    r.workload === workload && r.point === point && r.server === server &&
+    !isGeneratorError(r)
   );
   const ok = runs.filter((r) => r.status === "ok");
   return {
@@ -605,7 +621,9 @@ export function renderMarkdown(
       }
     }
   }
-  const failed = results.runs.filter((r) => r.status === "failed");
+  const failed = results.runs.filter((r) =>
+    r.status === "failed" && !isGeneratorError(r)
+  );
   out.push("## Failures", "");
   if (failed.length === 0) out.push("None.", "");
   else {
@@ -634,6 +652,28 @@ export function renderMarkdown(
       `The machine is shared: ${waits.length} run(s) waited for other ` +
         `processes to quieten first (up to ${longest} s; at most 60 s, ` +
         "then the run went ahead).",
+      "",
+    );
+  }
+  const generatorErrors = results.runs.filter(isGeneratorError);
+  if (generatorErrors.length > 0) {
+    out.push(
+      "## Load generator errors",
+      "",
+      "These runs produced no measurement because the load generator " +
+        "itself failed; they are left out of the tables (neither ok nor " +
+        "failed for the server).",
+      "",
+      table(
+        ["round", "workload", "point", "server", "error"],
+        generatorErrors.map((r) => [
+          String(r.round),
+          r.workload,
+          r.point,
+          r.server,
+          shorten((r.reason ?? "").split("\n")[0], 160),
+        ]),
+      ),
       "",
     );
   }
