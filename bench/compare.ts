@@ -20,7 +20,7 @@ const USAGE =
 Usage: deno task compare [options]
 
 Options:
-  --quick              short runs, one round, small client counts (a smoke test, ~1 minute)
+  --quick              short runs, one round, small client counts (a smoke test, ~1.5 minutes)
   --rounds N           rounds, each running everything once (default 3; 1 with --quick)
   --servers a,b        only these servers (ids: ours, ours-node, ours-2-nodes, book,
                        asyncnet, selectors, ncat)
@@ -36,7 +36,7 @@ Options:
 
 Writes DIR/<date>.json (every run's full report), DIR/<date>.md (tables,
 goals, failures) and DIR/<date>-*.svg (charts). The full comparison takes
-about 30 minutes.`;
+about 35 minutes for 5 servers, 50 for all 7.`;
 
 const list = (value: string | undefined) =>
   value ? value.split(",").map((s) => s.trim()).filter(Boolean) : [];
