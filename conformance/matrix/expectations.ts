@@ -86,6 +86,7 @@ export interface ExpectationSettings {
  * ```
  */
 export interface Expectations {
+  /** {@linkcode EXPECTATIONS_SCHEMA_VERSION}. */
   schemaVersion: typeof EXPECTATIONS_SCHEMA_VERSION;
   /** What the file is, for whoever opens it. */
   about?: string;
@@ -211,8 +212,11 @@ export function parseExpectations(
  * ```
  */
 export interface ExpectationMismatch {
+  /** How the run differs (see above). */
   kind: "mismatch" | "unexpected" | "missing" | "server-error";
+  /** The server's id. */
   server: string;
+  /** The case, unless the whole server's run broke. */
   caseId?: string;
   /** The acceptable verdicts. */
   expected?: Verdict[];

@@ -148,15 +148,20 @@ export interface MatrixCase {
 export interface MatrixDocument {
   /** {@linkcode MATRIX_SCHEMA_VERSION}. */
   schemaVersion: typeof MATRIX_SCHEMA_VERSION;
+  /** What wrote it. */
   tool: {
+    /** Always `linechat-conformance-matrix`. */
     name: "linechat-conformance-matrix";
     /** The conformance suite's version. */
     version: string;
     /** The schema version of the per-server reports. */
     reportSchemaVersion: typeof SCHEMA_VERSION;
   };
+  /** The protocol version checked. */
   protocol: "linechat/1";
+  /** When the run started (ISO 8601). */
   startedAt: string;
+  /** Wall time of the whole run, in ms. */
   durationMs: number;
   /** The suite options every server ran with. */
   settings: MatrixSettings;

@@ -62,10 +62,24 @@ export interface MatrixServer {
  * The client limit our server is started with in the matrix (`--max-clients`),
  * declared to the suite so that it checks §4.8. It is above the suite's
  * default `--clients` (500), so `limits.many-clients` is unaffected.
+ *
+ * @example
+ * ```ts
+ * import { OURS_MAX_CLIENTS } from "./servers.ts";
+ * console.log(OURS_MAX_CLIENTS); // 1000
+ * ```
  */
 export const OURS_MAX_CLIENTS = 1000;
 
-/** Server ids in column order. */
+/**
+ * Server ids in column order.
+ *
+ * @example
+ * ```ts
+ * import { SERVER_IDS } from "./servers.ts";
+ * console.log(SERVER_IDS.join(",")); // "ours,ours-node,book,asyncnet,selectors,ncat"
+ * ```
+ */
 export const SERVER_IDS = [
   "ours",
   "ours-node",
