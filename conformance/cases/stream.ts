@@ -44,7 +44,7 @@ export const STREAM_CASES: CaseDefinition[] = [
       if (lfOnly.length > 0) {
         ctx.fail(
           `${lfOnly.length} of the ${lines.length} lines B received ended with LF alone`,
-          { received: { B: lfOnly.map((l) => `${escapeTerminated(l)}`) } },
+          { received: { B: lfOnly.map(escapeTerminated) } },
         );
       }
     },
