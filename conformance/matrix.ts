@@ -60,7 +60,7 @@ Runs the suite against ours (Deno.listen and node:net transports), the Nim
 reference servers (built with reference/build.ts) and ncat --broker, each
 started afresh through --spawn, and writes to the output directory:
   matrix.md        the table (cases × servers), legend and totals
-  matrix.json      the same as data (schema: conformance/MATRIX_README_SECTION.md)
+  matrix.json      the same as data (schema: README.md, "The conformance matrix")
   matrix.html      a dashboard: click a cell for its evidence
   reports/ID.json  each server's full conformance report
 

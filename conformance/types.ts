@@ -1,7 +1,7 @@
 /**
  * The conformance suite's data model: case definitions, verdicts, findings,
  * wire traces and the report (whose JSON form is the stable, documented
- * schema `--format json` prints; see `conformance/README_SECTION.md`).
+ * schema `--format json` prints; see README.md, "Conformance suite").
  *
  * @module
  */

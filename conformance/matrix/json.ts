@@ -2,7 +2,7 @@
  * The matrix as data: `matrix.json`, one document with the servers, the
  * cases, a verdict per case and server, and each server's report summary.
  * Its schema is stable (`schemaVersion` {@linkcode MATRIX_SCHEMA_VERSION})
- * and documented in `conformance/MATRIX_README_SECTION.md`; the Markdown
+ * and documented in README.md ("The conformance matrix"); the Markdown
  * table and the HTML dashboard are drawn from it.
  *
  * @module
