@@ -673,29 +673,24 @@ class LoadRun {
         let threadStart: ProcSample | undefined;
         let serverStart: ProcSample | undefined;
         let systemStart: SystemCpuSample | undefined;
+        // The same samples open and close the measured window.
+        const sampleAll = () =>
+          Promise.all([
+            sampleProcess("self"),
+            sampleThread(),
+            pid === undefined
+              ? undefined
+              : sampleProcess(pid).catch(() => undefined),
+            sampleSystem().catch(() => undefined),
+          ]);
         const windowWatch = (async () => {
           await this.#sleepUntil(windowStartMs, sending);
           this.#phase = "run";
-          [selfStart, threadStart, serverStart, systemStart] = await Promise
-            .all([
-              sampleProcess("self"),
-              sampleThread(),
-              pid === undefined
-                ? undefined
-                : sampleProcess(pid).catch(() => undefined),
-              sampleSystem().catch(() => undefined),
-            ]);
+          [selfStart, threadStart, serverStart, systemStart] =
+            await sampleAll();
           spinAtWindowStart = this.#spinMs;
           await this.#sleepUntil(endMs, sending);
-          const [selfEnd, threadEnd, serverEnd, systemEnd] = await Promise
-            .all([
-              sampleProcess("self"),
-              sampleThread(),
-              pid === undefined
-                ? undefined
-                : sampleProcess(pid).catch(() => undefined),
-              sampleSystem().catch(() => undefined),
-            ]);
+          const [selfEnd, threadEnd, serverEnd, systemEnd] = await sampleAll();
           spinAtWindowEnd = this.#spinMs;
           if (serverEnd) rssPeak = Math.max(rssPeak, serverEnd.rssBytes);
           windowSamples = {
