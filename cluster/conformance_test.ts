@@ -4,6 +4,7 @@
 
 import { deepEqual, equal } from "node:assert/strict";
 import type { Report } from "../conformance/types.ts";
+import { textLines } from "../_testing/lines.ts";
 import { redisTest, waitFor } from "./_testing.ts";
 import { startRedisServer } from "./redis_server.ts";
 
@@ -58,19 +59,12 @@ async function startNodeProcess(redisUrl: string): Promise<NodeProcess> {
   let port = 0;
   let joined = false;
   const output = (async () => {
-    let pending = "";
-    for await (
-      const chunk of child.stdout.pipeThrough(new TextDecoderStream())
-    ) {
-      const lines = (pending + chunk).split("\n");
-      pending = lines.pop()!;
-      for (const line of lines) {
-        const event = JSON.parse(line);
-        if (event.event === "listening") {
-          port = Number(event.addr.split(":").pop());
-        }
-        if (event.event === "cluster-joined") joined = true;
+    for await (const line of textLines(child.stdout)) {
+      const event = JSON.parse(line);
+      if (event.event === "listening") {
+        port = Number(event.addr.split(":").pop());
       }
+      if (event.event === "cluster-joined") joined = true;
     }
   })();
   await waitFor(() => port !== 0 && joined, "a node to join", 20_000);

@@ -3,6 +3,7 @@
 
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { connect } from "../client/chat_client.ts";
+import { textLines } from "../_testing/lines.ts";
 import { readTexts, redisTest, waitFor } from "./_testing.ts";
 
 const SERVER_MAIN = new URL("../server/main.ts", import.meta.url).pathname;
@@ -64,14 +65,7 @@ redisTest(
     }).spawn();
     const lines: string[] = [];
     const reading = (async () => {
-      let pending = "";
-      for await (
-        const chunk of child.stdout.pipeThrough(new TextDecoderStream())
-      ) {
-        const parts = (pending + chunk).split("\n");
-        pending = parts.pop()!;
-        lines.push(...parts);
-      }
+      for await (const line of textLines(child.stdout)) lines.push(line);
     })();
     const stderr = new Response(child.stderr).text();
     let status: Deno.CommandStatus;

@@ -2,6 +2,7 @@
 
 import { equal, match, ok } from "node:assert/strict";
 import { connect } from "../client/chat_client.ts";
+import { textLines } from "../_testing/lines.ts";
 
 const MAIN = new URL("./main.ts", import.meta.url).pathname;
 
@@ -25,25 +26,16 @@ async function start(args: string[]) {
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
-  let buffered = "";
+  const lines = textLines(child.stdout);
   const nextLine = async () => {
-    while (!buffered.includes("\n")) {
-      const { value, done } = await lines.read();
-      if (done) {
-        const err = await new Response(child.stderr).text();
-        throw new Error(
-          `server output ended: ${buffered} ${
-            JSON.stringify(await child.status)
-          } ${err}`,
-        );
-      }
-      buffered += value;
+    const { value, done } = await lines.next();
+    if (done) {
+      const err = await new Response(child.stderr).text();
+      throw new Error(
+        `server output ended: ${JSON.stringify(await child.status)} ${err}`,
+      );
     }
-    const end = buffered.indexOf("\n");
-    const line = buffered.slice(0, end);
-    buffered = buffered.slice(end + 1);
-    return line;
+    return value;
   };
   const first = await nextLine();
   const port = Number(
