@@ -14,6 +14,7 @@ import { OutboundQueue } from "./outbound_queue.ts";
 import type { Room, RoomMember } from "./room.ts";
 import type { ServerStats } from "./stats.ts";
 import type { Transport, TransportEnd, TransportSink } from "./transport.ts";
+import { type Writer, WriteScheduler } from "./write_scheduler.ts";
 
 /** How long the read side may go on after a write failed. */
 const WRITE_FAILED_GRACE_MS = 2000;
@@ -32,6 +33,9 @@ export interface ConnectionContext {
   readonly onClosed: (client: ClientConnection) => void;
 }
 
+// One scheduler for the process: its budget is per event-loop turn.
+const writes = new WriteScheduler();
+
 // Framing a chunk and encoding its lines is synchronous, so one collector
 // serves every connection (no closures or arrays per idle client).
 const collected: Uint8Array[] = [];
@@ -47,9 +51,10 @@ const collectTooLong = () => {
  * A connected client: a {@linkcode RoomMember} with a {@linkcode Transport}.
  *
  * Each chunk it sends is framed and its complete lines are encoded once and
- * broadcast as one batch; batches delivered to it are queued and written by
- * its own writer, so fan-out never waits on this client. Over
- * `maxPendingBytes` queued, it is closed as a slow consumer.
+ * broadcast as one batch; batches delivered to it are queued, and the
+ * process's {@linkcode WriteScheduler} starts its writes (one at a time,
+ * each coalescing everything queued), so fan-out never waits on this
+ * client. Over `maxPendingBytes` queued, it is closed as a slow consumer.
  *
  * @example
  * ```ts ignore
@@ -58,7 +63,7 @@ const collectTooLong = () => {
  * client.start();
  * ```
  */
-export class ClientConnection implements RoomMember, TransportSink {
+export class ClientConnection implements RoomMember, TransportSink, Writer {
   /** Server-assigned id, unique for the server's lifetime. */
   readonly id: number;
   /** The peer's address as `host:port`. */
@@ -150,10 +155,25 @@ export class ClientConnection implements RoomMember, TransportSink {
     queue.push(batch);
     if (!this.#writing) {
       this.#writing = true;
-      // Start writing after the current fan-out, so every batch relayed in
-      // this turn goes out in one write.
-      queueMicrotask(() => this.#drain());
+      // Written after the current fan-out, so every batch relayed in this
+      // turn goes out in one write.
+      writes.add(this);
     }
+  }
+
+  /**
+   * Starts writing everything queued, coalesced (called by the write
+   * scheduler); returns `null` when nothing is queued.
+   */
+  writeNext(): Promise<number> | null {
+    const out = this.#closeReason === undefined
+      ? this.#queue.take(MAX_WRITE_BYTES)
+      : null;
+    if (out === null) {
+      this.#writeDone();
+      return null;
+    }
+    return this.#write(out);
   }
 
   /**
@@ -201,30 +221,28 @@ export class ClientConnection implements RoomMember, TransportSink {
     onClosed(this);
   }
 
-  /** Writes everything queued, coalesced, until the queue is empty. */
-  async #drain(): Promise<void> {
-    const stats = this.#context.stats;
-    try {
-      let out: Uint8Array | null;
-      while ((out = this.#queue.take(MAX_WRITE_BYTES)) !== null) {
-        let offset = 0;
-        while (offset < out.length) {
-          const n = await this.#transport.write(
-            offset === 0 ? out : out.subarray(offset),
-          );
-          if (this.#closeReason !== undefined) return;
-          offset += n;
-          this.#queue.written(n);
-          this.bytesOut += n;
-          stats.bytesOut += n;
-        }
-      }
-    } catch (error) {
-      this.#writeFailed(error);
-    } finally {
-      this.#writing = false;
-      if (this.#queue.isEmpty) this.#onDrained?.();
-    }
+  #write(out: Uint8Array): Promise<number> {
+    const write = this.#transport.write(out);
+    write.then(
+      (n) => this.#wrote(out, n),
+      (error) => this.#writeFailed(error),
+    );
+    return write;
+  }
+
+  #wrote(out: Uint8Array, n: number): void {
+    if (this.#closeReason !== undefined) return this.#writeDone();
+    this.#queue.written(n);
+    this.bytesOut += n;
+    this.#context.stats.bytesOut += n;
+    if (n < out.length) this.#write(out.subarray(n));
+    else if (this.#queue.isEmpty) this.#writeDone();
+    else writes.add(this);
+  }
+
+  #writeDone(): void {
+    this.#writing = false;
+    if (this.#queue.isEmpty) this.#onDrained?.();
   }
 
   /**
@@ -234,9 +252,10 @@ export class ClientConnection implements RoomMember, TransportSink {
    * the connection. A read side that never ends is closed after a grace.
    */
   #writeFailed(error: unknown): void {
+    this.#queue.clear();
+    this.#writeDone();
     if (this.#closeReason !== undefined) return;
     this.#context.room.leave(this);
-    this.#queue.clear();
     const timer = setTimeout(
       () => this.close(closeReasonOf(error), error),
       WRITE_FAILED_GRACE_MS,
