@@ -5,8 +5,8 @@
  * Why: Deno settles every write op that one turn starts in the next turn,
  * and its cost per op grows with how many are in flight together. One line
  * to 10,000 clients started as 10,000 writes in one turn cost the server
- * about 200 ms of CPU; started 128 per turn, about 30 ms (measured with
- * `bench/fanout_bench.ts`'s 10,000-client case and in the README).
+ * about 430 ms of CPU; started 128 per turn, 130 to 180 ms (the idle
+ * workload of `deno task compare` sends exactly that; see the README).
  *
  * @module
  */
