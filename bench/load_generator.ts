@@ -683,19 +683,21 @@ class LoadRun {
               : sampleProcess(pid).catch(() => undefined),
             sampleSystem().catch(() => undefined),
           ]);
-        const windowWatch = (async () => {
+        const windowOpened = (async () => {
           await this.#sleepUntil(windowStartMs, sending);
           this.#phase = "run";
           [selfStart, threadStart, serverStart, systemStart] =
             await sampleAll();
           spinAtWindowStart = this.#spinMs;
-          await this.#sleepUntil(endMs, sending);
+        })();
+        const closeWindow = async () => {
+          await windowOpened;
           const [selfEnd, threadEnd, serverEnd, systemEnd] = await sampleAll();
           spinAtWindowEnd = this.#spinMs;
           if (serverEnd) rssPeak = Math.max(rssPeak, serverEnd.rssBytes);
           windowSamples = {
-            self: [selfStart, selfEnd],
-            thread: [threadStart, threadEnd],
+            self: [selfStart!, selfEnd],
+            thread: [threadStart!, threadEnd],
             server: serverStart && serverEnd
               ? [serverStart, serverEnd]
               : undefined,
@@ -703,11 +705,12 @@ class LoadRun {
               ? [systemStart, systemEnd]
               : undefined,
           };
-        })();
+        };
         await sending;
-        await windowWatch;
+        await windowOpened;
         const sentUs = this.#clockUs();
         const stoppedEarly = sentUs < this.#windowEndUs;
+        if (!stoppedEarly) await closeWindow();
 
         // Drain.
         this.#phase = "drain";
@@ -720,11 +723,13 @@ class LoadRun {
         }
         if (stoppedEarly) {
           // A line limit ended sending early: the window is what was
-          // measured, up to the last delivery.
+          // measured, up to the last delivery, and the CPU samples span
+          // the same (not the instant it took to send the lines).
           this.#windowEndUs = Math.min(
             this.#windowEndUs,
             Math.max(sentUs, this.#lastDeliveryUs),
           );
+          await closeWindow();
         }
       }
     } catch (error) {
