@@ -6,8 +6,9 @@
 
 import {
   borrowBurstBuffer,
-  IDLE_READ_BYTES,
+  borrowIdleBuffer,
   returnBurstBuffer,
+  returnIdleBuffer,
 } from "./_read_buffers.ts";
 import { closeReasonOf } from "./close_reason.ts";
 import {
@@ -67,29 +68,34 @@ export class DenoTransport implements Transport {
   }
 
   async #readLoop(sink: TransportSink): Promise<void> {
-    const own = new Uint8Array(IDLE_READ_BYTES);
+    const idle = borrowIdleBuffer();
     let burst = false;
     while (!this.#closed) {
-      const buffer: Uint8Array = burst ? borrowBurstBuffer() : own;
-      let n: number | null;
+      const buffer: Uint8Array = burst ? borrowBurstBuffer() : idle;
+      let n: number | null = null;
+      let failure: { error: unknown } | undefined;
       try {
         n = await this.#conn.read(buffer);
       } catch (error) {
-        if (burst) returnBurstBuffer(buffer);
-        if (!this.#closed) {
-          sink.end(closeReasonOf(error) === "reset" ? "reset" : "error", error);
-        }
-        return;
+        failure = { error };
       }
-      if (n === null) {
-        if (burst) returnBurstBuffer(buffer);
-        if (!this.#closed) sink.end("eof");
-        return;
-      }
-      sink.receive(buffer.subarray(0, n));
+      if (n !== null) sink.receive(buffer.subarray(0, n));
       if (burst) returnBurstBuffer(buffer);
+      if (n === null) {
+        if (this.#closed) break;
+        if (failure === undefined) sink.end("eof");
+        else {
+          const how = closeReasonOf(failure.error) === "reset"
+            ? "reset"
+            : "error";
+          sink.end(how, failure.error);
+        }
+        break;
+      }
       burst = n === buffer.length;
     }
+    // No read is pending into it any more.
+    returnIdleBuffer(idle);
   }
 }
 

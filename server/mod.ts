@@ -20,3 +20,4 @@ export * from "./logger.ts";
 export * from "./outbound_queue.ts";
 export * from "./room.ts";
 export * from "./stats.ts";
+export * from "./write_scheduler.ts";
