@@ -32,6 +32,25 @@ export interface MetricInfo {
 
 const ms = (value: number) => formatMs(value);
 
+type Latency = LoadReport["latency"]["corrected"];
+
+/** A latency percentile, absent when no line was measured. */
+function latencyMetric(
+  label: string,
+  from: "corrected" | "uncorrected",
+  key: "p50" | "p99" | "p999" | "max",
+): MetricInfo {
+  return {
+    label,
+    better: "lower",
+    format: ms,
+    get: (r) => {
+      const latency: Latency = r.latency[from];
+      return latency.count ? latency[key] : null;
+    },
+  };
+}
+
 /** Every metric a workload table can show. */
 export const METRICS: Record<WorkloadMetric, MetricInfo> = {
   deliveredPerSecond: {
@@ -40,36 +59,11 @@ export const METRICS: Record<WorkloadMetric, MetricInfo> = {
     format: formatTick,
     get: (r) => r.window.deliveredPerSecond,
   },
-  p50: {
-    label: "p50 ms",
-    better: "lower",
-    format: ms,
-    get: (r) => r.latency.corrected.count ? r.latency.corrected.p50 : null,
-  },
-  p99: {
-    label: "p99 ms",
-    better: "lower",
-    format: ms,
-    get: (r) => r.latency.corrected.count ? r.latency.corrected.p99 : null,
-  },
-  p999: {
-    label: "p99.9 ms",
-    better: "lower",
-    format: ms,
-    get: (r) => r.latency.corrected.count ? r.latency.corrected.p999 : null,
-  },
-  max: {
-    label: "max ms",
-    better: "lower",
-    format: ms,
-    get: (r) => r.latency.corrected.count ? r.latency.corrected.max : null,
-  },
-  p99Actual: {
-    label: "p99 ms (from actual send)",
-    better: "lower",
-    format: ms,
-    get: (r) => r.latency.uncorrected.count ? r.latency.uncorrected.p99 : null,
-  },
+  p50: latencyMetric("p50 ms", "corrected", "p50"),
+  p99: latencyMetric("p99 ms", "corrected", "p99"),
+  p999: latencyMetric("p99.9 ms", "corrected", "p999"),
+  max: latencyMetric("max ms", "corrected", "max"),
+  p99Actual: latencyMetric("p99 ms (from actual send)", "uncorrected", "p99"),
   serverCpuPerMillion: {
     label: "server CPU-s per M deliveries",
     better: "lower",

@@ -98,12 +98,14 @@ export async function sampleProcess(
   pid: number | "self",
 ): Promise<ProcSample> {
   const ticks = await clockTicksPerSecond();
-  const [stat, status] = await Promise.all([
-    Deno.readTextFile(`/proc/${pid}/stat`),
-    Deno.readTextFile(`/proc/${pid}/status`),
-  ]);
+  // Synchronous reads (tens of µs for /proc files): an async read's result
+  // can wait behind a busy event loop, and a timestamp taken then would
+  // shrink the interval and inflate the CPU share.
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const atMs = performance.now();
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
   return {
-    atMs: performance.now(),
+    atMs,
     cpuSeconds: parseStatTicks(stat) / ticks,
     rssBytes: parseRssBytes(status),
   };
@@ -126,7 +128,8 @@ export async function sampleThread(
   tid: number = pid,
 ): Promise<ProcSample> {
   const ticks = await clockTicksPerSecond();
-  const stat = await Deno.readTextFile(`/proc/${pid}/task/${tid}/stat`);
+  // Synchronous, for the reason given in sampleProcess.
+  const stat = Deno.readTextFileSync(`/proc/${pid}/task/${tid}/stat`);
   return {
     atMs: performance.now(),
     cpuSeconds: parseStatTicks(stat) / ticks,
@@ -193,7 +196,8 @@ export function parseSystemBusyTicks(stat: string): number {
  */
 export async function sampleSystem(): Promise<SystemCpuSample> {
   const ticks = await clockTicksPerSecond();
-  const stat = await Deno.readTextFile("/proc/stat");
+  // Synchronous, for the reason given in sampleProcess.
+  const stat = Deno.readTextFileSync("/proc/stat");
   return {
     atMs: performance.now(),
     busySeconds: parseSystemBusyTicks(stat) / ticks,

@@ -19,13 +19,28 @@ import {
 } from "./_testing.ts";
 import { encodeMessage, newNodeId } from "./message.ts";
 import { connectRedisBus, RedisUnavailableError } from "./redis_bus.ts";
-import { startRedisServer } from "./redis_server.ts";
+import { type RedisServer, startRedisServer } from "./redis_server.ts";
 import { roomChannel } from "./redis_url.ts";
 
 const encoder = new TextEncoder();
 
 async function closeAll(nodes: TestNode[]): Promise<void> {
   await Promise.all(nodes.map((node) => node.close()));
+}
+
+/** Runs `body` with `count` nodes on a fresh redis-server, then closes them. */
+async function withNodes(
+  count: number,
+  body: (nodes: TestNode[], redis: RedisServer) => Promise<void>,
+  redisOptions?: Parameters<typeof startRedisServer>[0],
+): Promise<void> {
+  await using redis = await startRedisServer(redisOptions);
+  const nodes = await startNodes(redis.url, count);
+  try {
+    await body(nodes, redis);
+  } finally {
+    await closeAll(nodes);
+  }
 }
 
 Deno.test("Redis unreachable at start: a one-line RedisUnavailableError", async () => {
@@ -51,10 +66,8 @@ Deno.test("Redis unreachable at start: a one-line RedisUnavailableError", async 
 
 redisTest(
   "two nodes: §2.1 §2.2 §2.3 a line reaches every other client of the room once, on both nodes",
-  async () => {
-    await using redis = await startRedisServer();
-    const nodes = await startNodes(redis.url, 2);
-    try {
+  () =>
+    withNodes(2, async (nodes) => {
       const [a1, a2] = [await join(nodes[0]), await join(nodes[0])];
       const [b1, b2] = [await join(nodes[1]), await join(nodes[1])];
       await a1.send("hello from a1");
@@ -77,10 +90,7 @@ redisTest(
       equal(nodes[0].bus.stats.linesPublished, 1);
       equal(nodes[1].bus.stats.linesReceived, 1);
       for (const client of [a1, a2, b1, b2]) client.close();
-    } finally {
-      await closeAll(nodes);
-    }
-  },
+    }),
 );
 
 redisTest(
@@ -160,10 +170,8 @@ redisTest(
 
 redisTest(
   "§1.3 §2.4 §2.8 §4.1 bytes cross nodes unchanged: NUL, invalid UTF-8, lone CR, empty and maximum-length lines",
-  async () => {
-    await using redis = await startRedisServer();
-    const nodes = await startNodes(redis.url, 2);
-    try {
+  () =>
+    withNodes(2, async (nodes) => {
       const sender = await join(nodes[0]);
       const receiver = await join(nodes[1]);
       const longest = new Uint8Array(65536).map((_, i) =>
@@ -189,18 +197,13 @@ redisTest(
       equal(await lineWithin(receiver, 100), undefined);
       sender.close();
       receiver.close();
-    } finally {
-      await closeAll(nodes);
-    }
-  },
+    }),
 );
 
 redisTest(
   "§4.2 an over-long line is never published: no node relays any of it",
-  async () => {
-    await using redis = await startRedisServer();
-    const nodes = await startNodes(redis.url, 2);
-    try {
+  () =>
+    withNodes(2, async (nodes) => {
       const [sender, local] = [await join(nodes[0]), await join(nodes[0])];
       const remote = await join(nodes[1]);
       await sender.send("fine");
@@ -227,10 +230,7 @@ redisTest(
       sender.close();
       local.close();
       remote.close();
-    } finally {
-      await closeAll(nodes);
-    }
-  },
+    }),
 );
 
 redisTest(
@@ -326,10 +326,8 @@ redisTest("different rooms on one Redis do not hear each other", async () => {
 
 redisTest(
   "Redis killed mid-run: nodes stay up and relay locally; restarted: cross-node relay resumes",
-  async () => {
-    await using redis = await startRedisServer();
-    const nodes = await startNodes(redis.url, 2);
-    try {
+  () =>
+    withNodes(2, async (nodes, redis) => {
       const [a1, a2] = [await join(nodes[0]), await join(nodes[0])];
       const b1 = await join(nodes[1]);
       await a1.send("before");
@@ -393,20 +391,13 @@ redisTest(
       deepEqual(await readTexts(a2, 3), ["after 1", "after 2", "from b after"]);
       deepEqual(await readTexts(a1, 1), ["from b after"]);
       for (const client of [a1, a2, a3, b1]) client.close();
-    } finally {
-      await closeAll(nodes);
-    }
-  },
+    }),
 );
 
 redisTest(
   "a subscriber Redis drops as a slow consumer (client-output-buffer-limit pubsub) reconnects; the loss is counted",
-  async () => {
-    await using redis = await startRedisServer({
-      args: ["--client-output-buffer-limit", "pubsub 32kb 16kb 60"],
-    });
-    const nodes = await startNodes(redis.url, 2);
-    try {
+  () =>
+    withNodes(2, async (nodes) => {
       const a1 = await join(nodes[0]);
       const b1 = await join(nodes[1]);
       await a1.send("small");
@@ -443,10 +434,9 @@ redisTest(
       equal(nodes[0].bus.stats.publisherDisconnects, 0);
       a1.close();
       b1.close();
-    } finally {
-      await closeAll(nodes);
-    }
-  },
+    }, {
+      args: ["--client-output-buffer-limit", "pubsub 32kb 16kb 60"],
+    }),
 );
 
 redisTest("close publishes what is queued and logs the counters", async () => {
