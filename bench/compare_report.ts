@@ -700,5 +700,45 @@ export function renderMarkdown(
       "",
     );
   }
+  out.push(...networkSection(results.runs));
   return out.join("\n");
+}
+
+/** Runs during which the kernel dropped or retransmitted packets. */
+function networkSection(runs: RunRecord[]): string[] {
+  // Results from before the counters were sampled have none to show.
+  if (!runs.some((r) => r.report?.network)) return [];
+  const lossy = runs.filter((r) =>
+    r.report?.network &&
+    (r.report.network.tcpRetransmits > 0 || r.report.network.backlogDrops > 0)
+  );
+  const out = [
+    "## TCP retransmissions",
+    "",
+    "Loopback drops a packet when a CPU's input backlog " +
+    "(`net.core.netdev_max_backlog`) is full, which a burst of writes to " +
+    "thousands of sockets can cause; TCP resends it after its " +
+    "retransmission timeout (200 ms or more), and that line's latency " +
+    "carries the wait. Counted machine-wide during each window.",
+    "",
+  ];
+  if (lossy.length === 0) {
+    out.push("No run saw a retransmission or a dropped packet.", "");
+    return out;
+  }
+  out.push(
+    table(
+      ["round", "workload", "point", "server", "retransmissions", "drops"],
+      lossy.map((r) => [
+        String(r.round),
+        r.workload,
+        r.point,
+        r.server,
+        String(r.report!.network!.tcpRetransmits),
+        String(r.report!.network!.backlogDrops),
+      ]),
+    ),
+    "",
+  );
+  return out;
 }

@@ -214,3 +214,39 @@ Deno.test("the report shows failed servers, ratios, charts and every failure", (
   );
   match(markdown, /Every successful run was valid\./);
 });
+
+Deno.test("runs that saw TCP retransmissions are listed with their counts", () => {
+  const lossy = report({ delivered: 49990, p99: 900 });
+  (lossy as { network: LoadReport["network"] }).network = {
+    tcpRetransmits: 42,
+    backlogDrops: 40,
+  };
+  const clean = report({ delivered: 49990, p99: 90 });
+  (clean as { network: LoadReport["network"] }).network = {
+    tcpRetransmits: 0,
+    backlogDrops: 0,
+  };
+  const markdown = renderMarkdown(
+    results([
+      run("scaling", "5000 clients", "ours", 1, clean),
+      run("scaling", "5000 clients", "book", 2, lossy),
+    ]),
+    [],
+  );
+  match(
+    markdown,
+    /## TCP retransmissions[\s\S]*\| 2 \| scaling \| 5000 clients \| book \| 42 \| 40 \|/,
+  );
+  equal(
+    /\| ours \| 0 \| 0 \|/.test(markdown),
+    false,
+    "clean runs are left out",
+  );
+  match(
+    renderMarkdown(
+      results([run("scaling", "5000 clients", "ours", 1, clean)]),
+      [],
+    ),
+    /No run saw a retransmission or a dropped packet\./,
+  );
+});

@@ -373,6 +373,15 @@ export function formatLoadReport(report: LoadReport): string {
         : `; other processes used ${g.otherCpu.toFixed(2)} cores`
     }`,
   );
+  const net = report.network;
+  if (net && (net.tcpRetransmits > 0 || net.backlogDrops > 0)) {
+    lines.push(
+      `network      ${formatCount(net.tcpRetransmits)} TCP retransmissions, ${
+        formatCount(net.backlogDrops)
+      } packets dropped at a full input backlog during the window (each ` +
+        "drop delays its line by a retransmission timeout, 200 ms or more)",
+    );
+  }
   const s = report.server;
   if (s) {
     lines.push(

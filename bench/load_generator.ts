@@ -383,6 +383,16 @@ export interface LoadReport {
      */
     otherCpu: number | null;
   };
+  /**
+   * The machine's network loss signals during the window (loopback is
+   * shared by the server and the generator); null when unknown.
+   */
+  network: {
+    /** TCP segments retransmitted. */
+    tcpRetransmits: number;
+    /** Packets dropped at a full input backlog (each one a retransmission). */
+    backlogDrops: number;
+  } | null;
   slowConsumers: {
     count: number;
     /** How many the server closed by the end of the run. */
@@ -914,6 +924,7 @@ class LoadRun {
         blockedLines: this.#blockedLines,
         otherCpu: otherCpu === null ? null : round(otherCpu, 3),
       },
+      network: networkDelta(windowSamples?.system),
       slowConsumers: {
         count: this.#slow.length,
         closedByServer: slowReport.closed,
@@ -1525,4 +1536,20 @@ async function writeAll(conn: Deno.TcpConn, bytes: Uint8Array): Promise<void> {
 function round(value: number, digits: number): number {
   const scale = 10 ** digits;
   return Math.round(value * scale) / scale;
+}
+
+/** The network counters' growth between two machine samples, if known. */
+function networkDelta(
+  samples: [SystemCpuSample, SystemCpuSample] | undefined,
+): LoadReport["network"] {
+  if (!samples) return null;
+  const [from, to] = samples;
+  if (
+    from.tcpRetransmits === null || to.tcpRetransmits === null ||
+    from.backlogDrops === null || to.backlogDrops === null
+  ) return null;
+  return {
+    tcpRetransmits: to.tcpRetransmits - from.tcpRetransmits,
+    backlogDrops: to.backlogDrops - from.backlogDrops,
+  };
 }

@@ -154,12 +154,22 @@ export function cpuShare(from: ProcSample, to: ProcSample): number {
   return seconds > 0 ? (to.cpuSeconds - from.cpuSeconds) / seconds : 0;
 }
 
-/** CPU time of the whole machine, from the first line of `/proc/stat`. */
+/** Machine-wide counters: CPU time, and the network's loss signals. */
 export interface SystemCpuSample {
   /** When it was read (`performance.now()`, ms). */
   atMs: number;
   /** CPU seconds spent on anything but idling, summed over all CPUs. */
   busySeconds: number;
+  /** TCP segments retransmitted so far (`/proc/net/snmp`); null if unknown. */
+  tcpRetransmits: number | null;
+  /**
+   * Packets dropped so far because a CPU's input backlog was full
+   * (`/proc/net/softnet_stat`); null if unknown. On loopback a burst of
+   * writes to thousands of sockets can overflow it, and each drop comes
+   * back as a retransmission 200 ms or more later: a latency tail that is
+   * the kernel's, not the server's.
+   */
+  backlogDrops: number | null;
 }
 
 /**
@@ -185,8 +195,64 @@ export function parseSystemBusyTicks(stat: string): number {
 }
 
 /**
+ * Parses the `RetransSegs` counter of the `Tcp:` lines of `/proc/net/snmp`.
+ *
+ * @example
+ * ```ts
+ * import { parseTcpRetransmits } from "./proc_stats.ts";
+ * const snmp = "Tcp: RtoAlgorithm RetransSegs InErrs\nTcp: 1 42 0\n";
+ * console.log(parseTcpRetransmits(snmp)); // 42
+ * ```
+ */
+export function parseTcpRetransmits(snmp: string): number {
+  const [names, values] = snmp.split("\n").filter((line) =>
+    line.startsWith("Tcp:")
+  ).map((line) => line.trim().split(/\s+/));
+  const index = names?.indexOf("RetransSegs") ?? -1;
+  const value = index > 0 ? Number(values?.[index]) : NaN;
+  if (!Number.isFinite(value)) {
+    throw new Error("cannot find Tcp RetransSegs in /proc/net/snmp");
+  }
+  return value;
+}
+
+/**
+ * Sums the second column (packets dropped, hexadecimal) of every CPU's
+ * line of `/proc/net/softnet_stat`.
+ *
+ * @example
+ * ```ts
+ * import { parseBacklogDrops } from "./proc_stats.ts";
+ * console.log(parseBacklogDrops("0000ff00 0000000a 0\n00000100 00000005 0\n")); // 15
+ * ```
+ */
+export function parseBacklogDrops(softnet: string): number {
+  let drops = 0;
+  for (const line of softnet.split("\n")) {
+    const column = line.trim().split(/\s+/)[1];
+    if (column === undefined) continue;
+    const value = parseInt(column, 16);
+    if (Number.isNaN(value)) {
+      throw new Error(`cannot parse /proc/net/softnet_stat: ${line}`);
+    }
+    drops += value;
+  }
+  return drops;
+}
+
+/** Reads `path` and parses it, or gives null (no procfs, other layout). */
+function readCounter(path: string, parse: (text: string) => number) {
+  try {
+    return parse(Deno.readTextFileSync(path));
+  } catch {
+    return null;
+  }
+}
+
+/**
  * Reads how much CPU the whole machine has used so far, to tell how much
- * of it went to processes other than the ones being measured.
+ * of it went to processes other than the ones being measured, and its
+ * network loss counters.
  *
  * @example
  * ```ts
@@ -201,5 +267,7 @@ export async function sampleSystem(): Promise<SystemCpuSample> {
   return {
     atMs: performance.now(),
     busySeconds: parseSystemBusyTicks(stat) / ticks,
+    tcpRetransmits: readCounter("/proc/net/snmp", parseTcpRetransmits),
+    backlogDrops: readCounter("/proc/net/softnet_stat", parseBacklogDrops),
   };
 }

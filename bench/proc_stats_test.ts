@@ -1,10 +1,12 @@
-import { deepEqual } from "node:assert/strict";
+import { deepEqual, equal, throws } from "node:assert/strict";
 import {
   clockTicksPerSecond,
   cpuShare,
+  parseBacklogDrops,
   parseRssBytes,
   parseStatTicks,
   parseSystemBusyTicks,
+  parseTcpRetransmits,
   sampleProcess,
   sampleSystem,
   sampleThread,
@@ -55,8 +57,34 @@ Deno.test("parseSystemBusyTicks counts all but idle and iowait", () => {
   );
 });
 
-Deno.test("the machine's busy CPU time can be sampled and only grows", async () => {
+Deno.test("the machine's busy CPU time and loss counters can be sampled and only grow", async () => {
   const a = await sampleSystem();
   const b = await sampleSystem();
   deepEqual(b.busySeconds >= a.busySeconds && a.busySeconds > 0, true);
+  // Linux has both files; the counters never go down.
+  deepEqual(b.tcpRetransmits! >= a.tcpRetransmits!, true);
+  deepEqual(b.backlogDrops! >= a.backlogDrops!, true);
+});
+
+Deno.test("parseTcpRetransmits reads RetransSegs from the Tcp lines of /proc/net/snmp", () => {
+  const snmp = [
+    "Ip: Forwarding DefaultTTL",
+    "Ip: 1 64",
+    "Tcp: RtoAlgorithm RtoMin RtoMax MaxConn ActiveOpens PassiveOpens " +
+    "AttemptFails EstabResets CurrEstab InSegs OutSegs RetransSegs InErrs " +
+    "OutRsts InCsumErrors",
+    "Tcp: 1 200 120000 -1 5000 4990 3 12 20 900000 950000 1234 0 55 0",
+    "Udp: InDatagrams",
+    "Udp: 7",
+  ].join("\n");
+  equal(parseTcpRetransmits(snmp), 1234);
+  throws(() => parseTcpRetransmits("Ip: Forwarding\nIp: 1\n"), /RetransSegs/);
+});
+
+Deno.test("parseBacklogDrops sums the hexadecimal second column over CPUs", () => {
+  const softnet = "0a9d4f6e 0001508e 00000000 00000000\n" +
+    "0ae5a1c0 0000c803 00000000 00000000\n";
+  equal(parseBacklogDrops(softnet), 0x1508e + 0xc803);
+  equal(parseBacklogDrops(""), 0);
+  throws(() => parseBacklogDrops("0a9d zz\n"), /softnet_stat/);
 });
