@@ -520,7 +520,8 @@ class LoadRun {
   // Receive-path state shared by every connection (framing is synchronous).
   #current!: Receiver;
   #nowUs = 0;
-  readonly #onLine = (line: Uint8Array) => this.#handleLine(line);
+  readonly #onLine = (bytes: Uint8Array, start: number, end: number) =>
+    this.#handleLine(bytes, start, end);
   readonly #onTooLong = () => this.#malformed++;
 
   constructor(options: LoadOptions) {
@@ -1047,7 +1048,7 @@ class LoadRun {
         if (n === null) break;
         this.#nowUs = Math.round((performance.now() - this.#clock0) * 1000);
         this.#current = receiver;
-        receiver.splitter.push(
+        receiver.splitter.pushSpans(
           buffer.subarray(0, n),
           this.#onLine,
           this.#onTooLong,
@@ -1066,13 +1067,15 @@ class LoadRun {
     }
   }
 
-  #handleLine(line: Uint8Array): void {
+  #handleLine(bytes: Uint8Array, start: number, end: number): void {
     const decoder = this.#decoder;
     const receiver = this.#current;
-    const result = decoder.decode(line, this.#config.size);
+    const result = decoder.decodeSpan(bytes, start, end, this.#config.size);
     if (result !== "ok") {
       if (result === "malformed") this.#malformed++;
-      else if (!this.#handleProbe(receiver, line)) this.#foreign++;
+      else if (!this.#handleProbe(receiver, bytes.subarray(start, end))) {
+        this.#foreign++;
+      }
       return;
     }
     const sender = decoder.sender;

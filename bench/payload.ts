@@ -226,25 +226,38 @@ export class PayloadDecoder implements PayloadFields {
    * malformed, not silently accepted.
    */
   decode(line: Uint8Array, size?: number): DecodeResult {
+    return this.decodeSpan(line, 0, line.length, size);
+  }
+
+  /**
+   * {@linkcode PayloadDecoder.decode} for the line `bytes[start, end)`,
+   * as `LineSplitter.pushSpans` hands lines out.
+   */
+  decodeSpan(
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+    size?: number,
+  ): DecodeResult {
     const tag = this.#tag;
-    const length = line.length;
+    const length = end - start;
     if (length <= TAG_LENGTH) return "foreign";
     for (let i = 0; i < TAG_LENGTH; i++) {
-      if (line[i] !== tag[i]) return "foreign";
+      if (bytes[start + i] !== tag[i]) return "foreign";
     }
-    if (line[TAG_LENGTH] !== COLON) return "foreign";
-    let offset = TAG_LENGTH + 1;
+    if (bytes[start + TAG_LENGTH] !== COLON) return "foreign";
+    let offset = start + TAG_LENGTH + 1;
     for (let field = 0; field < 4; field++) {
       let n = 0;
       const first = offset;
       let byte: number;
-      while (offset < length && (byte = line[offset]) !== COLON) {
+      while (offset < end && (byte = bytes[offset]) !== COLON) {
         const digit = byte - ZERO;
         if (digit < 0 || digit > 9) return "malformed";
         n = n * 10 + digit;
         offset++;
       }
-      if (offset === first || offset === length || offset - first > 16) {
+      if (offset === first || offset === end || offset - first > 16) {
         return "malformed";
       }
       offset++; // the colon
@@ -257,9 +270,10 @@ export class PayloadDecoder implements PayloadFields {
       // Every line of a run has the same length, so a line cut short or
       // merged with another shows in its length; the padding's ends are
       // checked too (a full scan would cost more than the rest of decoding).
-      if (length !== Math.max(size, offset)) return "malformed";
+      const header = offset - start;
+      if (length !== Math.max(size, header)) return "malformed";
       if (
-        offset < length && (line[offset] !== PAD || line[length - 1] !== PAD)
+        offset < end && (bytes[offset] !== PAD || bytes[end - 1] !== PAD)
       ) {
         return "malformed";
       }

@@ -125,3 +125,32 @@ Deno.test("run tags are four lowercase letters or digits", () => {
   throws(() => new PayloadEncoder("abc", 10), RangeError);
   throws(() => new PayloadEncoder("abcd", -1), RangeError);
 });
+
+Deno.test("decodeSpan reads a line in the middle of a buffer, bounds respected", () => {
+  const encoder = new PayloadEncoder("abcd", 40);
+  const decoder = new PayloadDecoder("abcd");
+  const first = body(
+    encoder.encode({ sender: 1, seq: 8, intendedUs: 70, actualUs: 71 }),
+  );
+  const second = body(
+    encoder.encode({ sender: 3, seq: 9, intendedUs: 90, actualUs: 95 }),
+  );
+  const buffer = new Uint8Array(first.length + 1 + second.length + 1);
+  buffer.set(first);
+  buffer[first.length] = 0x0a;
+  buffer.set(second, first.length + 1);
+  buffer[buffer.length - 1] = 0x0a;
+  const start = first.length + 1;
+  const end = start + second.length;
+  deepEqual(decoder.decodeSpan(buffer, start, end, 40), "ok");
+  deepEqual(
+    [decoder.sender, decoder.seq, decoder.intendedUs, decoder.actualUs],
+    [3, 9, 90, 95],
+  );
+  deepEqual(decoder.decodeSpan(buffer, 0, first.length, 40), "ok");
+  deepEqual(decoder.seq, 8);
+  // A span that runs into the next line, or stops short, is malformed.
+  deepEqual(decoder.decodeSpan(buffer, 0, end, 40), "malformed");
+  deepEqual(decoder.decodeSpan(buffer, start, end - 1, 40), "malformed");
+  deepEqual(decoder.decodeSpan(buffer, start + 1, end, 40), "foreign");
+});

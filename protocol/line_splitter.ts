@@ -15,6 +15,12 @@ const CR = 0x0d;
 const EMPTY = new Uint8Array(0);
 /** Smallest buffer allocated for a partial line; avoids many tiny regrowths. */
 const MIN_PARTIAL_CAPACITY = 256;
+/**
+ * Bytes searched for an LF by a plain loop before `indexOf` takes over:
+ * the loop is about three times faster on chat-sized lines, `indexOf`
+ * (memchr) far faster on long ones.
+ */
+const SHORT_SCAN_BYTES = 128;
 
 /** Options for {@linkcode LineSplitter}. */
 export interface LineSplitterOptions {
@@ -37,6 +43,19 @@ export interface LineSplitterOptions {
  * keep it longer.
  */
 export type LineCallback = (line: Uint8Array, crlf: boolean) => void;
+
+/**
+ * Receives one complete line as `bytes[start, end)`, without its
+ * terminator: the allocation-free form of {@linkcode LineCallback}, for hot
+ * paths. `bytes` is the pushed chunk, or the splitter's buffer for a line
+ * that spanned chunks; the same validity rules apply.
+ */
+export type SpanCallback = (
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  crlf: boolean,
+) => void;
 
 /**
  * Splits a byte stream into lines, bounded and binary-safe.
@@ -101,9 +120,38 @@ export class LineSplitter {
     onLine: LineCallback,
     onTooLong: () => void = () => {},
   ): void {
+    this.pushSpans(
+      chunk,
+      (bytes, start, end, crlf) => onLine(bytes.subarray(start, end), crlf),
+      onTooLong,
+    );
+  }
+
+  /**
+   * Like {@linkcode LineSplitter.push}, but hands each line out as a span
+   * of a buffer instead of a view, so framing allocates nothing per line.
+   *
+   * @example
+   * ```ts
+   * import { deepEqual } from "node:assert/strict";
+   * import { LineSplitter } from "./line_splitter.ts";
+   *
+   * const spans: number[][] = [];
+   * new LineSplitter().pushSpans(
+   *   new TextEncoder().encode("ab\r\ncde\n"),
+   *   (_bytes, start, end, crlf) => spans.push([start, end, crlf ? 1 : 0]),
+   * );
+   * deepEqual(spans, [[0, 2, 1], [4, 7, 0]]);
+   * ```
+   */
+  pushSpans(
+    chunk: Uint8Array,
+    onSpan: SpanCallback,
+    onTooLong: () => void = () => {},
+  ): void {
     let start = 0;
     while (start < chunk.length) {
-      const lf = chunk.indexOf(LF, start);
+      const lf = indexOfLF(chunk, start);
       if (lf === -1) {
         this.#hold(chunk.subarray(start), onTooLong);
         return;
@@ -114,9 +162,9 @@ export class LineSplitter {
         // Fast path: the whole line is inside this chunk.
         const end = lf > start && chunk[lf - 1] === CR ? lf - 1 : lf;
         if (end - start > this.#maxLineBytes) onTooLong();
-        else onLine(chunk.subarray(start, end), end !== lf);
+        else onSpan(chunk, start, end, end !== lf);
       } else {
-        this.#completePartial(chunk.subarray(start, lf), onLine, onTooLong);
+        this.#completePartial(chunk.subarray(start, lf), onSpan, onTooLong);
       }
       start = lf + 1;
     }
@@ -137,7 +185,7 @@ export class LineSplitter {
   /** Ends the partial line with `rest` (the bytes before its LF). */
   #completePartial(
     rest: Uint8Array,
-    onLine: LineCallback,
+    onSpan: SpanCallback,
     onTooLong: () => void,
   ): void {
     const raw = this.#partialLength + rest.length;
@@ -152,12 +200,12 @@ export class LineSplitter {
     }
     this.#reserve(raw);
     this.#partial.set(rest, this.#partialLength);
-    const line = this.#partial.subarray(0, contentLength);
-    // Hand the buffer over with the line so the view stays valid until the
+    const buffer = this.#partial;
+    // Hand the buffer over with the line so the span stays valid until the
     // next push, and so an idle connection holds no buffer at all.
     this.#partial = EMPTY;
     this.#partialLength = 0;
-    onLine(line, contentLength !== raw);
+    onSpan(buffer, 0, contentLength, contentLength !== raw);
   }
 
   /** Buffers the start of a line whose LF has not arrived yet. */
@@ -188,4 +236,13 @@ export class LineSplitter {
     grown.set(this.#partial.subarray(0, this.#partialLength));
     this.#partial = grown;
   }
+}
+
+/** The index of the first LF in `bytes` at or after `from`, or -1. */
+function indexOfLF(bytes: Uint8Array, from: number): number {
+  const shortEnd = Math.min(bytes.length, from + SHORT_SCAN_BYTES);
+  for (let i = from; i < shortEnd; i++) {
+    if (bytes[i] === LF) return i;
+  }
+  return shortEnd === bytes.length ? -1 : bytes.indexOf(LF, shortEnd);
 }

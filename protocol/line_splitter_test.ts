@@ -23,6 +23,19 @@ function frame(chunks: Uint8Array[], maxLineBytes = 64): Framed {
   return out;
 }
 
+/** {@linkcode frame} through `pushSpans`. */
+function frameSpans(chunks: Uint8Array[], maxLineBytes = 64): Framed {
+  const splitter = new LineSplitter({ maxLineBytes });
+  const out: Framed = { lines: [], crlf: [], tooLong: 0 };
+  for (const chunk of chunks) {
+    splitter.pushSpans(chunk, (buffer, start, end, crlf) => {
+      out.lines.push(buffer.slice(start, end));
+      out.crlf.push(crlf);
+    }, () => out.tooLong++);
+  }
+  return out;
+}
+
 /** The protocol's framing rules written the slow, obvious way. */
 function reference(input: Uint8Array, max: number): Framed {
   const out: Framed = { lines: [], crlf: [], tooLong: 0 };
@@ -112,6 +125,43 @@ Deno.test("§1.4 any segmentation yields the same lines (randomized)", () => {
         `expected ${JSON.stringify(expected)}\nactual ${
           JSON.stringify(actual)
         }`,
+    );
+  }
+});
+
+Deno.test("§1.4 long lines (past the short scan) in any segmentation, views and spans alike (randomized)", () => {
+  let seed = 0x1b873593;
+  const random = (n: number) => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>> 0) % n;
+  };
+  for (let round = 0; round < 200; round++) {
+    const max = 100 + random(400);
+    const parts: number[] = [];
+    for (let line = random(8); line >= 0; line--) {
+      // Lengths around the 128-byte short scan and the limit.
+      for (let i = random(600); i > 0; i--) {
+        parts.push(random(4) === 0 ? 0x0d : 0x61 + random(26));
+      }
+      if (random(2) === 0) parts.push(0x0d);
+      parts.push(0x0a);
+    }
+    for (let i = random(300); i > 0; i--) parts.push(0x62); // a tail
+    const input = Uint8Array.from(parts);
+    const cuts = Array.from(
+      { length: random(6) },
+      () => random(input.length + 1),
+    );
+    const expected = JSON.stringify(reference(input, max));
+    const chunks = split(input, cuts);
+    const context =
+      `round ${round}: ${input.length} bytes, cuts ${cuts}, max ${max}`;
+    ok(JSON.stringify(frame(chunks, max)) === expected, `push: ${context}`);
+    ok(
+      JSON.stringify(frameSpans(chunks, max)) === expected,
+      `pushSpans: ${context}`,
     );
   }
 });
