@@ -9,18 +9,13 @@
  */
 
 import { DEFAULT_MAX_LINE_BYTES } from "./limits.ts";
+import { LfScanner } from "./_lf_scanner.ts";
 
 const LF = 0x0a;
 const CR = 0x0d;
 const EMPTY = new Uint8Array(0);
 /** Smallest buffer allocated for a partial line; avoids many tiny regrowths. */
 const MIN_PARTIAL_CAPACITY = 256;
-/**
- * Bytes searched for an LF by a plain loop before `indexOf` takes over:
- * the loop is about three times faster on chat-sized lines, `indexOf`
- * (memchr) far faster on long ones.
- */
-const SHORT_SCAN_BYTES = 128;
 
 /** Options for {@linkcode LineSplitter}. */
 export interface LineSplitterOptions {
@@ -149,9 +144,10 @@ export class LineSplitter {
     onSpan: SpanCallback,
     onTooLong: () => void = () => {},
   ): void {
+    const scanner = new LfScanner(chunk);
     let start = 0;
     while (start < chunk.length) {
-      const lf = indexOfLF(chunk, start);
+      const lf = scanner.indexOf(start);
       if (lf === -1) {
         this.#hold(chunk.subarray(start), onTooLong);
         return;
@@ -236,13 +232,4 @@ export class LineSplitter {
     grown.set(this.#partial.subarray(0, this.#partialLength));
     this.#partial = grown;
   }
-}
-
-/** The index of the first LF in `bytes` at or after `from`, or -1. */
-function indexOfLF(bytes: Uint8Array, from: number): number {
-  const shortEnd = Math.min(bytes.length, from + SHORT_SCAN_BYTES);
-  for (let i = from; i < shortEnd; i++) {
-    if (bytes[i] === LF) return i;
-  }
-  return shortEnd === bytes.length ? -1 : bytes.indexOf(LF, shortEnd);
 }
