@@ -11,7 +11,6 @@
 import { DEFAULT_MAX_LINE_BYTES } from "./limits.ts";
 import { LfScanner } from "./_lf_scanner.ts";
 
-const LF = 0x0a;
 const CR = 0x0d;
 const EMPTY = new Uint8Array(0);
 /** Smallest buffer allocated for a partial line; avoids many tiny regrowths. */
