@@ -58,6 +58,9 @@ let sink = 0;
 const countBytes = (line: Uint8Array | string) => {
   sink += line.length;
 };
+const countSpan = (_bytes: Uint8Array, start: number, end: number) => {
+  sink += end - start;
+};
 
 Deno.bench({
   name: "naive string splitter",
@@ -75,6 +78,15 @@ Deno.bench({
   fn() {
     const splitter = new LineSplitter();
     for (const chunk of SMALL) splitter.push(chunk, countBytes);
+  },
+});
+
+Deno.bench({
+  name: "LineSplitter.pushSpans (no view per line)",
+  group: `${SMALL_LINES} lines of 64 bytes (1 MiB in 16 KiB reads)`,
+  fn() {
+    const splitter = new LineSplitter();
+    for (const chunk of SMALL) splitter.pushSpans(chunk, countSpan);
   },
 });
 
