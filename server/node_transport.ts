@@ -1,7 +1,7 @@
 /**
  * The `node:net` transport (`--transport node`). In Deno 2.9 `node:net`
  * sockets are driven natively and hold no pending read (nor its buffer)
- * while idle, so an idle client costs about a third less memory than with
+ * while idle, so an idle client costs about a fifth less memory than with
  * `Deno.listen`; see the README's benchmark tables.
  *
  * @module
