@@ -141,6 +141,19 @@ Deno.test("a real report formats, and a clean run exits 0", async () => {
     match(text, /^linechat load → 127\.0\.0\.1:\d+: 3 clients/);
     match(text, /20 deliveries expected, 20 delivered \(100\.000 %\)/);
     match(text, /verdict +valid/);
+    // The network line appears only when the kernel lost something.
+    const quiet = formatLoadReport({
+      ...report,
+      network: { tcpRetransmits: 0, backlogDrops: 0 },
+    });
+    equal(quiet.includes("retransmissions"), false);
+    match(
+      formatLoadReport({
+        ...report,
+        network: { tcpRetransmits: 12, backlogDrops: 7 },
+      }),
+      /^network +12 TCP retransmissions, 7 packets dropped at a full input backlog/m,
+    );
     equal(exitCodeOf(report), 0);
     equal(exitCodeOf({ ...report, failure: "stalled" }), 1);
     equal(
