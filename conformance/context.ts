@@ -754,6 +754,17 @@ export class CaseContext {
     this.trace.note(text);
   }
 
+  /**
+   * Whether the server ended (EOF or reset) the connection of any client
+   * of the case: how a crash first shows when the case expected no more.
+   */
+  get sawServerEnd(): boolean {
+    return this.#peers.some((peer) =>
+      (peer instanceof Peer || peer instanceof RawPeer) &&
+      peer.ended !== undefined
+    );
+  }
+
   /** Whether any finding so far fails the case. */
   get failed(): boolean {
     return this.findings.some((f) => f.severity === "fail");

@@ -452,6 +452,7 @@ export class RawPeer implements Writer {
   readonly #socket: net.Socket;
   readonly #trace: TraceRecorder;
   #closed = false;
+  #ended: "eof" | "reset" | undefined;
 
   private constructor(name: string, socket: net.Socket, trace: TraceRecorder) {
     this.name = name;
@@ -464,14 +465,25 @@ export class RawPeer implements Writer {
     );
     this.remoteClosed = new Promise((resolve) => {
       socket.once("end", () => {
-        if (!this.#closed) trace.record(name, "eof");
+        if (!this.#closed) {
+          trace.record(name, "eof");
+          this.#ended ??= "eof";
+        }
         resolve("eof");
       });
       socket.on("error", (error: Error) => {
-        if (!this.#closed) trace.record(name, "reset", describeError(error));
+        if (!this.#closed) {
+          trace.record(name, "reset", describeError(error));
+          this.#ended ??= "reset";
+        }
         resolve("reset");
       });
     });
+  }
+
+  /** How the server ended the connection, if it did (not our close). */
+  get ended(): "eof" | "reset" | undefined {
+    return this.#ended;
   }
 
   /** Connects, rejecting after `timeoutMs`. */

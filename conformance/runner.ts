@@ -496,15 +496,20 @@ class Run {
           "(or the harness did); see the trace for the last thing that happened",
       );
     }
+    // Before the harness closes its clients (which ends their reads too).
+    const serverEnded = ctx.sawServerEnd;
     ctx.dispose();
     // Closing every client ends the case's pending reads; wait a little.
     await Promise.race([running, new Promise((r) => setTimeout(r, 1000))]);
     const durationMs = performance.now() - t0;
-    if (server?.alive && ctx.findings.some((f) => f.severity === "fail")) {
-      // A failure may be the first sign of a crash still under way.
+    if (server?.alive && (ctx.failed || serverEnded)) {
+      // A failure, or a client the server let go, may be the first sign of
+      // a crash still under way: wait for it here, or the next case would
+      // be blamed for it.
+      const waitMs = (ctx.failed ? 300 : 100) * this.#scale;
       await Promise.race([
         server.exited,
-        new Promise((resolve) => setTimeout(resolve, 300 * this.#scale)),
+        new Promise((resolve) => setTimeout(resolve, waitMs)),
       ]);
     }
     let crash: CrashRecord | undefined;

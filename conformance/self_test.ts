@@ -143,6 +143,11 @@ const FAULTY: Faulty[] = [
     controls: ["disconnect.half-close"],
   },
   {
+    script: "late_crash",
+    expect: { "limits.over-limit": "fail" },
+    controls: ["relay.basic"],
+  },
+  {
     script: "leak_sockets",
     expect: { "disconnect.churn-leak": "fail" },
     controls: ["disconnect.close"],
@@ -207,6 +212,10 @@ for (const faulty of FAULTY) {
     if (faulty.script === "crash_on_reset") {
       equal(report.spawn?.crashes[0]?.caseId, "disconnect.reset");
       ok((report.spawn?.restarts ?? 0) >= 1, "the server was restarted");
+    }
+    if (faulty.script === "late_crash") {
+      // Blamed on the case that disconnected the client, not the next one.
+      equal(report.spawn?.crashes[0]?.caseId, "limits.over-limit");
     }
   });
 }

@@ -56,6 +56,12 @@ export interface Faults {
   unboundedQueue?: boolean;
   /** §5.2: an unhandled read error on reset kills the server. */
   crashOnReset?: boolean;
+  /**
+   * §5.2: closing a client for an over-long line leaves a timer that kills
+   * the server this many ms later (a crash the case sees only as its client
+   * being disconnected, which it expected).
+   */
+  crashAfterDisconnectMs?: number;
   /** §5.2: never closes a departed client's socket (fd leak). */
   leakSockets?: boolean;
   /** §5.1/§2.10: a half-closed client stays in the room and keeps receiving. */
@@ -324,6 +330,11 @@ export function serveFaulty(port: number, faults: Faults): Deno.Listener {
       if (n === null) break;
       if (!(await frame(client, buffer.subarray(0, n)))) {
         close(client);
+        if (faults.crashAfterDisconnectMs !== undefined) {
+          setTimeout(() => {
+            throw new Error("crashed after disconnecting a client");
+          }, faults.crashAfterDisconnectMs);
+        }
         return;
       }
     }
