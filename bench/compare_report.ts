@@ -626,15 +626,10 @@ export function renderMarkdown(
   if (failed.length === 0) out.push("None.", "");
   else {
     out.push(
-      table(
-        ["round", "workload", "point", "server", "what happened"],
-        failed.map((r) => [
-          String(r.round),
-          r.workload,
-          r.point,
-          r.server,
-          shorten(r.reason ?? "", 200),
-        ]),
+      runTable(
+        failed,
+        ["what happened"],
+        (r) => [shorten(r.reason ?? "", 200)],
       ),
       "",
     );
@@ -662,15 +657,10 @@ export function renderMarkdown(
         "itself failed; they are left out of the tables (neither ok nor " +
         "failed for the server).",
       "",
-      table(
-        ["round", "workload", "point", "server", "error"],
-        generatorErrors.map((r) => [
-          String(r.round),
-          r.workload,
-          r.point,
-          r.server,
-          shorten((r.reason ?? "").split("\n")[0], 160),
-        ]),
+      runTable(
+        generatorErrors,
+        ["error"],
+        (r) => [shorten((r.reason ?? "").split("\n")[0], 160)],
       ),
       "",
     );
@@ -687,21 +677,30 @@ export function renderMarkdown(
   if (invalid.length === 0) out.push("Every successful run was valid.", "");
   else {
     out.push(
-      table(
-        ["round", "workload", "point", "server", "why"],
-        invalid.map((r) => [
-          String(r.round),
-          r.workload,
-          r.point,
-          r.server,
-          shorten(r.invalidReasons.join("; "), 200),
-        ]),
+      runTable(
+        invalid,
+        ["why"],
+        (r) => [shorten(r.invalidReasons.join("; "), 200)],
       ),
       "",
     );
   }
   out.push(...networkSection(results.runs));
   return out.join("\n");
+}
+
+/** A table of runs: which run, then `columns` filled by `cells`. */
+function runTable(
+  runs: RunRecord[],
+  columns: string[],
+  cells: (run: RunRecord) => string[],
+): string {
+  return table(
+    ["round", "workload", "point", "server", ...columns],
+    runs.map((
+      r,
+    ) => [String(r.round), r.workload, r.point, r.server, ...cells(r)]),
+  );
 }
 
 /** Runs during which the kernel dropped or retransmitted packets. */
@@ -727,17 +726,10 @@ function networkSection(runs: RunRecord[]): string[] {
     return out;
   }
   out.push(
-    table(
-      ["round", "workload", "point", "server", "retransmissions", "drops"],
-      lossy.map((r) => [
-        String(r.round),
-        r.workload,
-        r.point,
-        r.server,
-        String(r.report!.network!.tcpRetransmits),
-        String(r.report!.network!.backlogDrops),
-      ]),
-    ),
+    runTable(lossy, ["retransmissions", "drops"], (r) => [
+      String(r.report!.network!.tcpRetransmits),
+      String(r.report!.network!.backlogDrops),
+    ]),
     "",
   );
   return out;

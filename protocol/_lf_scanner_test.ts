@@ -1,14 +1,9 @@
 import { equal } from "node:assert/strict";
+import { seededRandom } from "../_testing/random.ts";
 import { LfScanner } from "./_lf_scanner.ts";
 
 Deno.test("LfScanner finds every LF as indexOf does, at any alignment and start", () => {
-  let seed = 0x9e3779b9;
-  const random = (n: number) => {
-    seed ^= seed << 13;
-    seed ^= seed >>> 17;
-    seed ^= seed << 5;
-    return (seed >>> 0) % n;
-  };
+  const random = seededRandom(0x9e3779b9);
   const backing = new Uint8Array(2048);
   for (let round = 0; round < 300; round++) {
     // Sparse or dense LFs, bytes that differ from LF in one bit, and 0x8a

@@ -1,4 +1,5 @@
 import { deepEqual, fail, ok } from "node:assert/strict";
+import { seededRandom } from "../_testing/random.ts";
 import { LineSplitter } from "./line_splitter.ts";
 
 const bytes = (s: string) => new TextEncoder().encode(s);
@@ -98,13 +99,7 @@ Deno.test("§1.4 a line fed byte by byte equals the line fed whole", () => {
 });
 
 Deno.test("§1.4 any segmentation yields the same lines (randomized)", () => {
-  let seed = 0x2545f491;
-  const random = (n: number) => {
-    seed ^= seed << 13;
-    seed ^= seed >>> 17;
-    seed ^= seed << 5;
-    return (seed >>> 0) % n;
-  };
+  const random = seededRandom(0x2545f491);
   const alphabet = [0x0a, 0x0d, 0x00, 0x61, 0x62, 0xff, 0x20];
   for (let round = 0; round < 400; round++) {
     const max = random(12);
@@ -130,13 +125,7 @@ Deno.test("§1.4 any segmentation yields the same lines (randomized)", () => {
 });
 
 Deno.test("§1.4 long lines (past the short scan) in any segmentation, views and spans alike (randomized)", () => {
-  let seed = 0x1b873593;
-  const random = (n: number) => {
-    seed ^= seed << 13;
-    seed ^= seed >>> 17;
-    seed ^= seed << 5;
-    return (seed >>> 0) % n;
-  };
+  const random = seededRandom(0x1b873593);
   for (let round = 0; round < 200; round++) {
     const max = 100 + random(400);
     const parts: number[] = [];

@@ -70,32 +70,35 @@ export class DenoTransport implements Transport {
   async #readLoop(sink: TransportSink): Promise<void> {
     const idle = borrowIdleBuffer();
     let burst = false;
-    while (!this.#closed) {
-      const buffer: Uint8Array = burst ? borrowBurstBuffer() : idle;
-      let n: number | null = null;
-      let failure: { error: unknown } | undefined;
-      try {
-        n = await this.#conn.read(buffer);
-      } catch (error) {
-        failure = { error };
-      }
-      if (n !== null) sink.receive(buffer.subarray(0, n));
-      if (burst) returnBurstBuffer(buffer);
-      if (n === null) {
-        if (this.#closed) break;
-        if (failure === undefined) sink.end("eof");
-        else {
-          const how = closeReasonOf(failure.error) === "reset"
-            ? "reset"
-            : "error";
-          sink.end(how, failure.error);
+    try {
+      while (!this.#closed) {
+        const buffer: Uint8Array = burst ? borrowBurstBuffer() : idle;
+        let n: number | null;
+        try {
+          n = await this.#conn.read(buffer);
+        } catch (error) {
+          if (burst) returnBurstBuffer(buffer);
+          if (!this.#closed) {
+            sink.end(
+              closeReasonOf(error) === "reset" ? "reset" : "error",
+              error,
+            );
+          }
+          return;
         }
-        break;
+        if (n === null) {
+          if (burst) returnBurstBuffer(buffer);
+          if (!this.#closed) sink.end("eof");
+          return;
+        }
+        sink.receive(buffer.subarray(0, n));
+        if (burst) returnBurstBuffer(buffer);
+        burst = n === buffer.length;
       }
-      burst = n === buffer.length;
+    } finally {
+      // No read is pending into it any more.
+      returnIdleBuffer(idle);
     }
-    // No read is pending into it any more.
-    returnIdleBuffer(idle);
   }
 }
 

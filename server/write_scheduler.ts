@@ -73,7 +73,7 @@ export class WriteScheduler {
     }
   }
 
-  /** Resolves once no writer waits (for tests and shutdown). */
+  /** Resolves once no writer waits (for tests). */
   idle(): Promise<void> {
     if (!this.#running) return Promise.resolve();
     return new Promise((resolve) => this.#idle.push(resolve));

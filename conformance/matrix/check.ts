@@ -86,11 +86,7 @@ export async function checkExpectations(
   expectations: Expectations,
   options: CheckOptions = {},
 ): Promise<CheckResult> {
-  const settings = {
-    clients: expectations.settings.clients,
-    retries: expectations.settings.retries,
-    timeoutScale: expectations.settings.timeoutScale,
-  };
+  const settings = runSettings(expectations);
   const run = await runMatrix(servers, {
     settings,
     concurrency: expectations.settings.concurrency,
@@ -140,11 +136,7 @@ export async function recheckMismatches(
   doc: MatrixDocument,
   options: CheckOptions = {},
 ): Promise<CheckResult> {
-  const settings = {
-    clients: expectations.settings.clients,
-    retries: expectations.settings.retries,
-    timeoutScale: expectations.settings.timeoutScale,
-  };
+  const settings = runSettings(expectations);
   let pending = compareExpectations(expectations, doc);
   const recovered: CheckResult["recovered"] = [];
   for (let round = 0; round < (options.rechecks ?? 2); round++) {
@@ -187,4 +179,10 @@ export async function recheckMismatches(
     pending = stillPending;
   }
   return { doc, mismatches: pending, recovered };
+}
+
+/** The suite settings the expectations were recorded at. */
+function runSettings(expectations: Expectations) {
+  const { clients, retries, timeoutScale } = expectations.settings;
+  return { clients, retries, timeoutScale };
 }
