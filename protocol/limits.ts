@@ -51,3 +51,28 @@ export const DEFAULT_MAX_PENDING_BYTES = 4 * 1024 * 1024;
  * ```
  */
 export const DEFAULT_MAX_CLIENTS = 10_000;
+
+/**
+ * How long a client's pending output may go without shrinking before the
+ * client is disconnected as a slow consumer (PROTOCOL.md §4.11), in ms.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_WRITE_TIMEOUT_MS } from "./limits.ts";
+ * console.log(DEFAULT_WRITE_TIMEOUT_MS === 30_000);
+ * ```
+ */
+export const DEFAULT_WRITE_TIMEOUT_MS = 30_000;
+
+/**
+ * The most bytes of pending output all clients together may hold, at real
+ * cost (PROTOCOL.md §4.10); over it, the clients holding the most are
+ * disconnected first.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MAX_TOTAL_PENDING_BYTES } from "./limits.ts";
+ * console.log(DEFAULT_MAX_TOTAL_PENDING_BYTES === 1024 ** 3);
+ * ```
+ */
+export const DEFAULT_MAX_TOTAL_PENDING_BYTES = 1024 ** 3;

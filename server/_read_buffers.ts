@@ -17,6 +17,7 @@ const POOL_LIMIT = 64;
 const SLOTS_PER_SLAB = 512;
 
 const pool: Uint8Array[] = [];
+let burstsLent = 0;
 // Slabs are never freed: their size follows the peak connection count
 // (128 B per connection), and reusing the views saves allocating them.
 const freeSlots: Uint8Array[] = [];
@@ -39,9 +40,16 @@ export function returnIdleBuffer(slot: Uint8Array): void {
 }
 
 export function borrowBurstBuffer(): Uint8Array {
+  burstsLent++;
   return pool.pop() ?? new Uint8Array(BURST_READ_BYTES);
 }
 
 export function returnBurstBuffer(buffer: Uint8Array): void {
+  burstsLent--;
   if (pool.length < POOL_LIMIT) pool.push(buffer);
+}
+
+/** Burst buffers lent to reads now (for tests: an idle client holds none). */
+export function burstBuffersLent(): number {
+  return burstsLent;
 }

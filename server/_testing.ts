@@ -1,13 +1,12 @@
 // Helpers for tests that run a real server on a loopback port.
 
 import { type ChatClient, connect } from "../client/chat_client.ts";
-import {
-  type ChatServer,
-  type ChatServerOptions,
-  listen,
-} from "./chat_server.ts";
+import { ChatServer, type ChatServerOptions, listen } from "./chat_server.ts";
+import type { Transport, TransportSink } from "./transport.ts";
 import { Logger } from "./logger.ts";
 import { waitFor } from "../_testing/wait.ts";
+import { textLines } from "../_testing/lines.ts";
+import { LineSplitter } from "../protocol/line_splitter.ts";
 
 export { waitFor };
 
@@ -84,4 +83,226 @@ export async function readLines(
     lines.push(line.text);
   }
   return lines;
+}
+
+/**
+ * A raw client that reads as fast as it can and keeps only the lines that
+ * start with `keep` (others are counted): how the flood tests read a room
+ * without becoming slow consumers themselves.
+ */
+export interface FastReader {
+  conn: Deno.TcpConn;
+  /** Lines kept, as text, in arrival order. */
+  kept: string[];
+  /** Every line received, kept or not. */
+  lines: number;
+  /** Set once the server closed the connection. */
+  closed: boolean;
+  /** Resolves when reading has stopped. */
+  done: Promise<void>;
+}
+
+/** Connects a {@linkcode FastReader} to `port`. */
+export async function fastReader(
+  port: number,
+  keep = "p",
+): Promise<FastReader> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const keepByte = keep.charCodeAt(0);
+  const decoder = new TextDecoder();
+  const splitter = new LineSplitter({ maxLineBytes: 1 << 20 });
+  const reader: FastReader = {
+    conn,
+    kept: [],
+    lines: 0,
+    closed: false,
+    done: Promise.resolve(),
+  };
+  const onSpan = (bytes: Uint8Array, start: number, end: number) => {
+    reader.lines++;
+    if (bytes[start] === keepByte) {
+      reader.kept.push(decoder.decode(bytes.subarray(start, end)));
+    }
+  };
+  reader.done = (async () => {
+    const buffer = new Uint8Array(64 * 1024);
+    try {
+      for (let n; (n = await conn.read(buffer)) !== null;) {
+        splitter.pushSpans(buffer.subarray(0, n), onSpan);
+      }
+    } catch {
+      // Reset, or closed by the test.
+    }
+    reader.closed = true;
+  })();
+  return reader;
+}
+
+/** A server run as a user runs it, in its own process. */
+export interface SpawnedServer extends AsyncDisposable {
+  child: Deno.ChildProcess;
+  port: number;
+  /** Every line the server logged so far. */
+  log: string[];
+}
+
+const MAIN = new URL("./main.ts", import.meta.url).pathname;
+
+/**
+ * Starts `deno run -A server/main.ts --port 0 …args` and reads its log in
+ * the background (so a full pipe never stalls it); `await using` stops it
+ * with SIGTERM.
+ */
+export async function spawnServer(args: string[]): Promise<SpawnedServer> {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "--port", "0", ...args],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const log: string[] = [];
+  const lines = textLines(child.stdout);
+  const first = await lines.next();
+  if (first.done) throw new Error(`server exited: ${await child.status}`);
+  log.push(first.value);
+  const port = Number(/addr=[\d.]+:(\d+)/.exec(first.value)?.[1]);
+  if (!(port > 0)) throw new Error(`no port in ${first.value}`);
+  const reading = (async () => {
+    for await (const line of lines) log.push(line);
+  })();
+  return {
+    child,
+    port,
+    log,
+    async [Symbol.asyncDispose]() {
+      try {
+        child.kill("SIGTERM");
+      } catch {
+        // Already gone.
+      }
+      await child.status;
+      await reading;
+    },
+  };
+}
+
+/**
+ * Runs a client in its own process that writes `line`, `linesPerWrite`
+ * at a time (by default as many as fill 64 KiB), to `port` as fast as it
+ * can for `ms`; resolves with how many bytes it wrote, or
+ * `error <message>` if the server cut it.
+ */
+export function spawnFlooder(
+  port: number,
+  ms: number,
+  line = "f\n",
+  linesPerWrite = Math.ceil(65536 / line.length),
+): Promise<string> {
+  const script = `
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: ${port} });
+    conn.setNoDelay(true);
+    const bytes = new TextEncoder().encode(
+      ${JSON.stringify(line)}.repeat(${linesPerWrite}),
+    );
+    let written = 0;
+    // A paused flooder's write blocks: the timer ends it regardless.
+    setTimeout(() => {
+      console.log(written);
+      Deno.exit(0);
+    }, ${ms});
+    try {
+      for (;;) written += await conn.write(bytes);
+    } catch (error) {
+      console.log("error " + error.message);
+      Deno.exit(0);
+    }`;
+  return new Deno.Command(Deno.execPath(), {
+    args: ["eval", script],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output().then((out) => new TextDecoder().decode(out.stdout).trim());
+}
+
+/**
+ * A transport the test drives by hand: `sink` receives what the test
+ * pushes, and writes either complete at once or, while `blocked`, never
+ * (a client that stopped reading, without kernel buffers in between).
+ */
+export class FakeTransport implements Transport {
+  readonly remoteAddr: string;
+  readonly remoteHost: string;
+  sink: TransportSink | undefined;
+  blocked = false;
+  paused = false;
+  closed = false;
+  /** Bytes handed to `write`, in order. */
+  readonly written: Uint8Array[] = [];
+
+  constructor(host = "10.0.0.1", port = 1000) {
+    this.remoteHost = host;
+    this.remoteAddr = `${host}:${port}`;
+  }
+
+  start(sink: TransportSink): void {
+    this.sink = sink;
+  }
+
+  /** Hands `text` to the server as one chunk read from this client. */
+  send(text: string | Uint8Array): void {
+    this.sink!.receive(
+      typeof text === "string" ? new TextEncoder().encode(text) : text,
+    );
+  }
+
+  write(bytes: Uint8Array): Promise<number> {
+    this.written.push(bytes.slice());
+    return this.blocked
+      ? new Promise<number>(() => {})
+      : Promise.resolve(bytes.length);
+  }
+
+  pauseReading(): void {
+    this.paused = true;
+  }
+
+  resumeReading(): void {
+    this.paused = false;
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+}
+
+/** A server whose connections are {@linkcode FakeTransport}s. */
+export function fakeServer(
+  options: ChatServerOptions = {},
+): {
+  server: ChatServer;
+  log: string[];
+  connect(t?: FakeTransport): FakeTransport;
+} {
+  const log: string[] = [];
+  let onConnection: (transport: Transport) => void = () => {};
+  const server = new ChatServer(
+    {
+      logger: new Logger({ format: "json", write: (line) => log.push(line) }),
+      shutdownGraceMs: 100,
+      ...options,
+    },
+    (callbacks) => {
+      onConnection = callbacks.onConnection;
+      return {
+        addr: { hostname: "10.0.0.254", port: 7687 },
+        close: () => Promise.resolve(),
+      };
+    },
+  );
+  return {
+    server,
+    log,
+    connect(transport = new FakeTransport()) {
+      onConnection(transport);
+      return transport;
+    },
+  };
 }

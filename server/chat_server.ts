@@ -8,21 +8,31 @@ import {
   DEFAULT_MAX_CLIENTS,
   DEFAULT_MAX_LINE_BYTES,
   DEFAULT_MAX_PENDING_BYTES,
+  DEFAULT_MAX_TOTAL_PENDING_BYTES,
   DEFAULT_PORT,
+  DEFAULT_WRITE_TIMEOUT_MS,
 } from "../protocol/limits.ts";
+import { maxLineCost } from "./batch.ts";
 import {
   ClientConnection,
   type ConnectionContext,
+  type ConnectionLimits,
 } from "./client_connection.ts";
 import { listenDeno } from "./deno_transport.ts";
+import type { InputRate } from "./input_throttle.ts";
 import { type LogFields, Logger } from "./logger.ts";
 import { listenNode } from "./node_transport.ts";
 import { Room } from "./room.ts";
+import {
+  DEFAULT_SENDER_WAIT_MS,
+  DEFAULT_SENDER_WINDOW_BYTES,
+} from "./sender_window.ts";
 import { ServerStats } from "./stats.ts";
-import type {
-  ListenOptions,
-  Transport,
-  TransportListener,
+import {
+  formatAddr,
+  type ListenOptions,
+  type Transport,
+  type TransportListener,
 } from "./transport.ts";
 
 /** Options for {@linkcode serve} and {@linkcode listen}. */
@@ -47,18 +57,78 @@ export interface ChatServerOptions {
    */
   maxLineBytes?: number;
   /**
-   * Most bytes queued for one client; beyond it the client is disconnected
-   * as a slow consumer. Must be at least `maxLineBytes + 2`.
+   * Most bytes of pending output one client may hold, at real cost (each
+   * queued batch is charged its payload plus 64 bytes); beyond it the
+   * client is disconnected as a slow consumer. Must be at least
+   * `maxLineBytes + 66`, the cost of one longest line.
    *
    * @default {4194304}
    */
   maxPendingBytes?: number;
+  /**
+   * Most bytes of pending output all clients together may hold, at real
+   * cost; over it, the clients holding the most are disconnected as slow
+   * consumers until the total is back under 90 % of it.
+   *
+   * @default {1073741824}
+   */
+  maxTotalPendingBytes?: number;
+  /**
+   * A client whose pending output has not shrunk for this long (ms) is
+   * disconnected as a slow consumer, whatever its size.
+   *
+   * @default {30000}
+   */
+  writeTimeoutMs?: number;
+  /**
+   * Flood control: most bytes (at real cost) of one sender's lines that
+   * recipients may not yet have taken; at it, the server stops reading
+   * from the sender until they have taken half (PROTOCOL.md §4.9).
+   *
+   * @default {262144}
+   */
+  senderWindowBytes?: number;
+  /**
+   * Flood control: longest a sender is held back by recipients that take
+   * nothing of its output; they are then left to the slow-consumer limits.
+   *
+   * @default {1000}
+   */
+  senderWaitMs?: number;
   /**
    * Most clients connected at once; one more is accepted and closed.
    *
    * @default {10000}
    */
   maxClients?: number;
+  /**
+   * Most clients from one address at once (0: no limit); one more is
+   * accepted and closed with reason `ip-limit`.
+   *
+   * @default {0}
+   */
+  maxClientsPerIp?: number;
+  /**
+   * A client that sends nothing for this long (ms) is disconnected with
+   * reason `idle-timeout` (0: never). This cuts silent readers too.
+   *
+   * @default {0}
+   */
+  idleTimeoutMs?: number;
+  /**
+   * A client that leaves a line unfinished for this long (ms) is
+   * disconnected with reason `line-timeout` (0: never), e.g. a slowloris.
+   *
+   * @default {0}
+   */
+  lineTimeoutMs?: number;
+  /**
+   * Most input one client may send per second; a faster client is read
+   * more slowly, never disconnected.
+   *
+   * @default {undefined (no cap)}
+   */
+  maxInputRate?: InputRate;
   /**
    * On shutdown, how long to keep writing pending output before closing.
    *
@@ -102,18 +172,23 @@ export class ChatServer {
   /** The address actually listened on (the real port when 0 was asked). */
   readonly addr: { readonly hostname: string; readonly port: number };
   /** The limits in force. */
-  readonly limits: {
-    readonly maxLineBytes: number;
-    readonly maxPendingBytes: number;
+  readonly limits: ConnectionLimits & {
     readonly maxClients: number;
+    readonly maxClientsPerIp: number;
   };
+  /** The cost of every client's pending output together, in bytes. */
+  readonly ledger = { total: 0 };
 
   readonly #listener: TransportListener;
   readonly #logger: Logger;
   readonly #shutdownGraceMs: number;
   readonly #clients = new Set<ClientConnection>();
+  /** Clients per address, only while `maxClientsPerIp` is set. */
+  readonly #perHost = new Map<string, number>();
   readonly #context: ConnectionContext;
+  readonly #sweeper: ReturnType<typeof setInterval>;
   #nextId = 1;
+  #trimming = false;
   #shutdown: Promise<LogFields> | undefined;
 
   /**
@@ -128,12 +203,29 @@ export class ChatServer {
     this.limits = {
       maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
       maxPendingBytes: options.maxPendingBytes ?? DEFAULT_MAX_PENDING_BYTES,
+      maxTotalPendingBytes: options.maxTotalPendingBytes ??
+        DEFAULT_MAX_TOTAL_PENDING_BYTES,
+      writeTimeoutMs: options.writeTimeoutMs ?? DEFAULT_WRITE_TIMEOUT_MS,
+      senderWindowBytes: options.senderWindowBytes ??
+        DEFAULT_SENDER_WINDOW_BYTES,
+      senderWaitMs: options.senderWaitMs ?? DEFAULT_SENDER_WAIT_MS,
       maxClients: options.maxClients ?? DEFAULT_MAX_CLIENTS,
+      maxClientsPerIp: options.maxClientsPerIp ?? 0,
+      idleTimeoutMs: options.idleTimeoutMs ?? 0,
+      lineTimeoutMs: options.lineTimeoutMs ?? 0,
+      maxInputRate: options.maxInputRate,
     };
-    if (this.limits.maxPendingBytes < this.limits.maxLineBytes + 2) {
+    const longestLineCost = maxLineCost(this.limits.maxLineBytes);
+    if (this.limits.maxPendingBytes < longestLineCost) {
       throw new RangeError(
-        "maxPendingBytes must be at least maxLineBytes + 2, or no line of " +
-          "the maximum length could ever be queued",
+        `maxPendingBytes must be at least maxLineBytes + ${
+          longestLineCost - this.limits.maxLineBytes
+        }, or no line of the maximum length could ever be queued`,
+      );
+    }
+    if (this.limits.maxTotalPendingBytes < this.limits.maxPendingBytes) {
+      throw new RangeError(
+        "maxTotalPendingBytes must be at least maxPendingBytes",
       );
     }
     this.#logger = options.logger ?? new Logger();
@@ -142,25 +234,44 @@ export class ChatServer {
       room: this.room,
       stats: this.stats,
       logger: this.#logger,
-      maxLineBytes: this.limits.maxLineBytes,
-      maxPendingBytes: this.limits.maxPendingBytes,
-      onClosed: (client: ClientConnection) => this.#clients.delete(client),
+      limits: this.limits,
+      ledger: this.ledger,
+      onOverTotal: () => this.#trimOutput(),
+      onClosed: (client: ClientConnection) => this.#closed(client),
     };
+    const sweepMs = sweepInterval(this.limits);
+    this.#sweeper = setInterval(() => {
+      const now = Date.now();
+      for (const client of this.#clients) client.sweep(now);
+    }, sweepMs);
+    Deno.unrefTimer(this.#sweeper);
     this.#listener = startListening({
       hostname: options.hostname ?? "127.0.0.1",
       port: options.port ?? DEFAULT_PORT,
       onConnection: (transport) => this.#admit(transport),
       onAcceptError: (error) => {
-        this.#logger.event("accept-error", { error: String(error) });
+        this.stats.acceptErrors++;
+        this.#logger.repeated("accept-error", { error: String(error) });
       },
     });
     this.addr = this.#listener.addr;
+    const limits = this.limits;
     this.#logger.event("listening", {
-      addr: `${this.addr.hostname}:${this.addr.port}`,
+      addr: formatAddr(this.addr.hostname, this.addr.port),
       transport: options.transport ?? "deno",
-      max_line_bytes: this.limits.maxLineBytes,
-      max_pending_bytes: this.limits.maxPendingBytes,
-      max_clients: this.limits.maxClients,
+      max_line_bytes: limits.maxLineBytes,
+      max_pending_bytes: limits.maxPendingBytes,
+      max_total_pending_bytes: limits.maxTotalPendingBytes,
+      write_timeout_ms: limits.writeTimeoutMs,
+      sender_window_bytes: limits.senderWindowBytes,
+      sender_wait_ms: limits.senderWaitMs,
+      max_clients: limits.maxClients,
+      max_clients_per_ip: limits.maxClientsPerIp || undefined,
+      idle_timeout_ms: limits.idleTimeoutMs || undefined,
+      line_timeout_ms: limits.lineTimeoutMs || undefined,
+      max_input_rate: limits.maxInputRate === undefined
+        ? undefined
+        : formatInputRate(limits.maxInputRate),
     });
   }
 
@@ -188,7 +299,10 @@ export class ChatServer {
       ),
     );
     await listenerClosed;
+    clearInterval(this.#sweeper);
     const summary = this.stats.summary(this.room);
+    const logDropped = this.#logger.dropped;
+    if (logDropped > 0) summary.log_lines_dropped = logDropped;
     this.#logger.event("shutdown", summary);
     return summary;
   }
@@ -199,16 +313,25 @@ export class ChatServer {
       transport.close();
       return;
     }
-    if (this.#clients.size >= this.limits.maxClients) {
+    const { maxClients, maxClientsPerIp } = this.limits;
+    const host = transport.remoteHost;
+    const fromHost = maxClientsPerIp > 0 ? this.#perHost.get(host) ?? 0 : 0;
+    const refusal = this.#clients.size >= maxClients
+      ? "server-full"
+      : maxClientsPerIp > 0 && fromHost >= maxClientsPerIp
+      ? "ip-limit"
+      : undefined;
+    if (refusal !== undefined) {
       transport.close();
-      this.stats.closes["server-full"]++;
-      this.#logger.event("reject", {
+      this.stats.closes[refusal]++;
+      this.#logger.repeated("reject", {
         addr: transport.remoteAddr,
-        reason: "server-full",
+        reason: refusal,
         clients: this.#clients.size,
       });
       return;
     }
+    if (maxClientsPerIp > 0) this.#perHost.set(host, fromHost + 1);
     const client = new ClientConnection(
       this.#nextId++,
       transport,
@@ -224,6 +347,64 @@ export class ChatServer {
     });
     client.start();
   }
+
+  #closed(client: ClientConnection): void {
+    this.#clients.delete(client);
+    if (this.limits.maxClientsPerIp === 0) return;
+    const left = (this.#perHost.get(client.host) ?? 1) - 1;
+    if (left > 0) this.#perHost.set(client.host, left);
+    else this.#perHost.delete(client.host);
+  }
+
+  /**
+   * All clients together hold more than `maxTotalPendingBytes`: cut those
+   * holding the most until the total is under 90 % of it (so the next cut
+   * is not one delivery away).
+   */
+  #trimOutput(): void {
+    if (this.#trimming) return;
+    this.#trimming = true;
+    const limit = this.limits.maxTotalPendingBytes;
+    const before = this.ledger.total;
+    const holders = [...this.#clients]
+      .filter((client) => client.pendingCost > 0)
+      .sort((a, b) => b.pendingCost - a.pendingCost);
+    let cut = 0;
+    for (const client of holders) {
+      if (this.ledger.total <= limit * 0.9) break;
+      client.close("slow-consumer", undefined, "max-total-pending-bytes");
+      cut++;
+    }
+    this.#logger.event("output-limit", {
+      limit: "max-total-pending-bytes",
+      max_total_pending_bytes: limit,
+      total_before: before,
+      total_after: this.ledger.total,
+      clients_cut: cut,
+    });
+    this.#trimming = false;
+  }
+}
+
+/**
+ * How often the limits that need a clock are applied: a quarter of the
+ * shortest of them, between 10 and 100 ms.
+ */
+function sweepInterval(limits: ConnectionLimits): number {
+  const periods = [
+    limits.senderWaitMs,
+    limits.writeTimeoutMs,
+    limits.idleTimeoutMs || Infinity,
+    limits.lineTimeoutMs || Infinity,
+  ];
+  return Math.max(10, Math.min(100, Math.min(...periods) / 4));
+}
+
+/** `--max-input-rate` as given: `LINES` or `LINES/BYTES` per second. */
+export function formatInputRate(rate: InputRate): string {
+  return rate.bytesPerSecond === undefined
+    ? `${rate.linesPerSecond}`
+    : `${rate.linesPerSecond}/${rate.bytesPerSecond}`;
 }
 
 /**

@@ -6,6 +6,12 @@
 
 import { parseFlags, parseInteger, UsageError } from "../cli/args.ts";
 import {
+  DEFAULT_BUS_BACKLOG_BYTES,
+  DEFAULT_BUS_MAX_DELAY_MS,
+  DEFAULT_BUS_STALL_TIMEOUT_MS,
+  MIN_BUS_BACKLOG_BYTES,
+} from "../cluster/bus_limits.ts";
+import {
   DEFAULT_ROOM,
   parseRedisUrl,
   parseRoomName,
@@ -14,8 +20,16 @@ import {
   DEFAULT_MAX_CLIENTS,
   DEFAULT_MAX_LINE_BYTES,
   DEFAULT_MAX_PENDING_BYTES,
+  DEFAULT_MAX_TOTAL_PENDING_BYTES,
   DEFAULT_PORT,
+  DEFAULT_WRITE_TIMEOUT_MS,
 } from "../protocol/limits.ts";
+import { maxLineCost } from "./batch.ts";
+import type { InputRate } from "./input_throttle.ts";
+import {
+  DEFAULT_SENDER_WAIT_MS,
+  DEFAULT_SENDER_WINDOW_BYTES,
+} from "./sender_window.ts";
 
 /** The text `--help` prints. */
 export const SERVER_USAGE =
@@ -28,21 +42,46 @@ Options:
   --port PORT               TCP port (default ${DEFAULT_PORT}); 0 picks a free port, printed at start
   --max-line-bytes N        longest line relayed, terminator excluded (default ${DEFAULT_MAX_LINE_BYTES});
                             a longer line is dropped whole and its sender disconnected
-  --max-pending-bytes N     output queued per client before it is disconnected as a
-                            slow consumer (default ${DEFAULT_MAX_PENDING_BYTES})
+  --max-pending-bytes N     output one client may hold, at real cost (payload + 64 bytes
+                            per queued batch), before it is disconnected as a slow
+                            consumer (default ${DEFAULT_MAX_PENDING_BYTES})
+  --max-total-pending-bytes N
+                            output all clients together may hold; over it the clients
+                            holding the most are disconnected first (default ${DEFAULT_MAX_TOTAL_PENDING_BYTES})
+  --write-timeout MS        a client whose output has not shrunk for MS is disconnected
+                            as a slow consumer (default ${DEFAULT_WRITE_TIMEOUT_MS})
+  --sender-window N         flood control: bytes of one sender's lines others may not have
+                            taken yet before the server stops reading it (default ${DEFAULT_SENDER_WINDOW_BYTES})
+  --sender-wait MS          flood control: longest a sender waits for recipients that take
+                            nothing; they are left to the limits above (default ${DEFAULT_SENDER_WAIT_MS})
+  --max-input-rate L[/B]    read each client at most L lines (and B bytes) per second;
+                            a faster one is read more slowly (default: no cap)
   --max-clients N           clients at once; more are accepted and closed (default ${DEFAULT_MAX_CLIENTS})
+  --max-clients-per-ip N    clients at once from one address (default 0: no limit)
+  --idle-timeout MS         disconnect a client that sent nothing for MS, readers
+                            included (default 0: never)
+  --line-timeout MS         disconnect a client that left a line unfinished for MS
+                            (default 0: never)
   --shutdown-grace-ms N     on SIGINT/SIGTERM, how long pending output may flush (default 2000)
   --transport deno|node     how TCP is served: Deno.listen (default) or node:net, which
                             holds less memory per idle client (see the README)
   --log text|json           log format (default text)
-  --quiet                   no connect/disconnect lines
+  --quiet                   no per-connection lines (connect, disconnect, reject,
+                            accept-error)
   --redis URL               join a cluster of nodes through Redis pub/sub:
                             redis://[user:password@]host[:port][/db]; every node of the
                             room relays its clients' lines to the others' clients
   --room NAME               the cluster room, with --redis (default ${DEFAULT_ROOM})
+  --bus-max-delay-ms MS     with --redis: a line that cannot reach the other nodes within
+                            MS is dropped and counted, never delivered late (default ${DEFAULT_BUS_MAX_DELAY_MS})
+  --bus-stall-timeout-ms MS with --redis: a Redis connection silent this long (PINGs every
+                            MS/4 unanswered) is stalled: Redis is treated as down until
+                            reconnected (default ${DEFAULT_BUS_STALL_TIMEOUT_MS})
+  --bus-backlog-bytes N     with --redis: most bytes queued to publish while Redis is slow;
+                            when full, the sender holding the most loses lines (default ${DEFAULT_BUS_BACKLOG_BYTES})
   -h, --help                this text
 
-Sizes accept k/m/g suffixes (powers of 1024): --max-line-bytes 1m.`;
+Sizes accept k/m/g suffixes (powers of 1024): --max-line-bytes 1m, --max-input-rate 50/16k.`;
 
 /** Parsed server flags. */
 export interface ServerArgs {
@@ -51,7 +90,15 @@ export interface ServerArgs {
   port: number;
   maxLineBytes: number;
   maxPendingBytes: number;
+  maxTotalPendingBytes: number;
+  writeTimeoutMs: number;
+  senderWindowBytes: number;
+  senderWaitMs: number;
+  maxInputRate: InputRate | undefined;
   maxClients: number;
+  maxClientsPerIp: number;
+  idleTimeoutMs: number;
+  lineTimeoutMs: number;
   shutdownGraceMs: number;
   log: "text" | "json";
   quiet: boolean;
@@ -60,6 +107,12 @@ export interface ServerArgs {
   redis: string | undefined;
   /** `--room`: the cluster room's name. */
   room: string;
+  /** `--bus-max-delay-ms`: see `RedisBusOptions.maxDelayMs`. */
+  busMaxDelayMs: number;
+  /** `--bus-stall-timeout-ms`: see `RedisBusOptions.stallTimeoutMs`. */
+  busStallTimeoutMs: number;
+  /** `--bus-backlog-bytes`: see `RedisBusOptions.maxBacklogBytes`. */
+  busBacklogBytes: number;
 }
 
 /**
@@ -87,13 +140,36 @@ export function parseServerArgs(args: string[]): ServerArgs {
         type: "string",
         default: String(DEFAULT_MAX_PENDING_BYTES),
       },
+      "max-total-pending-bytes": {
+        type: "string",
+        default: String(DEFAULT_MAX_TOTAL_PENDING_BYTES),
+      },
+      "write-timeout": {
+        type: "string",
+        default: String(DEFAULT_WRITE_TIMEOUT_MS),
+      },
+      "sender-window": {
+        type: "string",
+        default: String(DEFAULT_SENDER_WINDOW_BYTES),
+      },
+      "sender-wait": {
+        type: "string",
+        default: String(DEFAULT_SENDER_WAIT_MS),
+      },
+      "max-input-rate": { type: "string" },
       "max-clients": { type: "string", default: String(DEFAULT_MAX_CLIENTS) },
+      "max-clients-per-ip": { type: "string", default: "0" },
+      "idle-timeout": { type: "string", default: "0" },
+      "line-timeout": { type: "string", default: "0" },
       "shutdown-grace-ms": { type: "string", default: "2000" },
       log: { type: "string", default: "text" },
       transport: { type: "string", default: "deno" },
       quiet: { type: "boolean", default: false },
       redis: { type: "string" },
       room: { type: "string" },
+      "bus-max-delay-ms": { type: "string" },
+      "bus-stall-timeout-ms": { type: "string" },
+      "bus-backlog-bytes": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -124,22 +200,62 @@ export function parseServerArgs(args: string[]): ServerArgs {
   if (values.room !== undefined && values.redis === undefined) {
     throw new UsageError("--room applies to a cluster: give --redis too");
   }
-  if (maxPendingBytes < maxLineBytes + 2) {
+  for (
+    const flag of [
+      "bus-max-delay-ms",
+      "bus-stall-timeout-ms",
+      "bus-backlog-bytes",
+    ] as const
+  ) {
+    if (values[flag] !== undefined && values.redis === undefined) {
+      throw new UsageError(`--${flag} applies to a cluster: give --redis too`);
+    }
+  }
+  if (maxPendingBytes < maxLineCost(maxLineBytes)) {
     throw new UsageError(
-      `--max-pending-bytes (${maxPendingBytes}) must be at least --max-line-bytes + 2 (${
-        maxLineBytes + 2
-      })`,
+      `--max-pending-bytes (${maxPendingBytes}) must be at least the cost of one longest line, --max-line-bytes + ${
+        maxLineCost(0)
+      } (${maxLineCost(maxLineBytes)})`,
     );
   }
+  const maxTotalPendingBytes = parseInteger(
+    "--max-total-pending-bytes",
+    values["max-total-pending-bytes"],
+    { min: 1, max: 1024 ** 4 },
+  );
+  if (maxTotalPendingBytes < maxPendingBytes) {
+    throw new UsageError(
+      `--max-total-pending-bytes (${maxTotalPendingBytes}) must be at least --max-pending-bytes (${maxPendingBytes})`,
+    );
+  }
+  const ms = (flag: string, value: string, min: number) =>
+    parseInteger(flag, value, { min, max: 24 * 3600 * 1000 });
   return {
     help: values.help,
     hostname: values.host,
     port: parseInteger("--port", values.port, { max: 65535 }),
     maxLineBytes,
     maxPendingBytes,
+    maxTotalPendingBytes,
+    writeTimeoutMs: ms("--write-timeout", values["write-timeout"], 1),
+    senderWindowBytes: parseInteger(
+      "--sender-window",
+      values["sender-window"],
+      { min: 1024, max: 1024 ** 3 },
+    ),
+    senderWaitMs: ms("--sender-wait", values["sender-wait"], 1),
+    maxInputRate: values["max-input-rate"] === undefined
+      ? undefined
+      : parseInputRate(values["max-input-rate"]),
     maxClients: parseInteger("--max-clients", values["max-clients"], {
       min: 1,
     }),
+    maxClientsPerIp: parseInteger(
+      "--max-clients-per-ip",
+      values["max-clients-per-ip"],
+    ),
+    idleTimeoutMs: ms("--idle-timeout", values["idle-timeout"], 0),
+    lineTimeoutMs: ms("--line-timeout", values["line-timeout"], 0),
     shutdownGraceMs: parseInteger(
       "--shutdown-grace-ms",
       values["shutdown-grace-ms"],
@@ -151,5 +267,44 @@ export function parseServerArgs(args: string[]): ServerArgs {
       ? undefined
       : parseRedisUrl(values.redis).url,
     room: parseRoomName(values.room ?? DEFAULT_ROOM),
+    busMaxDelayMs: parseInteger(
+      "--bus-max-delay-ms",
+      values["bus-max-delay-ms"] ?? String(DEFAULT_BUS_MAX_DELAY_MS),
+      { min: 10, max: 24 * 3600 * 1000 },
+    ),
+    busStallTimeoutMs: parseInteger(
+      "--bus-stall-timeout-ms",
+      values["bus-stall-timeout-ms"] ?? String(DEFAULT_BUS_STALL_TIMEOUT_MS),
+      { min: 50, max: 24 * 3600 * 1000 },
+    ),
+    busBacklogBytes: parseInteger(
+      "--bus-backlog-bytes",
+      values["bus-backlog-bytes"] ?? String(DEFAULT_BUS_BACKLOG_BYTES),
+      { min: MIN_BUS_BACKLOG_BYTES, max: 1024 ** 3 },
+    ),
+  };
+}
+
+/**
+ * Parses `--max-input-rate`: `LINES` or `LINES/BYTES` per second, bytes
+ * with k/m/g suffixes.
+ *
+ * @example
+ * ```ts
+ * import { parseInputRate } from "./cli.ts";
+ * console.log(parseInputRate("50/16k")); // { linesPerSecond: 50, bytesPerSecond: 16384 }
+ * ```
+ */
+export function parseInputRate(value: string): InputRate {
+  const [lines, bytes, extra] = value.split("/");
+  if (extra !== undefined) {
+    throw new UsageError(
+      `--max-input-rate: expected LINES or LINES/BYTES per second, got "${value}"`,
+    );
+  }
+  const linesPerSecond = parseInteger("--max-input-rate", lines, { min: 1 });
+  return bytes === undefined ? { linesPerSecond } : {
+    linesPerSecond,
+    bytesPerSecond: parseInteger("--max-input-rate", bytes, { min: 1 }),
   };
 }

@@ -1,4 +1,4 @@
-import { equal, throws } from "node:assert/strict";
+import { deepEqual, equal, throws } from "node:assert/strict";
 import { parseServerArgs } from "./cli.ts";
 import { UsageError } from "../cli/args.ts";
 
@@ -12,6 +12,38 @@ Deno.test("server flags default to the documented limits", () => {
   equal(args.log, "text");
   equal(args.quiet, false);
   equal(args.transport, "deno");
+  equal(args.maxTotalPendingBytes, 1024 ** 3);
+  equal(args.writeTimeoutMs, 30_000);
+  equal(args.senderWindowBytes, 256 * 1024);
+  equal(args.senderWaitMs, 1000);
+  equal(args.maxInputRate, undefined);
+  equal(args.maxClientsPerIp, 0);
+  equal(args.idleTimeoutMs, 0);
+  equal(args.lineTimeoutMs, 0);
+});
+
+Deno.test("server flags parse the hostile-client limits", () => {
+  const args = parseServerArgs([
+    "--max-total-pending-bytes=64m",
+    "--write-timeout=5000",
+    "--sender-window=64k",
+    "--sender-wait=200",
+    "--max-input-rate=50/16k",
+    "--max-clients-per-ip=8",
+    "--idle-timeout=60000",
+    "--line-timeout=10000",
+  ]);
+  equal(args.maxTotalPendingBytes, 64 * 1024 * 1024);
+  equal(args.writeTimeoutMs, 5000);
+  equal(args.senderWindowBytes, 64 * 1024);
+  equal(args.senderWaitMs, 200);
+  deepEqual(args.maxInputRate, { linesPerSecond: 50, bytesPerSecond: 16384 });
+  equal(args.maxClientsPerIp, 8);
+  equal(args.idleTimeoutMs, 60000);
+  equal(args.lineTimeoutMs, 10000);
+  deepEqual(parseServerArgs(["--max-input-rate", "20"]).maxInputRate, {
+    linesPerSecond: 20,
+  });
 });
 
 Deno.test("server flags parse sizes and formats", () => {
@@ -41,7 +73,20 @@ Deno.test("bad server flags are usage errors", () => {
   throws(
     () =>
       parseServerArgs(["--max-line-bytes", "1m", "--max-pending-bytes", "1m"]),
-    /at least --max-line-bytes \+ 2/,
+    /at least the cost of one longest line, --max-line-bytes \+ 66/,
   );
+  throws(
+    () => parseServerArgs(["--max-total-pending-bytes", "1m"]),
+    /--max-total-pending-bytes .* at least --max-pending-bytes/,
+  );
+  for (const bad of ["0", "x", "5/", "5/0", "1/2/3", "-5"]) {
+    throws(
+      () => parseServerArgs(["--max-input-rate", bad]),
+      (e) => e instanceof UsageError && /--max-input-rate/.test(e.message),
+      bad,
+    );
+  }
+  throws(() => parseServerArgs(["--write-timeout", "0"]), /--write-timeout/);
+  throws(() => parseServerArgs(["--sender-window", "10"]), /--sender-window/);
   throws(() => parseServerArgs(["--nope"]), /nope/);
 });

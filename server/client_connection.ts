@@ -1,17 +1,25 @@
 /**
  * One client of the server, whatever its transport: framing what it sends
  * and handing the lines to the room; queueing what the room delivers to it
- * and writing that out; and closing it, once, with a reason.
+ * and writing that out; applying its limits; and closing it, once, with a
+ * reason.
  *
  * @module
  */
 
 import { encodeLines } from "../protocol/encode_lines.ts";
 import { LineSplitter } from "../protocol/line_splitter.ts";
-import { type CloseReason, closeReasonOf } from "./close_reason.ts";
+import { Batch } from "./batch.ts";
+import {
+  type CloseReason,
+  closeReasonOf,
+  type OutputLimit,
+} from "./close_reason.ts";
+import { type InputRate, InputThrottle } from "./input_throttle.ts";
 import type { Logger } from "./logger.ts";
-import { OutboundQueue } from "./outbound_queue.ts";
+import { type CostLedger, OutboundQueue } from "./outbound_queue.ts";
 import type { Room, RoomMember } from "./room.ts";
+import { SenderWindow } from "./sender_window.ts";
 import type { ServerStats } from "./stats.ts";
 import type { Transport, TransportEnd, TransportSink } from "./transport.ts";
 import { type Writer, WriteScheduler } from "./write_scheduler.ts";
@@ -22,15 +30,48 @@ const WRITE_FAILED_GRACE_MS = 2000;
 /** Most bytes coalesced into one `write` call. */
 const MAX_WRITE_BYTES = 256 * 1024;
 
+/** Why reading from a client is paused (bits; any set means paused). */
+const PAUSED_BY_FLOOD = 1;
+const PAUSED_BY_RATE = 2;
+
+/** The limits one connection applies; see {@linkcode ChatServerOptions}. */
+export interface ConnectionLimits {
+  readonly maxLineBytes: number;
+  readonly maxPendingBytes: number;
+  readonly maxTotalPendingBytes: number;
+  readonly writeTimeoutMs: number;
+  readonly senderWindowBytes: number;
+  readonly senderWaitMs: number;
+  /** 0: off. */
+  readonly idleTimeoutMs: number;
+  /** 0: off. */
+  readonly lineTimeoutMs: number;
+  readonly maxInputRate: InputRate | undefined;
+}
+
 /** What a connection needs from its server. */
 export interface ConnectionContext {
   readonly room: Room<ClientConnection>;
   readonly stats: ServerStats;
   readonly logger: Logger;
-  readonly maxLineBytes: number;
-  readonly maxPendingBytes: number;
+  readonly limits: ConnectionLimits;
+  /** The cost of every client's pending output together. */
+  readonly ledger: CostLedger;
+  /** Called when the ledger's total passed `maxTotalPendingBytes`. */
+  readonly onOverTotal: () => void;
   /** Called once, when the connection is fully closed. */
   readonly onClosed: (client: ClientConnection) => void;
+}
+
+/**
+ * How long a client's output may make no progress before it counts as
+ * stalled: a quarter of the write timeout, and no less than the sender
+ * wait. A reader that is only slow makes progress in bursts, as the
+ * kernel's send buffer (up to 4 MiB on Linux) drains by half: at 1 MB/s,
+ * every 2 s or so; a shorter stall time would take it for a non-reader.
+ */
+export function stallMs(limits: ConnectionLimits): number {
+  return Math.max(limits.senderWaitMs, limits.writeTimeoutMs / 4);
 }
 
 // One scheduler for the process: its budget is per event-loop turn.
@@ -51,10 +92,13 @@ const collectTooLong = () => {
  * A connected client: a {@linkcode RoomMember} with a {@linkcode Transport}.
  *
  * Each chunk it sends is framed and its complete lines are encoded once and
- * broadcast as one batch; batches delivered to it are queued, and the
+ * broadcast as one {@linkcode Batch}; a sender whose batches others have
+ * not taken fills its {@linkcode SenderWindow} and is no longer read until
+ * they do (flood control). Batches delivered to it are queued, and the
  * process's {@linkcode WriteScheduler} starts its writes (one at a time,
  * each coalescing everything queued), so fan-out never waits on this
- * client. Over `maxPendingBytes` queued, it is closed as a slow consumer.
+ * client. The server's periodic {@linkcode ClientConnection.sweep} applies
+ * the limits that need a clock.
  *
  * @example
  * ```ts ignore
@@ -68,6 +112,8 @@ export class ClientConnection implements RoomMember, TransportSink, Writer {
   readonly id: number;
   /** The peer's address as `host:port`. */
   readonly addr: string;
+  /** The peer's host alone (what `maxClientsPerIp` counts). */
+  readonly host: string;
   /** When it connected (ms since the epoch). */
   readonly connectedAt: number = Date.now();
   /** Lines received from this client and relayed. */
@@ -80,20 +126,42 @@ export class ClientConnection implements RoomMember, TransportSink, Writer {
   readonly #transport: Transport;
   readonly #context: ConnectionContext;
   readonly #splitter: LineSplitter;
-  readonly #queue = new OutboundQueue();
+  readonly #queue: OutboundQueue;
+  /** Made on the first line sent: most clients of a big room only read. */
+  #window: SenderWindow | undefined;
+  #throttle: InputThrottle | undefined;
+  #throttleTimer: ReturnType<typeof setTimeout> | undefined;
+  #paused = 0;
   #writing = false;
   /** Set once no more input is relayed or output queued (closing). */
   #leaving = false;
   #closeReason: CloseReason | undefined;
   #onDrained: (() => void) | undefined;
+  // What the last sweep saw, to tell progress without reading a clock on
+  // every read and write.
+  #writesDone = 0;
+  #writesSeen = 0;
+  #outputSince = 0;
+  #bytesInSeen = 0;
+  #inputSince: number;
+  #linesSeen = 0;
+  #partialSince = 0;
 
   /** Wraps a transport; call {@linkcode start} to start reading. */
   constructor(id: number, transport: Transport, context: ConnectionContext) {
     this.id = id;
     this.#transport = transport;
     this.#context = context;
-    this.#splitter = new LineSplitter({ maxLineBytes: context.maxLineBytes });
+    this.#splitter = new LineSplitter({
+      maxLineBytes: context.limits.maxLineBytes,
+    });
+    this.#queue = new OutboundQueue({ ledger: context.ledger });
     this.addr = transport.remoteAddr;
+    this.host = transport.remoteHost;
+    this.#inputSince =
+      this.#outputSince =
+      this.#partialSince =
+        this.connectedAt;
   }
 
   /** Whether the connection is open (false once closed for any reason). */
@@ -106,9 +174,24 @@ export class ClientConnection implements RoomMember, TransportSink, Writer {
     return this.#closeReason;
   }
 
-  /** Bytes queued for this client and not yet written. */
+  /** Payload bytes queued for this client and not yet written. */
   get pendingBytes(): number {
     return this.#queue.pendingBytes;
+  }
+
+  /** What this client's pending output really costs to hold, in bytes. */
+  get pendingCost(): number {
+    return this.#queue.cost;
+  }
+
+  /** Entries in its output queue (batches and merge chunks). */
+  get queueLength(): number {
+    return this.#queue.length;
+  }
+
+  /** Whether reading from it is paused (flood control or input rate). */
+  get readingPaused(): boolean {
+    return this.#paused !== 0;
   }
 
   /** Starts reading from the transport. */
@@ -128,14 +211,25 @@ export class ClientConnection implements RoomMember, TransportSink, Writer {
     this.#splitter.push(chunk, collectLine, collectTooLong);
     const tooLong = collectedTooLong;
     collectedTooLong = false;
-    if (collected.length > 0) {
-      const count = collected.length;
-      const batch = encodeLines(collected);
+    const count = collected.length;
+    if (count > 0) {
+      const window = this.#window ??= this.#newWindow();
+      const batch = new Batch(encodeLines(collected), count, window);
       collected.length = 0;
       this.linesIn += count;
-      this.#context.room.broadcast(this, batch, count);
+      this.#context.room.broadcast(this, batch);
+      window.check();
     }
-    if (tooLong) this.close("line-too-long");
+    if (tooLong) {
+      this.close("line-too-long");
+      return;
+    }
+    const rate = this.#context.limits.maxInputRate;
+    if (rate !== undefined) {
+      this.#throttle ??= new InputThrottle(rate);
+      const waitMs = this.#throttle.consume(count, chunk.length);
+      if (waitMs > 0) this.#throttleFor(waitMs);
+    }
   }
 
   /** The client's input ended: FIN leaves after a flush, errors at once. */
@@ -145,11 +239,12 @@ export class ClientConnection implements RoomMember, TransportSink, Writer {
   }
 
   /** Queues `batch` for this client; see {@linkcode RoomMember.deliver}. */
-  deliver(batch: Uint8Array): void {
+  deliver(batch: Batch): void {
     if (this.#leaving) return;
     const queue = this.#queue;
-    if (queue.pendingBytes + batch.length > this.#context.maxPendingBytes) {
-      this.close("slow-consumer");
+    const { limits, ledger } = this.#context;
+    if (queue.cost + batch.cost > limits.maxPendingBytes) {
+      this.close("slow-consumer", undefined, "max-pending-bytes");
       return;
     }
     queue.push(batch);
@@ -158,6 +253,9 @@ export class ClientConnection implements RoomMember, TransportSink, Writer {
       // Written after the current fan-out, so every batch relayed in this
       // turn goes out in one write.
       writes.add(this);
+    }
+    if (ledger.total > limits.maxTotalPendingBytes) {
+      this.#context.onOverTotal();
     }
   }
 
@@ -174,6 +272,56 @@ export class ClientConnection implements RoomMember, TransportSink, Writer {
       return null;
     }
     return this.#write(out);
+  }
+
+  /**
+   * Applies the limits that need a clock; the server calls it every
+   * sweep with the time. Output that made no progress for a quarter of
+   * `writeTimeoutMs` (see {@linkcode stallMs}) stops holding senders back
+   * and is merged; for all of `writeTimeoutMs`, the client is cut. Idle and line timeouts do not run while reading is
+   * paused: then the server, not the client, is the one not reading.
+   */
+  sweep(now: number): void {
+    if (this.#closeReason !== undefined) return;
+    const limits = this.#context.limits;
+    const queue = this.#queue;
+    if (!this.#writing && queue.pendingBytes === 0) {
+      this.#outputSince = now;
+    } else if (this.#writesDone !== this.#writesSeen) {
+      this.#writesSeen = this.#writesDone;
+      this.#outputSince = now;
+      queue.attach();
+    } else {
+      const stuckMs = now - this.#outputSince;
+      if (stuckMs >= limits.writeTimeoutMs) {
+        this.close("slow-consumer", undefined, "write-timeout");
+        return;
+      }
+      if (stuckMs >= stallMs(limits) && !queue.detached) {
+        this.#context.stats.outputStalls++;
+        queue.detach();
+      }
+    }
+    if (this.#paused !== 0 || this.bytesIn !== this.#bytesInSeen) {
+      this.#bytesInSeen = this.bytesIn;
+      this.#inputSince = now;
+    } else if (
+      limits.idleTimeoutMs > 0 && now - this.#inputSince >= limits.idleTimeoutMs
+    ) {
+      this.close("idle-timeout");
+      return;
+    }
+    if (limits.lineTimeoutMs > 0) {
+      if (
+        this.#paused !== 0 || this.#splitter.pendingBytes === 0 ||
+        this.linesIn !== this.#linesSeen
+      ) {
+        this.#linesSeen = this.linesIn;
+        this.#partialSince = now;
+      } else if (now - this.#partialSince >= limits.lineTimeoutMs) {
+        this.close("line-timeout");
+      }
+    }
   }
 
   /**
@@ -195,30 +343,78 @@ export class ClientConnection implements RoomMember, TransportSink, Writer {
     this.close(reason);
   }
 
-  /** Closes now with `reason`; later calls do nothing. */
-  close(reason: CloseReason, error?: unknown): void {
+  /**
+   * Closes now with `reason` (and, for `slow-consumer`, the `limit` that
+   * fired); later calls do nothing.
+   */
+  close(reason: CloseReason, error?: unknown, limit?: OutputLimit): void {
     if (this.#closeReason !== undefined) return;
     this.#closeReason = reason;
     this.#leaving = true;
     const { room, stats, logger, onClosed } = this.#context;
     room.leave(this);
+    this.#window?.close();
+    clearTimeout(this.#throttleTimer);
+    const pendingBytes = this.#queue.pendingBytes;
     this.#queue.clear();
     this.#transport.close();
     stats.closes[reason]++;
+    if (limit !== undefined) stats.slowConsumers[limit]++;
     logger.event("disconnect", {
       id: this.id,
       addr: this.addr,
       reason,
+      limit,
+      pending_bytes: limit === undefined ? undefined : pendingBytes,
       error: reason === "error" && error instanceof Error
         ? error.message
         : undefined,
       lines_in: this.linesIn,
       bytes_in: this.bytesIn,
       bytes_out: this.bytesOut,
-      seconds: ((Date.now() - this.connectedAt) / 1000).toFixed(3),
+      seconds: Math.round(Date.now() - this.connectedAt) / 1000,
     });
     this.#onDrained?.();
     onClosed(this);
+  }
+
+  #newWindow(): SenderWindow {
+    const { limits, stats } = this.#context;
+    return new SenderWindow({
+      limitBytes: limits.senderWindowBytes,
+      waitMs: limits.senderWaitMs,
+      onPause: () => {
+        stats.floodPauses++;
+        this.#pause(PAUSED_BY_FLOOD);
+      },
+      onResume: (expired) => {
+        if (expired) stats.floodWaitsExpired++;
+        this.#unpause(PAUSED_BY_FLOOD);
+      },
+    });
+  }
+
+  #throttleFor(waitMs: number): void {
+    if (this.#paused & PAUSED_BY_RATE) return;
+    this.#context.stats.inputThrottles++;
+    this.#pause(PAUSED_BY_RATE);
+    this.#throttleTimer = setTimeout(() => {
+      this.#throttleTimer = undefined;
+      this.#unpause(PAUSED_BY_RATE);
+    }, waitMs);
+  }
+
+  #pause(why: number): void {
+    if (this.#paused === 0) this.#transport.pauseReading();
+    this.#paused |= why;
+  }
+
+  #unpause(why: number): void {
+    if (this.#paused === 0) return;
+    this.#paused &= ~why;
+    if (this.#paused === 0 && this.#closeReason === undefined) {
+      this.#transport.resumeReading();
+    }
   }
 
   #write(out: Uint8Array): Promise<number> {
@@ -232,6 +428,7 @@ export class ClientConnection implements RoomMember, TransportSink, Writer {
 
   #wrote(out: Uint8Array, n: number): void {
     if (this.#closeReason !== undefined) return this.#writeDone();
+    this.#writesDone++;
     this.#queue.written(n);
     this.bytesOut += n;
     this.#context.stats.bytesOut += n;
@@ -256,6 +453,9 @@ export class ClientConnection implements RoomMember, TransportSink, Writer {
     this.#writeDone();
     if (this.#closeReason !== undefined) return;
     this.#context.room.leave(this);
+    // Read what it sent before leaving now, even if flood control or the
+    // input cap had paused it: it can send no more than the kernel holds.
+    this.#unpause(PAUSED_BY_FLOOD | PAUSED_BY_RATE);
     const timer = setTimeout(
       () => this.close(closeReasonOf(error), error),
       WRITE_FAILED_GRACE_MS,

@@ -11,8 +11,12 @@
  * - `eof`: the client closed (or half-closed) its side.
  * - `reset`: the connection was reset or broke (RST, EPIPE).
  * - `line-too-long`: the client sent a line over `maxLineBytes`.
- * - `slow-consumer`: more than `maxPendingBytes` waited to be written to it.
+ * - `slow-consumer`: its pending output passed a bound: `maxPendingBytes`,
+ *   `writeTimeoutMs` or `maxTotalPendingBytes` (see {@linkcode OUTPUT_LIMITS}).
  * - `server-full`: it connected while `maxClients` were connected.
+ * - `ip-limit`: it connected while `maxClientsPerIp` from its address were.
+ * - `idle-timeout`: it sent nothing for `idleTimeoutMs`.
+ * - `line-timeout`: it left a line unfinished for `lineTimeoutMs`.
  * - `shutdown`: the server was stopping.
  * - `error`: any other I/O error (logged with its message).
  *
@@ -28,6 +32,9 @@ export const CLOSE_REASONS = [
   "line-too-long",
   "slow-consumer",
   "server-full",
+  "ip-limit",
+  "idle-timeout",
+  "line-timeout",
   "shutdown",
   "error",
 ] as const;
@@ -43,6 +50,39 @@ export const CLOSE_REASONS = [
  * ```
  */
 export type CloseReason = typeof CLOSE_REASONS[number];
+
+/**
+ * The bounds on a client's pending output, each of which closes it as
+ * `slow-consumer`; the log's `limit=` field says which one fired.
+ *
+ * - `max-pending-bytes`: its own output would cost more than the bound.
+ * - `write-timeout`: its output did not shrink for the write timeout.
+ * - `max-total-pending-bytes`: all clients together held more than the
+ *   total bound, and it was among those holding the most.
+ *
+ * @example
+ * ```ts
+ * import { OUTPUT_LIMITS } from "./close_reason.ts";
+ * console.log(OUTPUT_LIMITS.includes("write-timeout")); // true
+ * ```
+ */
+export const OUTPUT_LIMITS = [
+  "max-pending-bytes",
+  "write-timeout",
+  "max-total-pending-bytes",
+] as const;
+
+/**
+ * One of {@linkcode OUTPUT_LIMITS}.
+ *
+ * @example
+ * ```ts
+ * import type { OutputLimit } from "./close_reason.ts";
+ * const limit: OutputLimit = "write-timeout";
+ * console.log(limit);
+ * ```
+ */
+export type OutputLimit = typeof OUTPUT_LIMITS[number];
 
 /**
  * Maps an error thrown by a socket read or write to a close reason.

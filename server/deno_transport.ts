@@ -24,7 +24,8 @@ import {
  *
  * Every idle connection keeps a read pending, holding its buffer, so the
  * connection's own buffer is small; a read that fills it signals a burst
- * and the next read borrows a large pooled buffer instead.
+ * and the next read borrows a large pooled buffer instead. A paused
+ * transport (flood control) keeps no read pending at all.
  *
  * @example
  * ```ts ignore
@@ -34,14 +35,19 @@ import {
  */
 export class DenoTransport implements Transport {
   readonly remoteAddr: string;
+  readonly remoteHost: string;
   readonly #conn: Deno.Conn;
   #closed = false;
+  #paused = false;
+  /** Set while the read loop waits for {@linkcode resumeReading}. */
+  #resume: (() => void) | undefined;
 
   /** Wraps an accepted connection, with Nagle's algorithm off (§2.11). */
   constructor(conn: Deno.Conn) {
     this.#conn = conn;
     const remote = conn.remoteAddr as Deno.NetAddr;
     this.remoteAddr = formatAddr(remote.hostname, remote.port);
+    this.remoteHost = remote.hostname;
     try {
       (conn as Deno.TcpConn).setNoDelay(true);
     } catch {
@@ -57,6 +63,17 @@ export class DenoTransport implements Transport {
     return this.#conn.write(bytes);
   }
 
+  pauseReading(): void {
+    this.#paused = true;
+  }
+
+  resumeReading(): void {
+    this.#paused = false;
+    const resume = this.#resume;
+    this.#resume = undefined;
+    resume?.();
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -65,6 +82,7 @@ export class DenoTransport implements Transport {
     } catch {
       // Already closed by the runtime.
     }
+    this.resumeReading();
   }
 
   async #readLoop(sink: TransportSink): Promise<void> {
@@ -72,6 +90,12 @@ export class DenoTransport implements Transport {
     let burst = false;
     try {
       while (!this.#closed) {
+        // Paused (flood control): no read is pending, so the kernel's
+        // receive buffer fills and TCP pushes back on the sender.
+        if (this.#paused) {
+          await new Promise<void>((resolve) => this.#resume = resolve);
+          if (this.#closed) return;
+        }
         const buffer: Uint8Array = burst ? borrowBurstBuffer() : idle;
         let n: number | null;
         try {
@@ -93,7 +117,10 @@ export class DenoTransport implements Transport {
         }
         sink.receive(buffer.subarray(0, n));
         if (burst) returnBurstBuffer(buffer);
-        burst = n === buffer.length;
+        // Only a full idle slot starts a burst: after a burst read the next
+        // read is small again, so a client that goes quiet after a burst
+        // waits with its 128-byte slot, not a 64 KiB buffer.
+        burst = !burst && n === buffer.length;
       }
     } finally {
       // No read is pending into it any more.

@@ -31,6 +31,9 @@ await runMain("linechat-server", async () => {
       url: args.redis,
       room: args.room,
       logger,
+      maxDelayMs: args.busMaxDelayMs,
+      stallTimeoutMs: args.busStallTimeoutMs,
+      maxBacklogBytes: args.busBacklogBytes,
     });
   let server;
   try {
@@ -57,8 +60,9 @@ await runMain("linechat-server", async () => {
       await server.shutdown();
       await bus?.close();
     } finally {
-      // Exit even if the summary cannot be logged (stdout gone with the
-      // process that read it), or SIGTERM would leave the server running.
+      // Let the log (the summary last) reach stdout, but only for so long:
+      // a stdout nobody reads must not keep a stopped server alive.
+      await logger.flush(1000);
       Deno.exit(0);
     }
   };

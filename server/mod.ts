@@ -12,12 +12,15 @@
  * @module
  */
 
+export * from "./batch.ts";
 export * from "./chat_server.ts";
 export * from "./client_connection.ts";
 export * from "./close_reason.ts";
+export * from "./input_throttle.ts";
 export * from "./cli.ts";
 export * from "./logger.ts";
 export * from "./outbound_queue.ts";
 export * from "./room.ts";
+export * from "./sender_window.ts";
 export * from "./stats.ts";
 export * from "./write_scheduler.ts";

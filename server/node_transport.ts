@@ -4,10 +4,28 @@
  * while idle, so an idle client costs about a fifth less memory than with
  * `Deno.listen`; see the README's benchmark tables.
  *
+ * `node:net` only accepts here. Reads and writes go through each socket's
+ * native handle, not its streams: when a write fails (the peer reset),
+ * node's streams destroy the whole socket and the lines the peer sent
+ * before resetting, still unread in the kernel, are lost (§5.1). Through
+ * the handle, a failed write fails alone and reading goes on to the end.
+ *
  * @module
  */
 
 import net from "node:net";
+import {
+  checkStreamHandles,
+  closedError,
+  errnoError,
+  isEof,
+  lastWriteWasAsync,
+  readOffset,
+  readResult,
+  type StreamHandle,
+  streamHandleOf,
+  WriteRequest,
+} from "./_node_stream_handle.ts";
 import {
   formatAddr,
   type ListenOptions,
@@ -23,8 +41,21 @@ const RESET_CODES = new Set([
   "ENOTCONN",
 ]);
 
+/** Which transport a handle reads for: one `onread` serves them all. */
+const owner = Symbol("NodeTransport");
+
+type OwnedHandle = StreamHandle & { [owner]?: NodeTransport };
+
+// Nothing emits 'error' on a socket whose streams are unused, but an
+// 'error' without a listener would end the process: one shared no-op.
+const ignoreError = () => {};
+
 /**
- * A `node:net` socket as a {@linkcode Transport}.
+ * A `node:net` socket as a {@linkcode Transport}, read and written through
+ * its native handle.
+ *
+ * Paused (flood control), the handle stops reading, so what the peer sends
+ * waits in the kernel and TCP pushes back on it; nothing is buffered here.
  *
  * @example
  * ```ts ignore
@@ -34,39 +65,97 @@ const RESET_CODES = new Set([
  */
 export class NodeTransport implements Transport {
   readonly remoteAddr: string;
+  readonly remoteHost: string;
   readonly #socket: net.Socket;
+  readonly #handle: OwnedHandle;
+  #sink: TransportSink | undefined;
+  #paused = false;
+  /** Set once input ended (EOF or an error) or the transport closed. */
+  #done = false;
+  #closed = false;
+  #pendingWrite: WriteRequest | undefined;
 
-  /** Wraps an accepted socket. */
+  /** Wraps a socket accepted with `pauseOnConnect` (its streams unused). */
   constructor(socket: net.Socket) {
     this.#socket = socket;
-    this.remoteAddr = formatAddr(
-      socket.remoteAddress ?? "?",
-      socket.remotePort ?? 0,
-    );
+    this.#handle = streamHandleOf(socket);
+    this.#handle[owner] = this;
+    this.remoteHost = socket.remoteAddress ?? "?";
+    this.remoteAddr = formatAddr(this.remoteHost, socket.remotePort ?? 0);
+    socket.on("error", ignoreError);
   }
 
   start(sink: TransportSink): void {
-    const socket = this.#socket;
-    socket.on("data", (chunk: Uint8Array) => sink.receive(chunk));
-    socket.on("end", () => sink.end("eof"));
-    socket.on("error", (error: NodeJS.ErrnoException) => {
-      sink.end(RESET_CODES.has(error.code ?? "") ? "reset" : "error", error);
-    });
+    this.#sink = sink;
+    // The handle takes `onread` when reading starts: stop any reading the
+    // socket's streams began (none with pauseOnConnect) so ours takes over.
+    this.#handle.readStop();
+    this.#handle.onread = NodeTransport.#onRead;
+    if (!this.#paused) this.#readStart();
   }
 
   write(bytes: Uint8Array): Promise<number> {
-    return new Promise((resolve, reject) => {
-      // The callback runs once the bytes are handed to the kernel, so one
-      // write in flight at a time keeps the queue ours, not the socket's.
-      this.#socket.write(
-        bytes,
-        (error) => error ? reject(error) : resolve(bytes.length),
-      );
-    });
+    if (this.#closed) return Promise.reject(closedError());
+    const request = new WriteRequest(bytes);
+    const status = this.#handle.writeBuffer(request, bytes);
+    if (status !== 0) return Promise.reject(errnoError(status, "write"));
+    if (!lastWriteWasAsync()) return Promise.resolve(bytes.length);
+    this.#pendingWrite = request;
+    return request.completion();
+  }
+
+  pauseReading(): void {
+    if (this.#paused) return;
+    this.#paused = true;
+    if (this.#sink !== undefined && !this.#done) this.#handle.readStop();
+  }
+
+  resumeReading(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    if (this.#sink !== undefined && !this.#done) this.#readStart();
   }
 
   close(): void {
-    this.#socket.destroy();
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#done = true;
+    // A write still queued when the handle closes is never reported.
+    this.#pendingWrite?.cancel();
+    this.#pendingWrite = undefined;
+    try {
+      this.#socket.destroy();
+    } catch {
+      // Already destroyed.
+    }
+  }
+
+  #readStart(): void {
+    const status = this.#handle.readStart();
+    // Reported from a microtask, as a read would: the caller (start) is
+    // not ready for end() yet.
+    if (status < 0) queueMicrotask(() => this.#end(status));
+  }
+
+  /** The handle's read callback; `this` is the handle. */
+  static #onRead(this: OwnedHandle, buffer: ArrayBuffer | undefined): void {
+    const transport = this[owner];
+    if (transport === undefined || transport.#done) return;
+    const n = readResult();
+    if (n > 0 && buffer !== undefined) {
+      transport.#sink!.receive(new Uint8Array(buffer, readOffset(), n));
+    } else if (n < 0) {
+      transport.#end(n);
+    }
+  }
+
+  /** Input ended with `status` (a negative errno); tells the sink once. */
+  #end(status: number): void {
+    if (this.#done) return;
+    this.#done = true;
+    if (isEof(status)) return this.#sink!.end("eof");
+    const error = errnoError(status, "read");
+    this.#sink!.end(RESET_CODES.has(error.code!) ? "reset" : "error", error);
   }
 }
 
@@ -101,13 +190,17 @@ function denoError(error: NodeJS.ErrnoException): Error {
  * ```
  */
 export function listenNode(options: ListenOptions): Promise<TransportListener> {
-  // allowHalfOpen: the server, not the socket, decides when to close after
-  // a client's FIN (it first finishes writing what is queued for it).
+  try {
+    checkStreamHandles();
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  // pauseOnConnect: the socket's streams never read; its transport reads
+  // the handle once started. allowHalfOpen: the server, not the socket,
+  // decides when to close after a client's FIN.
   const server = net.createServer(
-    { allowHalfOpen: true, noDelay: true },
-    (socket) => {
-      options.onConnection(new NodeTransport(socket));
-    },
+    { pauseOnConnect: true, allowHalfOpen: true, noDelay: true },
+    (socket) => accept(socket, options),
   );
   return new Promise((resolve, reject) => {
     server.once("error", (error) => reject(denoError(error)));
@@ -121,4 +214,17 @@ export function listenNode(options: ListenOptions): Promise<TransportListener> {
       });
     });
   });
+}
+
+function accept(socket: net.Socket, options: ListenOptions): void {
+  let transport: NodeTransport;
+  try {
+    transport = new NodeTransport(socket);
+  } catch (error) {
+    // No handle: the peer is already gone.
+    socket.destroy();
+    options.onAcceptError(error);
+    return;
+  }
+  options.onConnection(transport);
 }

@@ -6,33 +6,36 @@
  * @module
  */
 
+import type { Batch } from "./batch.ts";
+
 /**
  * Anything that can be in a room and receive lines.
  *
  * @example
  * ```ts
  * import type { RoomMember } from "./room.ts";
- * const member: RoomMember = { id: 1, deliver: (batch) => console.log(batch.length) };
+ * const member: RoomMember = { id: 1, deliver: (batch) => console.log(batch.lineCount) };
  * ```
  */
 export interface RoomMember {
   /** Unique within the room; also names the member in logs. */
   readonly id: number;
   /**
-   * Queues an encoded batch of lines (each ending in CR LF) for this
-   * member. Must not block or await: a slow member queues or drops itself.
+   * Queues a batch of lines for this member. Must not block or await: a
+   * slow member queues or drops itself. A member that keeps the batch
+   * queued {@linkcode Batch.hold}s it until it has taken it, which holds
+   * the sender back (flood control).
    */
-  deliver(batch: Uint8Array): void;
+  deliver(batch: Batch): void;
 }
 
 /**
  * Listens to every batch the room relays, e.g. to publish it to other
- * nodes.
+ * nodes; it may {@linkcode Batch.hold} the batch like a member.
  */
 export type BroadcastListener<M extends RoomMember> = (
   from: M | null,
-  batch: Uint8Array,
-  lineCount: number,
+  batch: Batch,
 ) => void;
 
 /**
@@ -41,19 +44,21 @@ export type BroadcastListener<M extends RoomMember> = (
  * @example
  * ```ts
  * import { deepEqual } from "node:assert/strict";
+ * import { Batch } from "./batch.ts";
  * import { Room, type RoomMember } from "./room.ts";
  *
  * const got: string[] = [];
  * const member = (id: number): RoomMember => ({
  *   id,
- *   deliver: (batch) => got.push(`${id}:${new TextDecoder().decode(batch)}`),
+ *   deliver: (batch) =>
+ *     got.push(`${id}:${new TextDecoder().decode(batch.bytes)}`),
  * });
  * const room = new Room();
  * const [a, b, c] = [member(1), member(2), member(3)];
  * room.join(a);
  * room.join(b);
  * room.join(c);
- * room.broadcast(a, new TextEncoder().encode("hi\r\n"), 1);
+ * room.broadcast(a, new Batch(new TextEncoder().encode("hi\r\n"), 1));
  * deepEqual(got, ["2:hi\r\n", "3:hi\r\n"]);
  * ```
  */
@@ -99,12 +104,16 @@ export class Room<M extends RoomMember = RoomMember> {
   }
 
   /**
-   * Delivers `batch` (holding `lineCount` lines) to every member except
-   * `from`; `from` is `null` for lines that came from outside the room
-   * (another node), which go to everyone.
+   * Delivers `batch` to every member except `from`; `from` is `null` for
+   * lines that came from outside the room (another node), which go to
+   * everyone. A batch nobody holds is settled with its sender at once.
    */
-  broadcast(from: M | null, batch: Uint8Array, lineCount: number): void {
+  broadcast(from: M | null, batch: Batch): void {
+    const lineCount = batch.lineCount;
     this.#linesRelayed += lineCount;
+    // Held during the fan-out, so the first recipient to take it cannot
+    // settle it before the last one queued it.
+    batch.hold();
     let recipients = 0;
     for (const member of this.#members) {
       if (member === from) continue;
@@ -112,6 +121,24 @@ export class Room<M extends RoomMember = RoomMember> {
       recipients++;
     }
     this.#deliveries += recipients * lineCount;
-    for (const listener of this.#listeners) listener(from, batch, lineCount);
+    for (const listener of this.#listeners) listener(from, batch);
+    batch.release();
+  }
+
+  /**
+   * Delivers `batch` to the members `accept` lets through (lines from
+   * another node that only members connected in time may get, §2.9).
+   */
+  deliverTo(batch: Batch, accept: (member: M) => boolean): void {
+    batch.hold();
+    let recipients = 0;
+    for (const member of this.#members) {
+      if (!accept(member)) continue;
+      member.deliver(batch);
+      recipients++;
+    }
+    this.#linesRelayed += batch.lineCount;
+    this.#deliveries += recipients * batch.lineCount;
+    batch.release();
   }
 }

@@ -4,8 +4,22 @@
  * @module
  */
 
-import { CLOSE_REASONS, type CloseReason } from "./close_reason.ts";
+import {
+  CLOSE_REASONS,
+  type CloseReason,
+  OUTPUT_LIMITS,
+  type OutputLimit,
+} from "./close_reason.ts";
 import type { LogFields } from "./logger.ts";
+
+function zeroes<K extends string>(keys: readonly K[]): Record<K, number> {
+  return Object.fromEntries(keys.map((key) => [key, 0])) as Record<K, number>;
+}
+
+/** A log key in one style: `line-too-long` becomes `line_too_long`. */
+function snake(name: string): string {
+  return name.replaceAll("-", "_");
+}
 
 /**
  * Counters kept by a running server.
@@ -21,6 +35,8 @@ import type { LogFields } from "./logger.ts";
 export class ServerStats {
   /** Connections accepted (including those closed as `server-full`). */
   accepted = 0;
+  /** Accepts that failed (a peer gone before its accept, EMFILE…). */
+  acceptErrors = 0;
   /** Clients that joined the room. */
   clientsServed = 0;
   /** Bytes read from clients. */
@@ -28,13 +44,23 @@ export class ServerStats {
   /** Bytes written to clients. */
   bytesOut = 0;
   /** Closes by reason. */
-  readonly closes: Record<CloseReason, number> = Object.fromEntries(
-    CLOSE_REASONS.map((reason) => [reason, 0]),
-  ) as Record<CloseReason, number>;
+  readonly closes: Record<CloseReason, number> = zeroes(CLOSE_REASONS);
+  /** `slow-consumer` closes by the limit that fired. */
+  readonly slowConsumers: Record<OutputLimit, number> = zeroes(OUTPUT_LIMITS);
+  /** Times a sender was paused by flood control (§4.9). */
+  floodPauses = 0;
+  /** Flood-control pauses that ended because the wait ran out. */
+  floodWaitsExpired = 0;
+  /** Times a client's output stalled and stopped holding senders back. */
+  outputStalls = 0;
+  /** Times a client was read more slowly for `maxInputRate`. */
+  inputThrottles = 0;
 
   /**
    * The shutdown summary as log fields: clients served, lines relayed,
-   * deliveries and one `closes_<reason>` count per reason seen.
+   * deliveries, bytes, flood-control counts, and one `closes_<reason>`
+   * and `slow_consumer_<limit>` count per reason and limit seen (keys in
+   * snake_case).
    */
   summary(room: { linesRelayed: number; deliveries: number }): LogFields {
     const fields: LogFields = {
@@ -44,11 +70,22 @@ export class ServerStats {
       bytes_in: this.bytesIn,
       bytes_out: this.bytesOut,
     };
-    for (const reason of CLOSE_REASONS) {
-      if (this.closes[reason] > 0) {
-        fields[`closes_${reason}`] = this.closes[reason];
-      }
-    }
+    const counts: [string, number][] = [
+      ["accept_errors", this.acceptErrors],
+      ["flood_pauses", this.floodPauses],
+      ["flood_waits_expired", this.floodWaitsExpired],
+      ["output_stalls", this.outputStalls],
+      ["input_throttles", this.inputThrottles],
+      ...CLOSE_REASONS.map((reason): [string, number] => [
+        `closes_${snake(reason)}`,
+        this.closes[reason],
+      ]),
+      ...OUTPUT_LIMITS.map((limit): [string, number] => [
+        `slow_consumer_${snake(limit)}`,
+        this.slowConsumers[limit],
+      ]),
+    ];
+    for (const [key, count] of counts) if (count > 0) fields[key] = count;
     return fields;
   }
 }

@@ -26,8 +26,18 @@ export interface TransportSink {
 export interface Transport {
   /** The peer's address as `host:port` (`[v6]:port` for IPv6). */
   readonly remoteAddr: string;
+  /** The peer's host alone, unbracketed: what per-address limits count. */
+  readonly remoteHost: string;
   /** Starts reading into `sink`; call once. */
   start(sink: TransportSink): void;
+  /**
+   * Stops reading once the chunk being delivered (if any) is handled, so
+   * TCP pushes back on the peer; nothing already read is lost. Calling it
+   * while paused does nothing. This is how flood control slows a sender.
+   */
+  pauseReading(): void;
+  /** Reads again after {@linkcode Transport.pauseReading}; else nothing. */
+  resumeReading(): void;
   /**
    * Writes some of `bytes`, resolving with how many were written (at least
    * one), or rejects when the connection is broken. One write at a time.
