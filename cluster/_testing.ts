@@ -51,13 +51,7 @@ export async function startNode(
     format: "json",
     write: (line) => events.push(JSON.parse(line)),
   });
-  const bus = await connectRedisBus({
-    url,
-    logger,
-    reconnectMinMs: 20,
-    reconnectMaxMs: 200,
-    ...options,
-  });
+  const bus = await connectRedisBus({ url, logger, ...options });
   const server = serve({ port: 0, logger, shutdownGraceMs: 200 });
   bus.attach(server.room);
   return {
@@ -140,4 +134,142 @@ export async function lineWithin(
 /** Sleeps. */
 export function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A line a {@linkcode Drain} kept: its text and when it arrived. */
+export interface DrainedLine {
+  text: string;
+  at: number;
+}
+
+/**
+ * A raw client that reads everything as fast as it comes (so a flood
+ * never makes it a slow consumer) and keeps only the lines that start
+ * with `watch`, with their arrival times.
+ */
+export interface Drain {
+  conn: Deno.TcpConn;
+  lines: DrainedLine[];
+  /** Bytes received in all. */
+  readonly bytes: number;
+  /** Resolves when the connection has closed. */
+  closed: Promise<void>;
+}
+
+/** Connects a {@linkcode Drain} to `node` and waits until it has joined. */
+export async function joinDrain(node: TestNode, watch: string): Promise<Drain> {
+  const before = node.server.room.size;
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: node.port });
+  await waitFor(() => node.server.room.size > before, "client to join");
+  const prefix = new TextEncoder().encode(watch);
+  const decoder = new TextDecoder();
+  const lines: DrainedLine[] = [];
+  let bytes = 0;
+  const closed = (async () => {
+    const buffer = new Uint8Array(256 * 1024);
+    // Bytes of a watched line so far, or null inside a line not watched;
+    // `start` is the line's first bytes while they are compared.
+    let kept: number[] | null = [];
+    let start = 0;
+    for (;;) {
+      const n = await conn.read(buffer).catch(() => null);
+      if (n === null) break;
+      bytes += n;
+      for (let i = 0; i < n; i++) {
+        const byte = buffer[i];
+        if (byte === 0x0a) {
+          if (kept !== null && start >= prefix.length) {
+            lines.push({
+              text: decoder.decode(Uint8Array.from(kept)).replace(/\r$/, ""),
+              at: Date.now(),
+            });
+          }
+          kept = [];
+          start = 0;
+          continue;
+        }
+        if (kept === null) continue;
+        if (start < prefix.length && byte !== prefix[start]) {
+          kept = null;
+          continue;
+        }
+        start++;
+        kept.push(byte);
+      }
+    }
+  })();
+  return {
+    conn,
+    lines,
+    get bytes() {
+      return bytes;
+    },
+    closed,
+  };
+}
+
+/** Lines `<name> <seq> <sent at>` sent every `intervalMs` until stopped. */
+export interface PacedSender {
+  /** When each line was sent (by its number). */
+  sentAt: number[];
+  /** Stops, sends `<name> end`, and resolves with how many were sent. */
+  stop(): Promise<number>;
+}
+
+/**
+ * Starts a {@linkcode PacedSender} writing to `conn`; `padBytes` more
+ * bytes make each line longer.
+ */
+export function pace(
+  conn: Deno.TcpConn,
+  name: string,
+  intervalMs = 5,
+  padBytes = 0,
+): PacedSender {
+  const encoder = new TextEncoder();
+  const sentAt: number[] = [];
+  const pad = padBytes > 0 ? ` ${"p".repeat(padBytes - 1)}` : "";
+  const write = async (text: string) => {
+    const bytes = encoder.encode(`${text}\n`);
+    for (let offset = 0; offset < bytes.length;) {
+      offset += await conn.write(bytes.subarray(offset));
+    }
+  };
+  let stopped = false;
+  const running = (async () => {
+    while (!stopped) {
+      const now = Date.now();
+      sentAt.push(now);
+      await write(`${name} ${sentAt.length - 1} ${now}${pad}`);
+      await delay(intervalMs);
+    }
+  })();
+  return {
+    sentAt,
+    async stop() {
+      stopped = true;
+      await running;
+      await write(`${name} end`);
+      return sentAt.length;
+    },
+  };
+}
+
+/** The numbers and lateness (arrival less sending) of paced lines. */
+export function pacedLines(
+  lines: DrainedLine[],
+): { seqs: number[]; lateness: number[]; ended: boolean } {
+  const seqs: number[] = [];
+  const lateness: number[] = [];
+  let ended = false;
+  for (const { text, at } of lines) {
+    const [, seq, sentAt] = text.split(" ");
+    if (seq === "end") {
+      ended = true;
+      continue;
+    }
+    seqs.push(Number(seq));
+    lateness.push(at - Number(sentAt));
+  }
+  return { seqs, lateness, ended };
 }

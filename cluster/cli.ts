@@ -34,7 +34,8 @@ Options:
                      persistence, a temporary directory) and stop it at the end
   -h, --help         this text
 
-Everything after -- goes to every node, e.g. -- --log json --max-clients 5000.
+Everything after -- goes to every node, e.g. -- --log json --max-clients 5000
+or the bus's limits, -- --bus-max-delay-ms 1000 --bus-stall-timeout-ms 500.
 Each node's log lines are prefixed with "node<i> ". SIGINT or SIGTERM stops
 every node (each logs its shutdown and cluster-closed summaries). If a node
 exits by itself, the others are stopped and the exit code is 1.`;

@@ -59,6 +59,12 @@ redisTest(
         "--",
         "--log",
         "json",
+        "--bus-max-delay-ms",
+        "1500",
+        "--bus-stall-timeout-ms",
+        "800",
+        "--bus-backlog-bytes",
+        "4m",
       ],
       stdout: "piped",
       stderr: "piped",
@@ -91,6 +97,18 @@ redisTest(
         () => lines.filter((l) => l.includes("cluster-joined")).length === 3,
         "joined",
       );
+      // The bus flags reach every node through `--`.
+      for (const line of lines.filter((l) => l.includes("cluster-joined"))) {
+        const joined = JSON.parse(line.slice(line.indexOf("{")));
+        deepEqual(
+          [
+            joined.max_delay_ms,
+            joined.stall_timeout_ms,
+            joined.max_backlog_bytes,
+          ],
+          [1500, 800, 4 * 1024 * 1024],
+        );
+      }
       const clients = await Promise.all(
         ["node0", "node1", "node2"].map((node) =>
           connect({ port: ports.get(node)! })
@@ -116,6 +134,21 @@ redisTest(
     equal(status.code, 0, await stderr);
     const closed = lines.filter((l) => l.includes('"event":"cluster-closed"'));
     equal(closed.length, 3, lines.join("\n"));
+    for (const line of closed) {
+      const summary = JSON.parse(line.slice(line.indexOf("{")));
+      for (
+        const counter of [
+          "lines_late",
+          "lines_missed",
+          "lines_expired",
+          "lines_backlog_full",
+          "publisher_stalls",
+          "subscriber_stalls",
+        ]
+      ) {
+        equal(summary[counter], 0, counter);
+      }
+    }
     ok(lines.some((l) => l.startsWith("cluster: started redis-server")));
     // The redis-server it started is gone.
     await waitFor(() => {

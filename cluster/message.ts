@@ -2,18 +2,21 @@
  * The bus message: how one node's line batches travel to the other nodes
  * through one Redis PUBLISH. Binary, compact, and independent of Redis.
  *
- * ## Format (version 1)
+ * ## Format (version 2)
  *
- * All integers are big-endian. A message is a 16-byte header followed by
+ * All integers are big-endian. A message is a 20-byte header followed by
  * one or more entries, until the end of the message:
  *
  * ```text
- * header   0  u8      version, 1
+ * header   0  u8      version, 2
  *          1  u8      flags, 0 (reserved; a reader rejects other values)
  *          2  u16     reserved, 0
  *          4  8 bytes node id: random per node process
  *         12  u32     sequence number of this message from this node
  *                     (0, 1, 2, …, wrapping at 2^32)
+ *         16  u32     line mark: how many lines this node's clients had
+ *                     completed (published or not), wrapping at 2^32, up
+ *                     to and including the last line of this message
  * entry    0  f64     completedAt: when the sender's node relayed the
  *                     batch, ms since the Unix epoch (its own clock)
  *          8  u64     sender id: the client's id on its node
@@ -23,6 +26,12 @@
  *                     lines, each ending in CR LF
  * ```
  *
+ * The line mark lets a receiver count the lines of a node it never got,
+ * for whatever reason (not published, lost by Redis, dropped as late): a
+ * message's mark less the previous message's mark, less its own lines.
+ * Version 1 (the same without the line mark, a 16-byte header) is still
+ * read, with no line mark.
+ *
  * A batch is the lines one client completed in one read, so an entry is
  * never a part of a line, and lines of different senders never mix
  * (PROTOCOL.md §2.7). Bytes are carried as they are (§1.3): no encoding.
@@ -30,10 +39,12 @@
  * @module
  */
 
-/** The version written in, and required of, every message. */
-export const MESSAGE_VERSION = 1;
+/** The version written in every message. */
+export const MESSAGE_VERSION = 2;
 /** Bytes of the message header. */
-export const HEADER_BYTES = 16;
+export const HEADER_BYTES = 20;
+/** Bytes of the header of a version-1 message, which had no line mark. */
+const V1_HEADER_BYTES = 16;
 /** Bytes of each entry's header, before its batch. */
 export const ENTRY_HEADER_BYTES = 24;
 /** Bytes of a node id. */
@@ -59,6 +70,11 @@ export interface BusMessage {
   nodeId: Uint8Array;
   /** The message's sequence number from that node. */
   sequence: number;
+  /**
+   * The node's line count up to this message's last line (mod 2^32);
+   * `undefined` in a version-1 message.
+   */
+  lineMark: number | undefined;
   /** The batches, in the order the node relayed them. */
   entries: BusEntry[];
 }
@@ -115,7 +131,8 @@ export function entrySize(batch: Uint8Array): number {
 
 /**
  * Encodes a message holding `entries` into one buffer (one allocation,
- * each batch copied once).
+ * each batch copied once); `lineMark` is the node's line count up to the
+ * last line of `entries` (see the format).
  *
  * @example
  * ```ts
@@ -126,9 +143,10 @@ export function entrySize(batch: Uint8Array): number {
  * const batch = new Uint8Array([0x00, 0xff, 0x0d, 0x0d, 0x0a]);
  * const bytes = encodeMessage(nodeId, 7, [
  *   { completedAt: 1, senderId: 42, lineCount: 1, batch },
- * ]);
+ * ], 31);
  * const message = decodeMessage(bytes);
  * deepEqual(message.sequence, 7);
+ * deepEqual(message.lineMark, 31);
  * deepEqual(message.entries[0].batch, batch);
  * ```
  */
@@ -136,6 +154,7 @@ export function encodeMessage(
   nodeId: Uint8Array,
   sequence: number,
   entries: readonly BusEntry[],
+  lineMark = 0,
 ): Uint8Array {
   if (nodeId.length !== NODE_ID_BYTES) {
     throw new RangeError(`a node id is ${NODE_ID_BYTES} bytes`);
@@ -147,6 +166,7 @@ export function encodeMessage(
   out[0] = MESSAGE_VERSION;
   out.set(nodeId, 4);
   view.setUint32(12, sequence >>> 0);
+  view.setUint32(16, lineMark >>> 0);
   let offset = HEADER_BYTES;
   for (const { completedAt, senderId, lineCount, batch } of entries) {
     view.setFloat64(offset, completedAt);
@@ -162,8 +182,8 @@ export function encodeMessage(
 
 /**
  * Decodes a message. Batches are views into `bytes`, not copies. Throws
- * {@linkcode MalformedMessageError} if `bytes` is not a version-1 message
- * with at least one well-formed entry.
+ * {@linkcode MalformedMessageError} if `bytes` is not a version-2 (or
+ * version-1) message with at least one well-formed entry.
  *
  * @example
  * ```ts
@@ -173,19 +193,22 @@ export function encodeMessage(
  * ```
  */
 export function decodeMessage(bytes: Uint8Array): BusMessage {
-  if (bytes.length < HEADER_BYTES + ENTRY_HEADER_BYTES) {
-    throw new MalformedMessageError(`too short (${bytes.length} bytes)`);
-  }
-  if (bytes[0] !== MESSAGE_VERSION || bytes[1] !== 0) {
+  const version = bytes[0];
+  if ((version !== MESSAGE_VERSION && version !== 1) || bytes[1] !== 0) {
     throw new MalformedMessageError(
       `unknown version ${bytes[0]} or flags ${bytes[1]}`,
     );
   }
+  const headerBytes = version === 1 ? V1_HEADER_BYTES : HEADER_BYTES;
+  if (bytes.length < headerBytes + ENTRY_HEADER_BYTES) {
+    throw new MalformedMessageError(`too short (${bytes.length} bytes)`);
+  }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
   const nodeId = bytes.subarray(4, 4 + NODE_ID_BYTES);
   const sequence = view.getUint32(12);
+  const lineMark = version === 1 ? undefined : view.getUint32(16);
   const entries: BusEntry[] = [];
-  let offset = HEADER_BYTES;
+  let offset = headerBytes;
   while (offset < bytes.length) {
     if (bytes.length - offset < ENTRY_HEADER_BYTES) {
       throw new MalformedMessageError(`truncated entry at byte ${offset}`);
@@ -217,5 +240,5 @@ export function decodeMessage(bytes: Uint8Array): BusMessage {
     });
     offset = end;
   }
-  return { nodeId, sequence, entries };
+  return { nodeId, sequence, lineMark, entries };
 }

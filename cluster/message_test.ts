@@ -83,6 +83,37 @@ Deno.test("the sequence number wraps at 2^32", () => {
   equal(decoded.sequence, 0);
 });
 
+Deno.test("the line mark round-trips and wraps at 2^32", () => {
+  const entry = {
+    completedAt: 0,
+    senderId: 1,
+    lineCount: 1,
+    batch: bytes(0x0d, 0x0a),
+  };
+  equal(decodeMessage(encodeMessage(newNodeId(), 0, [entry], 12)).lineMark, 12);
+  equal(
+    decodeMessage(encodeMessage(newNodeId(), 0, [entry], 2 ** 32 + 5))
+      .lineMark,
+    5,
+  );
+});
+
+Deno.test("a version-1 message (no line mark) is still read", () => {
+  const entry = {
+    completedAt: 9,
+    senderId: 4,
+    lineCount: 1,
+    batch: bytes(0x61, 0x0d, 0x0a),
+  };
+  const v2 = encodeMessage(newNodeId(), 77, [entry], 3);
+  const v1 = Uint8Array.of(1, ...v2.subarray(1, 16), ...v2.subarray(20));
+  const decoded = decodeMessage(v1);
+  equal(decoded.sequence, 77);
+  equal(decoded.lineMark, undefined);
+  deepEqual(decoded.entries, [entry]);
+  throws(() => decodeMessage(v1.subarray(0, 16 + 23)), MalformedMessageError);
+});
+
 Deno.test("malformed messages are rejected, never half-read", () => {
   const good = encodeMessage(newNodeId(), 0, [
     {
@@ -97,8 +128,8 @@ Deno.test("malformed messages are rejected, never half-read", () => {
     "header only": good.subarray(0, HEADER_BYTES),
     "truncated batch": good.subarray(0, good.length - 1),
     "trailing garbage": Uint8Array.of(...good, 1, 2, 3),
-    "other version": Uint8Array.of(2, ...good.subarray(1)),
-    "flags set": Uint8Array.of(1, 1, ...good.subarray(2)),
+    "other version": Uint8Array.of(3, ...good.subarray(1)),
+    "flags set": Uint8Array.of(2, 1, ...good.subarray(2)),
     "not a message": new TextEncoder().encode(
       "hello from redis-cli, long enough to parse",
     ),

@@ -16,9 +16,11 @@
  * @module
  */
 
+export * from "./bus_limits.ts";
 export * from "./bus_stats.ts";
 export * from "./cli.ts";
 export * from "./message.ts";
+export * from "./publish_backlog.ts";
 export * from "./redis_bus.ts";
 export * from "./redis_server.ts";
 export * from "./redis_url.ts";

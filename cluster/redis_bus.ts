@@ -4,32 +4,52 @@
  *
  * Lines local clients complete are delivered locally by the room at once
  * (the bus never delays them); the bus sees each local batch through
- * `Room.onBroadcast`, queues it, and publishes what is queued as one
+ * `Room.onBroadcast`, queues it (holding it, so a sender is slowed by a
+ * slow Redis as by a slow client), and publishes what is queued as one
  * message (see `message.ts`) as soon as the current turn of the event loop
  * ends, so a burst of lines costs one PUBLISH, not one round trip each.
  * Messages from other nodes are delivered to every local client; the
  * node's own messages, which Redis sends back, are skipped.
  *
+ * A cross-node line arrives within `maxDelayMs` or not at all: the queue
+ * drops what waited longer (see `publish_backlog.ts`), the receiving node
+ * drops what arrives older, and a Redis that stops answering (paused,
+ * blocked, or gone without a reset) is noticed by PING health checks and
+ * treated as down until node-redis has reconnected. Every line lost is
+ * counted on both sides (`BusStats`) and logged.
+ *
  * @module
  */
 
 import { Buffer } from "node:buffer";
-import { createClient } from "redis";
+import { createClient, SocketTimeoutError } from "redis";
+import { Batch } from "../server/batch.ts";
 import type { LogFields } from "../server/logger.ts";
 import { Logger } from "../server/logger.ts";
 import type { Room, RoomMember } from "../server/room.ts";
+import { WindowedReport } from "./_windowed_report.ts";
+import {
+  DEFAULT_BUS_BACKLOG_BYTES,
+  DEFAULT_BUS_MAX_DELAY_MS,
+  DEFAULT_BUS_STALL_TIMEOUT_MS,
+} from "./bus_limits.ts";
 import { BusStats } from "./bus_stats.ts";
 import {
   type BusEntry,
+  type BusMessage,
   decodeMessage,
   encodeMessage,
-  entrySize,
   HEADER_BYTES,
   MESSAGE_VERSION,
   newNodeId,
   NODE_ID_BYTES,
   nodeIdHex,
 } from "./message.ts";
+import {
+  type BacklogDropReason,
+  type BacklogEntry,
+  PublishBacklog,
+} from "./publish_backlog.ts";
 import {
   DEFAULT_ROOM,
   parseRedisUrl,
@@ -48,8 +68,8 @@ export interface RedisBusOptions {
    */
   room?: string;
   /**
-   * Where events go (`cluster-joined`, `redis-lost`, `redis-resumed`,
-   * `cluster-gap`, `cluster-closed`, …).
+   * Where events go (`cluster-joined`, `redis-lost`, `redis-stalled`,
+   * `redis-resumed`, `cluster-gap`, `cluster-late`, `cluster-closed`, …).
    *
    * @default {new Logger()}
    */
@@ -75,13 +95,37 @@ export interface RedisBusOptions {
    */
   maxInFlight?: number;
   /**
-   * Most bytes queued for publishing while Redis is slow to answer; a
-   * batch beyond it is not published (counted in
-   * {@linkcode BusStats.linesUnpublished} and logged).
+   * Most bytes queued for publishing while Redis is slow to answer. When
+   * a batch does not fit, the sender holding the most of the backlog
+   * loses lines (its new batch, or else the heaviest sender's oldest),
+   * counted in {@linkcode BusStats.linesBacklogFull} and logged
+   * (`cluster-backlog-full`); see `publish_backlog.ts`.
    *
    * @default {16777216}
    */
   maxBacklogBytes?: number;
+  /**
+   * A cross-node line arrives within this many ms of being relayed on its
+   * node, or not at all: a batch not published by then is dropped
+   * ({@linkcode BusStats.linesExpired}, `cluster-expired`), and one
+   * arriving older (by its `completedAt` and this node's clock) is dropped
+   * by the receiving node ({@linkcode BusStats.linesLate},
+   * `cluster-late`). Nodes' clocks are assumed to agree to well within it
+   * (one machine, or NTP).
+   *
+   * @default {2000}
+   */
+  maxDelayMs?: number;
+  /**
+   * A Redis connection silent this long (a PING or PUBLISH unanswered) is
+   * stalled: the node logs `redis-stalled`, treats Redis as down, and
+   * node-redis reconnects (its `socket.socketTimeout`). Each connection
+   * PINGs Redis every quarter of it (node-redis `pingInterval`), so a
+   * stall is noticed within 1.25 times it.
+   *
+   * @default {1000}
+   */
+  stallTimeoutMs?: number;
   /**
    * How long connecting to Redis may take at start.
    *
@@ -92,13 +136,14 @@ export interface RedisBusOptions {
    * First delay before reconnecting after Redis was lost; it doubles
    * after each failed attempt up to `reconnectMaxMs` (with jitter).
    *
-   * @default {100}
+   * @default {50}
    */
   reconnectMinMs?: number;
   /**
-   * Longest delay between reconnection attempts.
+   * Longest delay between reconnection attempts: cross-node relay resumes
+   * at most about this long after Redis is back.
    *
-   * @default {2000}
+   * @default {250}
    */
   reconnectMaxMs?: number;
   /**
@@ -143,7 +188,29 @@ interface Link {
   attempts: number;
   /** Lines not published during the current outage (publisher). */
   outageLines: number;
+  /** The current outage began with the connection going silent. */
+  stalled: boolean;
 }
+
+/** What this node knows of another node's messages. */
+interface Peer {
+  /** The sequence number its next message should have. */
+  nextSequence: number;
+  /** The line mark of its last message (`undefined` for version 1). */
+  lineMark: number | undefined;
+  /** Reports its lost lines (`cluster-gap`). */
+  gaps: WindowedReport;
+  /** Reports its batches dropped as late (`cluster-late`). */
+  late: WindowedReport;
+  /** Reports batches stamped in this node's future (`cluster-clock-skew`). */
+  skew: WindowedReport;
+}
+
+/**
+ * A batch stamped this far in the receiving node's future means the two
+ * clocks disagree (lateness is judged across them), which is logged.
+ */
+const CLOCK_SKEW_WARN_MS = 100;
 
 /**
  * A node's membership in a cluster room. Create with
@@ -175,25 +242,29 @@ export class RedisBus {
   readonly #logger: Logger;
   readonly #maxMessageBytes: number;
   readonly #maxInFlight: number;
-  readonly #maxBacklogBytes: number;
+  readonly #maxDelayMs: number;
+  readonly #stallTimeoutMs: number;
   readonly #connectTimeoutMs: number;
   readonly #reconnectMinMs: number;
   readonly #reconnectMaxMs: number;
   readonly #closeTimeoutMs: number;
   readonly #joinSlackMs: number;
+  readonly #maxBacklogBytes: number;
   readonly #publisher: Link;
   readonly #subscriber: Link;
-  /** Next sequence number per remote node (hex id). */
-  readonly #expected = new Map<string, number>();
+  readonly #backlog: PublishBacklog;
+  readonly #backlogFull: WindowedReport;
+  readonly #expired: WindowedReport;
+  /** Other nodes heard from, by hex id. */
+  readonly #peers = new Map<string, Peer>();
 
   #room: Room<RoomMember> | undefined;
-  #queue: BusEntry[] = [];
-  #queueHead = 0;
-  #queuedBytes = 0;
   #inFlight = 0;
   #flushScheduled = false;
-  #backlogFull = false;
+  #expiryTimer: ReturnType<typeof setTimeout> | undefined;
   #sequence = 0;
+  /** Local lines offered to the bus so far (mod 2^32): the line mark. */
+  #lineMark = 0;
   #closing: Promise<LogFields> | undefined;
   #onIdle: (() => void) | undefined;
 
@@ -209,12 +280,36 @@ export class RedisBus {
     this.#logger = options.logger ?? new Logger();
     this.#maxMessageBytes = options.maxMessageBytes ?? 256 * 1024;
     this.#maxInFlight = options.maxInFlight ?? 2;
-    this.#maxBacklogBytes = options.maxBacklogBytes ?? 16 * 1024 * 1024;
+    this.#maxDelayMs = options.maxDelayMs ?? DEFAULT_BUS_MAX_DELAY_MS;
+    this.#stallTimeoutMs = options.stallTimeoutMs ??
+      DEFAULT_BUS_STALL_TIMEOUT_MS;
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 5000;
-    this.#reconnectMinMs = options.reconnectMinMs ?? 100;
-    this.#reconnectMaxMs = options.reconnectMaxMs ?? 2000;
+    this.#reconnectMinMs = options.reconnectMinMs ?? 50;
+    this.#reconnectMaxMs = options.reconnectMaxMs ?? 250;
     this.#closeTimeoutMs = options.closeTimeoutMs ?? 1000;
     this.#joinSlackMs = options.joinSlackMs ?? 2;
+    this.#maxBacklogBytes = options.maxBacklogBytes ??
+      DEFAULT_BUS_BACKLOG_BYTES;
+    this.#backlog = new PublishBacklog({
+      maxBytes: this.#maxBacklogBytes,
+      maxDelayMs: this.#maxDelayMs,
+      onDrop: (entry, reason) => this.#dropped(entry, reason),
+    });
+    this.#backlogFull = new WindowedReport(
+      this.#logger,
+      "cluster-backlog-full",
+      {
+        node: this.nodeId,
+        max_backlog_bytes: this.#maxBacklogBytes,
+        effect:
+          "lines of the senders holding the most of the backlog are relayed locally only",
+      },
+    );
+    this.#expired = new WindowedReport(this.#logger, "cluster-expired", {
+      node: this.nodeId,
+      max_delay_ms: this.#maxDelayMs,
+      effect: "lines not published in time are relayed locally only",
+    });
     this.#publisher = this.#link("publisher");
     this.#subscriber = this.#link("subscriber");
   }
@@ -227,7 +322,7 @@ export class RedisBus {
 
   /** Bytes of local batches waiting to be published. */
   get backlogBytes(): number {
-    return this.#queuedBytes;
+    return this.#backlog.bytes;
   }
 
   /**
@@ -273,13 +368,13 @@ export class RedisBus {
   attach<M extends RoomMember>(room: Room<M>): void {
     if (this.#room !== undefined) throw new Error("a room is attached");
     this.#room = room as unknown as Room<RoomMember>;
-    room.onBroadcast((from, batch, lineCount) => {
+    room.onBroadcast((from, batch) => {
       if (from === null) return;
       try {
-        this.#publish(from.id, batch, lineCount);
+        this.#publish(from.id, batch);
       } catch (error) {
         // Never let the bus break the local relay that called it.
-        this.#unpublished(lineCount, 1);
+        this.#unpublished(batch.lineCount, 1);
         this.#logger.event("internal-error", {
           where: "cluster-publish",
           error: String(error),
@@ -290,6 +385,9 @@ export class RedisBus {
       node: this.nodeId,
       redis: this.#url.redacted,
       channel: this.channel,
+      max_delay_ms: this.#maxDelayMs,
+      stall_timeout_ms: this.#stallTimeoutMs,
+      max_backlog_bytes: this.#maxBacklogBytes,
     });
   }
 
@@ -304,7 +402,7 @@ export class RedisBus {
   }
 
   async #close(): Promise<LogFields> {
-    if (this.#inFlight > 0 || this.#queueHead < this.#queue.length) {
+    if (this.#inFlight > 0 || this.#backlog.length > 0) {
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([
         new Promise<void>((resolve) => this.#onIdle = resolve),
@@ -314,11 +412,20 @@ export class RedisBus {
       ]);
       clearTimeout(timer);
     }
-    this.#dropQueued();
+    this.#backlog.clear();
+    clearTimeout(this.#expiryTimer);
     await Promise.all([
       this.#shut(this.#subscriber.client),
       this.#shut(this.#publisher.client),
     ]);
+    // What the reports still owe goes out before the summary.
+    this.#backlogFull.close();
+    this.#expired.close();
+    for (const peer of this.#peers.values()) {
+      peer.gaps.close();
+      peer.late.close();
+      peer.skew.close();
+    }
     const summary = { node: this.nodeId, ...this.stats.summary() };
     this.#logger.event("cluster-closed", summary);
     return summary;
@@ -326,8 +433,18 @@ export class RedisBus {
 
   async #shut(client: RedisClient): Promise<void> {
     try {
-      if (client.isReady) await client.close();
-      else if (client.isOpen) client.destroy();
+      if (client.isReady) {
+        // A stalled Redis would keep a polite close waiting for replies.
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const closed = await Promise.race([
+          client.close().then(() => true),
+          new Promise<false>((resolve) =>
+            timer = setTimeout(() => resolve(false), this.#stallTimeoutMs)
+          ),
+        ]);
+        clearTimeout(timer);
+        if (!closed && client.isOpen) client.destroy();
+      } else if (client.isOpen) client.destroy();
     } catch {
       // Closed meanwhile.
     }
@@ -341,14 +458,24 @@ export class RedisBus {
       downSince: 0,
       attempts: 0,
       outageLines: 0,
+      stalled: false,
       client: createClient({
         url: this.#url.url,
         name: `linechat-${role === "publisher" ? "pub" : "sub"}-${this.nodeId}`,
         // While Redis is away, PUBLISH fails at once (and is counted)
         // instead of piling up in an unbounded offline queue.
         disableOfflineQueue: true,
+        // Health checks: a PING every quarter stall timeout keeps a
+        // healthy connection from ever being silent that long, so silence
+        // means Redis stopped answering (paused, blocked, or the network
+        // lost without a reset), and the socket timeout below ends it.
+        pingInterval: Math.max(1, Math.floor(this.#stallTimeoutMs / 4)),
         socket: {
           connectTimeout: this.#connectTimeoutMs,
+          // node-redis closes a socket silent this long (which rejects
+          // what awaits a reply), then reconnects by the strategy below;
+          // a reconnection whose handshake hangs times out the same way.
+          socketTimeout: this.#stallTimeoutMs,
           noDelay: true,
           keepAlive: true,
           reconnectStrategy: (retries: number, cause: Error) => {
@@ -382,6 +509,7 @@ export class RedisBus {
       role: link.role,
       down_ms: Date.now() - link.downSince,
       attempts: link.attempts,
+      stalled: link.stalled,
     };
     if (link.role === "publisher") {
       fields.lines_unpublished = link.outageLines;
@@ -399,40 +527,54 @@ export class RedisBus {
     link.down = true;
     link.downSince = Date.now();
     link.attempts = 0;
-    if (link.role === "publisher") this.stats.publisherDisconnects++;
+    link.outageLines = 0;
+    link.stalled = error instanceof SocketTimeoutError;
+    const publisher = link.role === "publisher";
+    if (publisher) this.stats.publisherDisconnects++;
     else this.stats.subscriberDisconnects++;
-    this.#logger.event("redis-lost", {
+    if (link.stalled) {
+      if (publisher) this.stats.publisherStalls++;
+      else this.stats.subscriberStalls++;
+    }
+    this.#logger.event(link.stalled ? "redis-stalled" : "redis-lost", {
       node: this.nodeId,
       role: link.role,
       error: error?.message ?? "connection closed",
-      effect: link.role === "publisher"
+      ...(link.stalled ? { stall_timeout_ms: this.#stallTimeoutMs } : {}),
+      effect: publisher
         ? "local lines are relayed locally only until Redis is back"
         : "lines of other nodes are not received until Redis is back",
     });
+    // What waits would be published late, if ever: drop it now, which
+    // also stops holding its senders back.
+    if (publisher) this.#backlog.clear();
   }
 
   // ---- publishing ----------------------------------------------------
 
-  #publish(senderId: number, batch: Uint8Array, lineCount: number): void {
+  #publish(senderId: number, batch: Batch): void {
+    const lineCount = batch.lineCount;
+    // Every local line counts, published or not, so receivers can count
+    // what they missed from the marks (see message.ts).
+    this.#lineMark = (this.#lineMark + lineCount) >>> 0;
     if (this.#closing !== undefined || this.#publisher.down) {
       this.#unpublished(lineCount, 1);
       return;
     }
-    const size = entrySize(batch);
-    if (this.#queuedBytes + size > this.#maxBacklogBytes) {
-      this.#unpublished(lineCount, 1);
-      if (!this.#backlogFull) {
-        this.#backlogFull = true;
-        this.#logger.event("cluster-backlog-full", {
-          node: this.nodeId,
-          backlog_bytes: this.#queuedBytes,
-          effect: "local lines are relayed locally only until Redis catches up",
-        });
-      }
-      return;
-    }
-    this.#queue.push({ completedAt: Date.now(), senderId, lineCount, batch });
-    this.#queuedBytes += size;
+    // Held until its PUBLISH is answered or it is dropped: a Redis that
+    // takes nothing slows the sender like a client that reads nothing,
+    // for at most the sender window's wait (flood control, §4.9).
+    batch.hold();
+    const queued = this.#backlog.push({
+      completedAt: Date.now(),
+      senderId,
+      lineCount,
+      batch: batch.bytes,
+      lineMark: this.#lineMark,
+      held: batch,
+    });
+    if (!queued) return;
+    this.#armExpiry();
     if (!this.#flushScheduled) {
       this.#flushScheduled = true;
       // After the current turn, so batches of many clients go together.
@@ -446,36 +588,51 @@ export class RedisBus {
   #unpublished(lines: number, batches: number): void {
     this.stats.linesUnpublished += lines;
     this.stats.batchesUnpublished += batches;
-    this.#publisher.outageLines += lines;
+    if (this.#publisher.down) this.#publisher.outageLines += lines;
+  }
+
+  /** The backlog dropped a batch (already released); count and report. */
+  #dropped(entry: BacklogEntry, reason: BacklogDropReason): void {
+    this.#unpublished(entry.lineCount, 1);
+    if (reason === "full") {
+      this.stats.linesBacklogFull += entry.lineCount;
+      this.#backlogFull.add({ lines_dropped: entry.lineCount }, {
+        backlog_bytes: this.#backlog.bytes,
+      });
+    } else if (reason === "expired") {
+      this.stats.linesExpired += entry.lineCount;
+      this.#expired.add({ lines_dropped: entry.lineCount }, {
+        waited_ms: Date.now() - entry.completedAt,
+      });
+    }
+  }
+
+  /** Drops queued batches as they pass `maxDelayMs`, even if none is sent. */
+  #armExpiry(): void {
+    if (this.#expiryTimer !== undefined) return;
+    const next = this.#backlog.nextExpiry;
+    if (next === undefined) return;
+    this.#expiryTimer = setTimeout(() => {
+      this.#expiryTimer = undefined;
+      this.#backlog.expire();
+      this.#settled();
+      this.#armExpiry();
+    }, Math.max(0, next - Date.now()) + 1);
+    Deno.unrefTimer(this.#expiryTimer as unknown as number);
   }
 
   /** Sends queued batches, as few messages as fit, while slots are free. */
   #flush(): void {
-    while (
-      this.#queueHead < this.#queue.length && this.#inFlight < this.#maxInFlight
-    ) {
-      const queue = this.#queue;
-      let end = this.#queueHead + 1;
-      let size = HEADER_BYTES + entrySize(queue[this.#queueHead].batch);
-      while (end < queue.length) {
-        const next = entrySize(queue[end].batch);
-        if (size + next > this.#maxMessageBytes) break;
-        size += next;
-        end++;
-      }
-      const entries = queue.slice(this.#queueHead, end);
-      this.#queueHead = end;
-      if (this.#queueHead === queue.length) {
-        this.#queue = [];
-        this.#queueHead = 0;
-      }
+    while (this.#inFlight < this.#maxInFlight) {
+      const entries = this.#backlog.take(this.#maxMessageBytes - HEADER_BYTES);
+      if (entries.length === 0) break;
       let lines = 0;
       for (const entry of entries) lines += entry.lineCount;
-      this.#queuedBytes -= size - HEADER_BYTES;
       const message = encodeMessage(
         this.#nodeIdBytes,
         this.#sequence,
         entries,
+        entries[entries.length - 1].lineMark,
       );
       this.#sequence = (this.#sequence + 1) >>> 0;
       this.#inFlight++;
@@ -487,14 +644,17 @@ export class RedisBus {
         },
         () => this.#unpublished(lines, entries.length),
       ).finally(() => {
+        for (const entry of entries) entry.held?.release();
         this.#inFlight--;
         this.#flush();
       });
     }
-    if (this.#queueHead === this.#queue.length) {
-      this.#backlogFull = false;
-      if (this.#inFlight === 0) this.#onIdle?.();
-    }
+    this.#settled();
+  }
+
+  /** Tells a waiting close that everything queued is settled. */
+  #settled(): void {
+    if (this.#backlog.length === 0 && this.#inFlight === 0) this.#onIdle?.();
   }
 
   /** PUBLISHes one message; a client that throws rejects instead. */
@@ -509,18 +669,6 @@ export class RedisBus {
     }
   }
 
-  #dropQueued(): void {
-    let lines = 0;
-    const batches = this.#queue.length - this.#queueHead;
-    for (let i = this.#queueHead; i < this.#queue.length; i++) {
-      lines += this.#queue[i].lineCount;
-    }
-    if (batches > 0) this.#unpublished(lines, batches);
-    this.#queue = [];
-    this.#queueHead = 0;
-    this.#queuedBytes = 0;
-  }
-
   // ---- receiving -----------------------------------------------------
 
   #receive(message: Buffer): void {
@@ -529,7 +677,9 @@ export class RedisBus {
       message.byteOffset,
       message.byteLength,
     );
-    if (bytes[0] === MESSAGE_VERSION && this.#isOwn(bytes)) {
+    if (
+      (bytes[0] === MESSAGE_VERSION || bytes[0] === 1) && this.#isOwn(bytes)
+    ) {
       this.stats.ownMessagesSkipped++;
       return;
     }
@@ -547,30 +697,118 @@ export class RedisBus {
       }
       return;
     }
-    const from = nodeIdHex(decoded.nodeId);
-    const expected = this.#expected.get(from);
-    if (expected !== undefined && decoded.sequence !== expected) {
-      const missed = (decoded.sequence - expected) >>> 0;
-      if (missed < 2 ** 31) {
-        this.stats.messagesMissed += missed;
-        this.#logger.event("cluster-gap", {
-          node: this.nodeId,
-          from_node: from,
-          messages_missed: missed,
-        });
-      }
-    }
-    this.#expected.set(from, (decoded.sequence + 1) >>> 0);
     this.stats.messagesReceived++;
     this.stats.bytesReceived += bytes.length;
-    const room = this.#room;
-    if (room === undefined) return;
-    // One pass over the members per message: who joined last.
-    const newest = newestJoin(room) - this.#joinSlackMs;
-    for (const entry of decoded.entries) {
-      this.stats.linesReceived += entry.lineCount;
-      deliverRemote(room, entry, newest, this.#joinSlackMs);
+    const now = Date.now();
+    const peer = this.#peer(nodeIdHex(decoded.nodeId));
+    let lines = 0;
+    for (const entry of decoded.entries) lines += entry.lineCount;
+    if (!this.#inOrder(peer, decoded, lines)) {
+      // Older than a message already delivered (a replay, or a reorder
+      // around a reconnect, which Redis does not do): delivering it
+      // would break per-sender order (§2.6).
+      this.stats.linesLate += lines;
+      this.stats.batchesLate += decoded.entries.length;
+      peer.late.add({
+        lines_late: lines,
+        batches_late: decoded.entries.length,
+      }, { age_ms: now - decoded.entries[0].completedAt });
+      return;
     }
+    const room = this.#room;
+    // One pass over the members per message: who joined last.
+    const newest = room === undefined
+      ? -Infinity
+      : newestJoin(room) - this.#joinSlackMs;
+    let lateLines = 0;
+    let lateBatches = 0;
+    let oldest = -Infinity;
+    for (const entry of decoded.entries) {
+      const age = now - entry.completedAt;
+      if (age < -CLOCK_SKEW_WARN_MS) {
+        peer.skew.add({ batches: 1 }, { ahead_ms: -age });
+      }
+      if (age > this.#maxDelayMs) {
+        // Another node's line this old would arrive out of context: the
+        // rule is within maxDelayMs or not at all.
+        lateLines += entry.lineCount;
+        lateBatches++;
+        if (age > oldest) oldest = age;
+        continue;
+      }
+      if (age > this.stats.maxReceivedAgeMs) this.stats.maxReceivedAgeMs = age;
+      this.stats.linesReceived += entry.lineCount;
+      if (room !== undefined) {
+        deliverRemote(room, entry, newest, this.#joinSlackMs);
+      }
+    }
+    if (lateBatches > 0) {
+      this.stats.linesLate += lateLines;
+      this.stats.batchesLate += lateBatches;
+      peer.late.add({ lines_late: lateLines, batches_late: lateBatches }, {
+        age_ms: oldest,
+      });
+    }
+  }
+
+  #peer(from: string): Peer {
+    let peer = this.#peers.get(from);
+    if (peer === undefined) {
+      const fields = { node: this.nodeId, from_node: from };
+      peer = {
+        nextSequence: -1,
+        lineMark: undefined,
+        gaps: new WindowedReport(this.#logger, "cluster-gap", {
+          ...fields,
+          effect: "lines of that node never arrived here",
+        }),
+        late: new WindowedReport(this.#logger, "cluster-late", {
+          ...fields,
+          max_delay_ms: this.#maxDelayMs,
+          effect: "lines of that node arrived too late and were dropped",
+        }),
+        skew: new WindowedReport(this.#logger, "cluster-clock-skew", {
+          ...fields,
+          effect:
+            "that node's clock is ahead of this one's: its lines may arrive up to ahead_ms later than the bound",
+        }),
+      };
+      this.#peers.set(from, peer);
+    }
+    return peer;
+  }
+
+  /**
+   * Checks `message` against what came before from its node: counts and
+   * reports the messages and lines missed in between, and returns false
+   * for a message older than one already received.
+   */
+  #inOrder(peer: Peer, message: BusMessage, lines: number): boolean {
+    const { sequence, lineMark } = message;
+    if (peer.nextSequence === -1) {
+      // The first heard from this node: nothing to compare with.
+      peer.nextSequence = (sequence + 1) >>> 0;
+      peer.lineMark = lineMark;
+      return true;
+    }
+    const missedMessages = (sequence - peer.nextSequence) >>> 0;
+    if (missedMessages >= 2 ** 31) return false;
+    let missedLines = 0;
+    if (lineMark !== undefined && peer.lineMark !== undefined) {
+      const offered = (lineMark - peer.lineMark) >>> 0;
+      if (offered >= lines && offered < 2 ** 31) missedLines = offered - lines;
+    }
+    peer.nextSequence = (sequence + 1) >>> 0;
+    peer.lineMark = lineMark;
+    if (missedMessages > 0 || missedLines > 0) {
+      this.stats.messagesMissed += missedMessages;
+      this.stats.linesMissed += missedLines;
+      peer.gaps.add({
+        messages_missed: missedMessages,
+        lines_missed: missedLines,
+      });
+    }
+    return true;
   }
 
   #isOwn(bytes: Uint8Array): boolean {
@@ -597,15 +835,14 @@ function deliverRemote(
   newest: number,
   slackMs: number,
 ): void {
-  const { completedAt, batch, lineCount } = entry;
+  const { completedAt, lineCount } = entry;
+  const batch = new Batch(entry.batch, lineCount);
   if (newest <= completedAt) {
-    room.broadcast(null, batch, lineCount);
+    room.broadcast(null, batch);
     return;
   }
   const since = completedAt + slackMs;
-  for (const member of room.members()) {
-    if (!(connectedAt(member) > since)) member.deliver(batch);
-  }
+  room.deliverTo(batch, (member) => !(connectedAt(member) > since));
 }
 
 /** The latest `connectedAt` of the room's members (-Infinity if none). */

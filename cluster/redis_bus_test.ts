@@ -277,6 +277,84 @@ redisTest(
 );
 
 redisTest(
+  "a receiving node drops and counts another node's lines older than maxDelayMs, counts lines missed from the line marks, warns of a clock ahead, and drops a replayed message",
+  async () => {
+    await using redis = await startRedisServer();
+    const node = await startNode(redis.url, { maxDelayMs: 1000 });
+    const publisher = createClient({ url: redis.url });
+    await publisher.connect();
+    try {
+      const client = await join(node);
+      const other = newNodeId();
+      const message = (
+        seq: number,
+        mark: number,
+        ...entries: [string, number][]
+      ) =>
+        Buffer.from(encodeMessage(
+          other,
+          seq,
+          entries.map(([text, completedAt]) => ({
+            completedAt,
+            senderId: 1,
+            lineCount: 1,
+            batch: encoder.encode(`${text}\r\n`),
+          })),
+          mark,
+        ));
+      const now = Date.now();
+      await publisher.publish(node.bus.channel, message(0, 1, ["first", now]));
+      // Lines 2 and 3 never came (their node did not publish them); 4 is
+      // too old, 5 in time.
+      await publisher.publish(
+        node.bus.channel,
+        message(1, 5, ["stale", now - 1500], ["fresh", now]),
+      );
+      // Stamped by a clock 500 ms ahead: delivered, and logged.
+      await publisher.publish(
+        node.bus.channel,
+        message(2, 6, ["ahead", Date.now() + 500]),
+      );
+      // A replay of message 1 (sequence behind): never delivered twice.
+      await publisher.publish(
+        node.bus.channel,
+        message(1, 5, ["stale", now - 1500], ["fresh", now]),
+      );
+      await publisher.publish(
+        node.bus.channel,
+        message(3, 7, ["last", Date.now()]),
+      );
+      deepEqual(await readTexts(client, 4), [
+        "first",
+        "fresh",
+        "ahead",
+        "last",
+      ]);
+      equal(await lineWithin(client, 100), undefined);
+      const { stats } = node.bus;
+      deepEqual(
+        [stats.linesReceived, stats.linesLate, stats.linesMissed],
+        [4, 1 + 2, 2],
+      );
+      equal(stats.messagesMissed, 0);
+      ok(stats.maxReceivedAgeMs <= 1000);
+      client.close();
+      await node.close();
+      const late = node.events.filter((e) => e.event === "cluster-late");
+      equal(late.reduce((n, e) => n + Number(e.lines_late), 0), 3);
+      ok(Number(late[0].age_ms) >= 1500);
+      const gap = node.events.find((e) => e.event === "cluster-gap");
+      deepEqual([gap?.lines_missed, gap?.messages_missed], [2, 0]);
+      const skew = node.events.find((e) => e.event === "cluster-clock-skew");
+      ok(Number(skew?.ahead_ms) > 300, JSON.stringify(skew));
+    } finally {
+      await publisher.close();
+      await node.close();
+    }
+  },
+);
+
+redisTest(
   "messages not in the bus format are ignored and counted",
   async () => {
     await using redis = await startRedisServer();

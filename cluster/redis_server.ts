@@ -43,7 +43,8 @@ export interface RedisServerOptions {
 
 /**
  * A running `redis-server`. It can be crashed ({@linkcode kill}) and
- * started again on the same port ({@linkcode restart}), as the tests do.
+ * started again on the same port ({@linkcode restart}), or paused
+ * ({@linkcode pause}) and resumed, as the tests do.
  *
  * @example
  * ```ts ignore
@@ -152,6 +153,19 @@ export class RedisServer {
     await this.#end("SIGKILL");
   }
 
+  /**
+   * Pauses it (SIGSTOP), as a stalled Redis: connections stay open and
+   * the kernel still accepts what is sent, but nothing is answered.
+   */
+  pause(): void {
+    this.#process?.kill("SIGSTOP");
+  }
+
+  /** Resumes it after {@linkcode pause} (SIGCONT). */
+  resume(): void {
+    this.#process?.kill("SIGCONT");
+  }
+
   /** Starts it again on the same port after {@linkcode kill}. */
   async restart(): Promise<void> {
     await this.start();
@@ -175,6 +189,8 @@ export class RedisServer {
     if (process === undefined) return;
     this.#process = undefined;
     try {
+      // A paused process only acts on SIGKILL; let it act on SIGTERM too.
+      if (signal !== "SIGKILL") process.kill("SIGCONT");
       process.kill(signal);
     } catch {
       // Already exited.
