@@ -153,7 +153,7 @@ Deno.test("the harness refuses to run without a reachable target (exit 2)", asyn
 
 Deno.test("selectCases filters by level and globs, in suite order", () => {
   const all = selectCases();
-  equal(all.length, 50);
+  equal(all.length, 52);
   ok(selectCases({ level: "must" }).every((c) => c.level === "MUST"));
   deepStrictEqual(selectCases({ only: ["§2.2"] }).map((c) => c.id), [
     "relay.no-echo",

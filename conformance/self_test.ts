@@ -162,6 +162,16 @@ const FAULTY: Faulty[] = [
     expect: { "relay.join-mid-line": "fail" },
     controls: ["relay.join-mid-stream"],
   },
+  {
+    script: "no_flood_control",
+    expect: { "flood.readers-keep-up": "non-strict" },
+    controls: ["relay.basic", "framing.many-lines-one-segment"],
+  },
+  {
+    script: "payload_only",
+    expect: { "flood.tiny-lines-memory": "fail" },
+    controls: ["flood.readers-keep-up", "slow-consumer.disconnect"],
+  },
 ];
 
 function verdicts(report: Report): Record<string, Verdict> {
@@ -240,7 +250,7 @@ Deno.test("our server passes every MUST and SHOULD case (limits.server-full incl
     maxClients: 600,
     retries: 0,
   });
-  equal(report.cases.length, 50);
+  equal(report.cases.length, 52);
   assertAllPass(report);
   equal(report.server.outputTerminator, "crlf");
   equal(report.spawn?.crashes.length, 0);

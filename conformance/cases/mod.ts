@@ -6,6 +6,7 @@
 
 import type { CaseDefinition } from "../types.ts";
 import { DISCONNECT_CASES, SHUTDOWN_CASES } from "./disconnect.ts";
+import { FLOOD_CASES } from "./flood.ts";
 import { FRAMING_CASES } from "./framing.ts";
 import { LIMITS_CASES } from "./limits.ts";
 import { RELAY_CASES } from "./relay.ts";
@@ -20,6 +21,7 @@ export const ALL_CASES: readonly CaseDefinition[] = [
   ...LIMITS_CASES,
   ...DISCONNECT_CASES,
   ...SLOW_CONSUMER_CASES,
+  ...FLOOD_CASES,
   // Last: it stops the server.
   ...SHUTDOWN_CASES,
 ];

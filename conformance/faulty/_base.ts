@@ -1,9 +1,12 @@
 // A small, configurable line-chat server for the conformance self-test.
 //
 // With no faults it is a correct server (bounded framer, per-client output
-// queues, slow consumers disconnected). Each fault flag breaks ONE clause
-// of PROTOCOL.md the way real servers do; the scripts next to this file
-// each turn one on. `deno run -A conformance/faulty/<name>.ts --port N`.
+// queues charged for what they really hold, small lines merged for a client
+// that is behind, slow consumers disconnected, and flood control: a client
+// is not read from while someone who keeps taking output is over a window
+// behind). Each fault flag breaks ONE clause of PROTOCOL.md the way real
+// servers do; the scripts next to this file each turn one on.
+// `deno run -A conformance/faulty/<name>.ts --port N`.
 
 import { parseFlags, parseInteger, runMain } from "../../cli/args.ts";
 
@@ -68,6 +71,24 @@ export interface Faults {
   keepHalfClosed?: boolean;
   /** §2.1: recipients are fixed when a line starts, not when it ends. */
   snapshotRecipients?: boolean;
+  /**
+   * §4.9: no flood control: a client is read from as fast as it sends,
+   * however far behind its lines leave the others.
+   */
+  noFloodControl?: boolean;
+  /**
+   * The output held for one client before it is disconnected as a slow
+   * consumer (§4.6).
+   *
+   * @default {4194304}
+   */
+  maxPendingBytes?: number;
+  /**
+   * §4.10: a client's pending output is charged by payload only, and every
+   * line is queued for every recipient as an entry (a copy) of its own, so
+   * tiny lines to a client that does not read cost many times their bytes.
+   */
+  payloadOnlyAccounting?: boolean;
 }
 
 const LF = 0x0a;
@@ -75,6 +96,16 @@ const CR = 0x0d;
 const MAX_LINE_BYTES = 64 * 1024;
 const MAX_PENDING_BYTES = 4 * 1024 * 1024;
 const DROP_QUEUE_BYTES = 256 * 1024;
+/** What a queued entry costs beyond its bytes (object, slot), charged. */
+const ENTRY_OVERHEAD_BYTES = 64;
+/** Lines shorter than this are merged into the tail of a client's queue. */
+const MERGE_BELOW_BYTES = 512;
+/** A merged tail is queued as an entry once it holds this much. */
+const TAIL_BYTES = 16 * 1024;
+/** Flood control: a client is not read while someone is this far behind… */
+const SENDER_WINDOW_BYTES = 256 * 1024;
+/** …unless that one has taken nothing for this long (left to the bound). */
+const SENDER_WAIT_MS = 1000;
 
 interface Client {
   id: number;
@@ -84,9 +115,16 @@ interface Client {
   afterCr: boolean;
   snapshot: Client[] | undefined;
   queue: Uint8Array[];
+  /** Small lines merged while the client is behind, queued after `queue`. */
+  tail: Growable | undefined;
+  /** Bytes charged for `queue` and `tail` (entries cost their overhead). */
   pending: number;
   writing: boolean;
   gone: boolean;
+  /** When a write last completed, or output began waiting (flood control). */
+  progressAt: number;
+  /** Senders waiting for this client to take output. */
+  progressWaiters: (() => void)[];
 }
 
 /** A byte buffer that grows geometrically. */
@@ -154,6 +192,8 @@ export function serveFaulty(port: number, faults: Faults): Deno.Listener {
   const close = (client: Client) => {
     client.gone = true;
     remove(client);
+    // Senders waiting for it to take output wait no more.
+    for (const wake of client.progressWaiters.splice(0)) wake();
     if (faults.leakSockets) return;
     try {
       client.conn.close();
@@ -162,14 +202,33 @@ export function serveFaulty(port: number, faults: Faults): Deno.Listener {
     }
   };
 
+  const progressed = (client: Client) => {
+    client.progressAt = performance.now();
+    const waiters = client.progressWaiters;
+    client.progressWaiters = [];
+    for (const wake of waiters) wake();
+  };
+
   const flush = async (client: Client) => {
     if (client.writing) return;
     client.writing = true;
+    // Output starts waiting now: the flood-control clock starts here.
+    client.progressAt = performance.now();
     try {
-      while (client.queue.length > 0 && !client.gone) {
+      while (
+        (client.queue.length > 0 || client.tail !== undefined) && !client.gone
+      ) {
+        if (client.tail !== undefined) {
+          const tail = client.tail.take();
+          client.tail = undefined;
+          client.queue.push(tail);
+          client.pending += ENTRY_OVERHEAD_BYTES;
+        }
         let out: Uint8Array;
+        let entries: number;
         if (faults.nagle) {
           out = client.queue.shift()!;
+          entries = 1;
         } else {
           const size = client.queue.reduce((n, b) => n + b.length, 0);
           out = new Uint8Array(size);
@@ -178,22 +237,85 @@ export function serveFaulty(port: number, faults: Faults): Deno.Listener {
             out.set(b, offset);
             offset += b.length;
           }
+          entries = client.queue.length;
           client.queue = [];
         }
         let offset = 0;
         while (offset < out.length) {
           offset += await client.conn.write(out.subarray(offset));
+          progressed(client);
         }
-        client.pending -= out.length;
+        client.pending -= out.length +
+          (faults.payloadOnlyAccounting ? 0 : entries * ENTRY_OVERHEAD_BYTES);
       }
     } catch {
       // The client is gone, but lines it completed before leaving may still
       // be unread (§5.1): stop writing, leave the room, let the reader drain.
       client.gone = true;
       client.queue = [];
+      client.tail = undefined;
       remove(client);
     } finally {
       client.writing = false;
+      progressed(client);
+    }
+  };
+
+  /** Queues `out` for `client`, charging what it really holds. */
+  const enqueue = (client: Client, out: Uint8Array) => {
+    if (faults.payloadOnlyAccounting) {
+      // The fault: an entry (a copy) per line, charged by payload only.
+      client.queue.push(out.slice());
+      client.pending += out.length;
+      return;
+    }
+    if (client.writing && !faults.nagle && out.length < MERGE_BELOW_BYTES) {
+      // Behind: merge small lines into one growing tail.
+      client.tail ??= new Growable();
+      client.tail.push(out);
+      client.pending += out.length;
+      if (client.tail.length >= TAIL_BYTES) {
+        client.queue.push(client.tail.take());
+        client.tail = undefined;
+        client.pending += ENTRY_OVERHEAD_BYTES;
+      }
+      return;
+    }
+    if (client.tail !== undefined) {
+      client.queue.push(client.tail.take());
+      client.tail = undefined;
+      client.pending += ENTRY_OVERHEAD_BYTES;
+    }
+    client.queue.push(out);
+    client.pending += out.length + ENTRY_OVERHEAD_BYTES;
+  };
+
+  /**
+   * Flood control (§4.9): before reading from `sender`, waits while another
+   * client is over the window behind and still taking output; one that has
+   * taken nothing for SENDER_WAIT_MS no longer holds senders back.
+   */
+  const throttle = async (sender: Client) => {
+    if (faults.noFloodControl) return;
+    while (!sender.gone) {
+      const now = performance.now();
+      const behind = clients.filter((c) =>
+        c !== sender && !c.gone && c.pending > SENDER_WINDOW_BYTES &&
+        now - c.progressAt < SENDER_WAIT_MS
+      );
+      if (behind.length === 0) return;
+      const waitMs = Math.max(
+        1,
+        SENDER_WAIT_MS - Math.min(...behind.map((c) => now - c.progressAt)),
+      );
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        ...behind.map((c) =>
+          new Promise<void>((resolve) => c.progressWaiters.push(resolve))
+        ),
+        new Promise<void>((resolve) => timer = setTimeout(resolve, waitMs)),
+      ]);
+      clearTimeout(timer);
     }
   };
 
@@ -223,17 +345,18 @@ export function serveFaulty(port: number, faults: Faults): Deno.Listener {
       }
       return;
     }
+    const bound = faults.dropForSlow
+      ? DROP_QUEUE_BYTES
+      : faults.maxPendingBytes ?? MAX_PENDING_BYTES;
     for (const c of recipients) {
       if (c.gone) continue;
-      const bound = faults.dropForSlow ? DROP_QUEUE_BYTES : MAX_PENDING_BYTES;
       if (!faults.unboundedQueue && c.pending + out.length > bound) {
         if (faults.dropForSlow) continue;
         close(c);
         continue;
       }
-      c.queue.push(out);
-      c.pending += out.length;
-      flush(c);
+      enqueue(c, out);
+      if (!c.writing) flush(c);
     }
   };
 
@@ -316,6 +439,7 @@ export function serveFaulty(port: number, faults: Faults): Deno.Listener {
   const serveClient = async (client: Client) => {
     const buffer = new Uint8Array(64 * 1024);
     while (true) {
+      await throttle(client);
       let n: number | null;
       if (faults.crashOnReset) {
         // The bug: no try/catch around the read.
@@ -378,15 +502,21 @@ export function serveFaulty(port: number, faults: Faults): Deno.Listener {
         afterCr: false,
         snapshot: undefined,
         queue: [],
+        tail: undefined,
         pending: 0,
         writing: false,
         gone: false,
+        progressAt: performance.now(),
+        progressWaiters: [],
       };
       if (faults.banner !== undefined) {
         client.queue.push(encode(new TextEncoder().encode(faults.banner)));
       }
       for (const line of history) client.queue.push(encode(line));
-      client.pending = client.queue.reduce((n, b) => n + b.length, 0);
+      client.pending = client.queue.reduce(
+        (n, b) => n + b.length + ENTRY_OVERHEAD_BYTES,
+        0,
+      );
       clients.push(client);
       flush(client);
       serveClient(client);
