@@ -2,17 +2,10 @@
 // it is installed, are reported as skipped when it is not, and fail instead
 // when LINECHAT_REQUIRE_TOOLS=1 (as in CI, whose .ci/run installs them).
 
+import { onPath } from "../lib/on_path.ts";
+
 /** Whether `tool` is on the PATH. */
-export function hasTool(tool: string): boolean {
-  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
-    try {
-      if (Deno.statSync(`${dir}/${tool}`).isFile) return true;
-    } catch {
-      // Not in this directory.
-    }
-  }
-  return false;
-}
+export const hasTool: (tool: string) => boolean = onPath;
 
 /** Whether missing tools must fail tests rather than skip them. */
 export const toolsRequired = Deno.env.get("LINECHAT_REQUIRE_TOOLS") === "1";

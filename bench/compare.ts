@@ -8,7 +8,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { parseInteger, runMain, UsageError } from "../cli/args.ts";
+import { parseInteger, runMain, UsageError } from "../lib/args.ts";
 import { renderCharts, renderMarkdown } from "./compare_report.ts";
 import { type CompareResults, runCompare } from "./compare_runner.ts";
 import { discoverServers, selectServers } from "./compare_servers.ts";

@@ -12,7 +12,7 @@ import {
   type Workload,
   type WorkloadPoint,
 } from "./compare_workloads.ts";
-import { sampleSystem } from "./proc_stats.ts";
+import { sampleSystem } from "../lib/proc_stats.ts";
 import {
   isListening,
   type ServerProcess,

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { runMain } from "../cli/args.ts";
+import { runMain } from "../lib/args.ts";
 import {
   exitCodeOf,
   formatCount,

@@ -12,7 +12,7 @@ import {
   parseTarget,
   type Target,
   UsageError,
-} from "../cli/args.ts";
+} from "../lib/args.ts";
 import type { LatencySummary } from "./latency_histogram.ts";
 import type { LoadOptions, LoadReport } from "./load_generator.ts";
 

@@ -1,5 +1,5 @@
 import { deepEqual, equal, match, throws } from "node:assert/strict";
-import { UsageError } from "../cli/args.ts";
+import { UsageError } from "../lib/args.ts";
 import {
   exitCodeOf,
   formatBytes,

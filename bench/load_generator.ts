@@ -34,7 +34,7 @@ import {
   sampleSystem,
   sampleThread,
   type SystemCpuSample,
-} from "./proc_stats.ts";
+} from "../lib/proc_stats.ts";
 import { linearFit, perSecond } from "./statistics.ts";
 
 const BANG = 0x21; // "!" marks a join probe: `<tag>!<prober>`

@@ -23,7 +23,7 @@ export * from "./latency_histogram.ts";
 export * from "./load_cli.ts";
 export * from "./load_generator.ts";
 export * from "./payload.ts";
-export * from "./proc_stats.ts";
+export * from "../lib/proc_stats.ts";
 export * from "./server_process.ts";
 export * from "./statistics.ts";
 export * from "./svg_chart.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { UsageError } from "../cli/args.ts";
+import { UsageError } from "../lib/args.ts";
 
 /**
  * Splits a command line into words, shell-style but without a shell:

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { parseFlags, parseInteger, UsageError } from "../cli/args.ts";
+import { parseFlags, parseInteger, UsageError } from "../lib/args.ts";
 import { DEFAULT_PORT } from "../protocol/limits.ts";
 import {
   DEFAULT_ROOM,

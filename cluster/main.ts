@@ -6,11 +6,11 @@
  * @module
  */
 
-import { runMain } from "../cli/args.ts";
+import { runMain } from "../lib/args.ts";
 import { CLUSTER_USAGE, parseClusterArgs } from "./cli.ts";
 import { type RedisServer, startRedisServer } from "./redis_server.ts";
 
-const SERVER_MAIN = new URL("../server/main.ts", import.meta.url).pathname;
+const NODE_MAIN = new URL("./node.ts", import.meta.url).pathname;
 
 await runMain("linechat-cluster", async () => {
   const args = parseClusterArgs(Deno.args);
@@ -41,7 +41,7 @@ await runMain("linechat-cluster", async () => {
       args: [
         "run",
         "-A",
-        SERVER_MAIN,
+        NODE_MAIN,
         "--host",
         args.hostname,
         "--port",

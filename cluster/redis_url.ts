@@ -5,7 +5,7 @@
  * @module
  */
 
-import { UsageError } from "../cli/args.ts";
+import { UsageError } from "../lib/args.ts";
 
 /** The Redis port when a URL names none. */
 export const DEFAULT_REDIS_PORT = 6379;

@@ -1,5 +1,5 @@
 import { deepEqual, equal, throws } from "node:assert/strict";
-import { UsageError } from "../cli/args.ts";
+import { UsageError } from "../lib/args.ts";
 import { parseRedisUrl, parseRoomName, roomChannel } from "./redis_url.ts";
 
 Deno.test("a redis URL gives host, port, db and a redacted form", () => {

@@ -12,7 +12,7 @@ import {
   parseNumber,
   runMain,
   UsageError,
-} from "../cli/args.ts";
+} from "../lib/args.ts";
 import { splitPatterns } from "./glob.ts";
 import {
   formatHtml,

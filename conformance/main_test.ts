@@ -1,5 +1,5 @@
 import { deepStrictEqual, equal, throws } from "node:assert/strict";
-import { UsageError } from "../cli/args.ts";
+import { UsageError } from "../lib/args.ts";
 import { parseConformanceArgs } from "./main.ts";
 
 Deno.test("flags: targets repeat, globs split on commas, numbers take suffixes", () => {

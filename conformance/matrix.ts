@@ -15,7 +15,7 @@ import {
   parseNumber,
   runMain,
   UsageError,
-} from "../cli/args.ts";
+} from "../lib/args.ts";
 import { splitPatterns } from "./glob.ts";
 import type { ReportSummary } from "./types.ts";
 import { formatDuration } from "./matrix/_cells.ts";

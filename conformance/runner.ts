@@ -5,7 +5,7 @@
  * @module
  */
 
-import { parseTarget, type Target } from "../cli/args.ts";
+import { parseTarget, type Target } from "../lib/args.ts";
 import { ALL_CASES } from "./cases/mod.ts";
 import {
   CaseAbort,

@@ -4,18 +4,7 @@
  * @module
  */
 
-import { parseFlags, parseInteger, UsageError } from "../cli/args.ts";
-import {
-  DEFAULT_BUS_BACKLOG_BYTES,
-  DEFAULT_BUS_MAX_DELAY_MS,
-  DEFAULT_BUS_STALL_TIMEOUT_MS,
-  MIN_BUS_BACKLOG_BYTES,
-} from "../cluster/bus_limits.ts";
-import {
-  DEFAULT_ROOM,
-  parseRedisUrl,
-  parseRoomName,
-} from "../cluster/redis_url.ts";
+import { parseFlags, parseInteger, UsageError } from "../lib/args.ts";
 import {
   DEFAULT_MAX_CLIENTS,
   DEFAULT_MAX_LINE_BYTES,
@@ -68,20 +57,30 @@ Options:
   --log text|json           log format (default text)
   --quiet                   no per-connection lines (connect, disconnect, reject,
                             accept-error)
-  --redis URL               join a cluster of nodes through Redis pub/sub:
-                            redis://[user:password@]host[:port][/db]; every node of the
-                            room relays its clients' lines to the others' clients
-  --room NAME               the cluster room, with --redis (default ${DEFAULT_ROOM})
-  --bus-max-delay-ms MS     with --redis: a line that cannot reach the other nodes within
-                            MS is dropped and counted, never delivered late (default ${DEFAULT_BUS_MAX_DELAY_MS})
-  --bus-stall-timeout-ms MS with --redis: a Redis connection silent this long (PINGs every
-                            MS/4 unanswered) is stalled: Redis is treated as down until
-                            reconnected (default ${DEFAULT_BUS_STALL_TIMEOUT_MS})
-  --bus-backlog-bytes N     with --redis: most bytes queued to publish while Redis is slow;
-                            when full, the sender holding the most loses lines (default ${DEFAULT_BUS_BACKLOG_BYTES})
+  --redis URL …             run as a node of a cluster joined through Redis: this and the
+                            --room and --bus-* flags are cluster/node.ts's (see its --help)
   -h, --help                this text
 
 Sizes accept k/m/g suffixes (powers of 1024): --max-line-bytes 1m, --max-input-rate 50/16k.`;
+
+/**
+ * The first cluster flag in `args` (`--redis`, `--room`, `--bus-…`), if
+ * any: with one, the arguments are a cluster node's (`cluster/node.ts`).
+ *
+ * @example
+ * ```ts
+ * import { clusterFlagIn } from "./cli.ts";
+ * console.log(clusterFlagIn(["--port", "0", "--redis=redis://h"])); // "--redis"
+ * ```
+ */
+export function clusterFlagIn(args: readonly string[]): string | undefined {
+  for (const arg of args) {
+    if (arg === "--") break;
+    const flag = /^--(redis|room|bus-[a-z-]+)(?==|$)/.exec(arg);
+    if (flag) return `--${flag[1]}`;
+  }
+  return undefined;
+}
 
 /** Parsed server flags. */
 export interface ServerArgs {
@@ -103,16 +102,6 @@ export interface ServerArgs {
   log: "text" | "json";
   quiet: boolean;
   transport: "deno" | "node";
-  /** `--redis`: the Redis URL of the cluster; unset for a lone server. */
-  redis: string | undefined;
-  /** `--room`: the cluster room's name. */
-  room: string;
-  /** `--bus-max-delay-ms`: see `RedisBusOptions.maxDelayMs`. */
-  busMaxDelayMs: number;
-  /** `--bus-stall-timeout-ms`: see `RedisBusOptions.stallTimeoutMs`. */
-  busStallTimeoutMs: number;
-  /** `--bus-backlog-bytes`: see `RedisBusOptions.maxBacklogBytes`. */
-  busBacklogBytes: number;
 }
 
 /**
@@ -165,11 +154,6 @@ export function parseServerArgs(args: string[]): ServerArgs {
       log: { type: "string", default: "text" },
       transport: { type: "string", default: "deno" },
       quiet: { type: "boolean", default: false },
-      redis: { type: "string" },
-      room: { type: "string" },
-      "bus-max-delay-ms": { type: "string" },
-      "bus-stall-timeout-ms": { type: "string" },
-      "bus-backlog-bytes": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -197,20 +181,6 @@ export function parseServerArgs(args: string[]): ServerArgs {
     values["max-pending-bytes"],
     { min: 1, max: 16 * 1024 ** 3 },
   );
-  if (values.room !== undefined && values.redis === undefined) {
-    throw new UsageError("--room applies to a cluster: give --redis too");
-  }
-  for (
-    const flag of [
-      "bus-max-delay-ms",
-      "bus-stall-timeout-ms",
-      "bus-backlog-bytes",
-    ] as const
-  ) {
-    if (values[flag] !== undefined && values.redis === undefined) {
-      throw new UsageError(`--${flag} applies to a cluster: give --redis too`);
-    }
-  }
   if (maxPendingBytes < maxLineCost(maxLineBytes)) {
     throw new UsageError(
       `--max-pending-bytes (${maxPendingBytes}) must be at least the cost of one longest line, --max-line-bytes + ${
@@ -263,25 +233,6 @@ export function parseServerArgs(args: string[]): ServerArgs {
     log: values.log,
     quiet: values.quiet,
     transport: values.transport,
-    redis: values.redis === undefined
-      ? undefined
-      : parseRedisUrl(values.redis).url,
-    room: parseRoomName(values.room ?? DEFAULT_ROOM),
-    busMaxDelayMs: parseInteger(
-      "--bus-max-delay-ms",
-      values["bus-max-delay-ms"] ?? String(DEFAULT_BUS_MAX_DELAY_MS),
-      { min: 10, max: 24 * 3600 * 1000 },
-    ),
-    busStallTimeoutMs: parseInteger(
-      "--bus-stall-timeout-ms",
-      values["bus-stall-timeout-ms"] ?? String(DEFAULT_BUS_STALL_TIMEOUT_MS),
-      { min: 50, max: 24 * 3600 * 1000 },
-    ),
-    busBacklogBytes: parseInteger(
-      "--bus-backlog-bytes",
-      values["bus-backlog-bytes"] ?? String(DEFAULT_BUS_BACKLOG_BYTES),
-      { min: MIN_BUS_BACKLOG_BYTES, max: 1024 ** 3 },
-    ),
   };
 }
 

@@ -1,6 +1,6 @@
 import { deepEqual, equal, throws } from "node:assert/strict";
-import { parseServerArgs } from "./cli.ts";
-import { UsageError } from "../cli/args.ts";
+import { clusterFlagIn, parseServerArgs } from "./cli.ts";
+import { UsageError } from "../lib/args.ts";
 
 Deno.test("server flags default to the documented limits", () => {
   const args = parseServerArgs([]);
@@ -89,4 +89,15 @@ Deno.test("bad server flags are usage errors", () => {
   throws(() => parseServerArgs(["--write-timeout", "0"]), /--write-timeout/);
   throws(() => parseServerArgs(["--sender-window", "10"]), /--sender-window/);
   throws(() => parseServerArgs(["--nope"]), /nope/);
+});
+
+Deno.test("cluster flags make the arguments a node's (run by cluster/node.ts)", () => {
+  equal(clusterFlagIn(["--port", "0"]), undefined);
+  equal(clusterFlagIn(["--redis", "redis://h"]), "--redis");
+  equal(
+    clusterFlagIn(["--quiet", "--bus-backlog-bytes=1m"]),
+    "--bus-backlog-bytes",
+  );
+  equal(clusterFlagIn(["--roomy"]), undefined);
+  throws(() => parseServerArgs(["--redis", "redis://h"]), /redis/);
 });

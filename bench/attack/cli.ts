@@ -12,7 +12,7 @@ import {
   parseNumber,
   parseTarget,
   UsageError,
-} from "../../cli/args.ts";
+} from "../../lib/args.ts";
 import { parseDuration } from "../load_cli.ts";
 import {
   ATTACK_NAMES,

@@ -1,5 +1,5 @@
 import { deepEqual, equal, match, throws } from "node:assert/strict";
-import { UsageError } from "../../cli/args.ts";
+import { UsageError } from "../../lib/args.ts";
 import { ATTACK_NAMES, ATTACKS } from "./attacks.ts";
 import { ATTACK_USAGE, parseAttackArgs, shellQuote } from "./cli.ts";
 

@@ -9,7 +9,7 @@
  */
 
 import { formatBytes, formatCount, formatMs } from "../load_cli.ts";
-import { cpuShare, sampleProcess, sampleThread } from "../proc_stats.ts";
+import { cpuShare, sampleProcess, sampleThread } from "../../lib/proc_stats.ts";
 import { PacedChat } from "./paced_chat.ts";
 import {
   type AttackRun,

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { runMain } from "../../cli/args.ts";
+import { runMain } from "../../lib/args.ts";
 import { ATTACKS } from "./attacks.ts";
 import { ATTACK_USAGE, parseAttackArgs } from "./cli.ts";
 import { type AttackReport, formatReport } from "./report.ts";

@@ -11,8 +11,8 @@
  * @module
  */
 
-import { UsageError } from "../../cli/args.ts";
-import { sampleProcess } from "../proc_stats.ts";
+import { UsageError } from "../../lib/args.ts";
+import { sampleProcess } from "../../lib/proc_stats.ts";
 import {
   fillPort,
   freePort,

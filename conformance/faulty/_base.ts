@@ -8,7 +8,7 @@
 // servers do; the scripts next to this file each turn one on.
 // `deno run -A conformance/faulty/<name>.ts --port N`.
 
-import { parseFlags, parseInteger, runMain } from "../../cli/args.ts";
+import { parseFlags, parseInteger, runMain } from "../../lib/args.ts";
 
 /** The faults a faulty server can have; each breaks one clause. */
 export interface Faults {

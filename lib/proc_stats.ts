@@ -1,6 +1,6 @@
 /**
- * CPU time and memory of a process, read from Linux's `/proc`: how the load
- * generator measures the server it drives (`--spawn`, `--pid`) and itself.
+ * CPU time, memory and open files of processes, read from Linux's `/proc`:
+ * how the tools measure the servers they drive (and themselves).
  *
  * @module
  */
@@ -270,4 +270,86 @@ export async function sampleSystem(): Promise<SystemCpuSample> {
     tcpRetransmits: readCounter("/proc/net/snmp", parseTcpRetransmits),
     backlogDrops: readCounter("/proc/net/softnet_stat", parseBacklogDrops),
   };
+}
+
+/**
+ * The processes of process group `pgid` (a server started in a group of
+ * its own, with whatever it started), from `/proc/<pid>/stat`.
+ *
+ * @example
+ * ```ts
+ * import { groupMembers } from "./proc_stats.ts";
+ * console.log(Array.isArray(groupMembers(1)));
+ * ```
+ */
+export function groupMembers(pgid: number): number[] {
+  const members: number[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
+      // After the command name (which may hold spaces): state ppid pgrp.
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(fields[2]) === pgid) members.push(Number(entry.name));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return members;
+}
+
+/** One reading of a process group's resource use, summed over it. */
+export interface GroupSample extends ProcSample {
+  /** Peak resident memory so far (`VmHWM`), summed. */
+  hwmBytes: number;
+  /** Open file descriptors, summed. */
+  fds: number;
+  /** Processes in the group. */
+  processes: number;
+}
+
+function statusKilobytes(status: string, field: string): number {
+  const match = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, "m").exec(status);
+  return match ? Number(match[1]) : 0;
+}
+
+/**
+ * Reads the CPU time, memory and open files of every process in group
+ * `pgid`; `null` when none is left. CPU time of processes that already
+ * exited is not counted (the kernel keeps it only for their parent).
+ *
+ * @example
+ * ```ts
+ * import { sampleGroup } from "./proc_stats.ts";
+ * const self = Number(Deno.readTextFileSync("/proc/self/stat").split(") ")[1].split(" ")[2]);
+ * console.log((await sampleGroup(self))!.processes >= 1);
+ * ```
+ */
+export async function sampleGroup(pgid: number): Promise<GroupSample | null> {
+  const ticks = await clockTicksPerSecond();
+  const sample: GroupSample = {
+    atMs: performance.now(),
+    cpuSeconds: 0,
+    rssBytes: 0,
+    hwmBytes: 0,
+    fds: 0,
+    processes: 0,
+  };
+  for (const pid of groupMembers(pgid)) {
+    try {
+      const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+      const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+      let fds = 0;
+      for (const _ of Deno.readDirSync(`/proc/${pid}/fd`)) fds++;
+      sample.cpuSeconds += parseStatTicks(stat) / ticks;
+      sample.rssBytes += statusKilobytes(status, "VmRSS") * 1024;
+      sample.hwmBytes += statusKilobytes(status, "VmHWM") * 1024;
+      sample.fds += fds;
+      sample.processes++;
+    } catch {
+      // It exited between the listing and the reads.
+    }
+  }
+  sample.atMs = performance.now();
+  return sample.processes > 0 ? sample : null;
 }
