@@ -6,7 +6,7 @@
  * @module
  */
 
-import { parseTarget, type Target } from "../cli/args.ts";
+import { parseTarget, type Target } from "../lib/args.ts";
 import { LineSplitter } from "../protocol/line_splitter.ts";
 
 const LF = 0x0a;

@@ -14,7 +14,7 @@ import {
   parseTarget,
   runMain,
   UsageError,
-} from "../cli/args.ts";
+} from "../lib/args.ts";
 import { LineSplitter } from "../protocol/line_splitter.ts";
 import { type ChatClient, connect } from "./chat_client.ts";
 import { LineEditor } from "./line_editor.ts";

@@ -1,5 +1,6 @@
 // The terminal client as a user runs it, piped and on a real terminal.
 
+import { freePort } from "../lib/free_port.ts";
 import { deepEqual, equal, match } from "node:assert/strict";
 import { startServer, waitFor } from "../server/_testing.ts";
 import { testWithTools } from "../_testing/tools.ts";
@@ -42,9 +43,7 @@ Deno.test("piped: sends every input line byte for byte, prints what arrives, exi
 });
 
 Deno.test("connection refused: one clear line and exit 1", async () => {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = listener.addr.port;
-  listener.close();
+  const port = freePort();
   const out = await client([`127.0.0.1:${port}`], "null").output();
   equal(out.code, 1);
   equal(

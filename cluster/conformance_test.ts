@@ -4,7 +4,8 @@
 
 import { deepEqual, equal } from "node:assert/strict";
 import type { Report } from "../conformance/types.ts";
-import { textLines } from "../_testing/lines.ts";
+import { ServerProcess } from "../lib/server_process.ts";
+import { shellJoin } from "../lib/shell.ts";
 import { redisTest, waitFor } from "./_testing.ts";
 import { startRedisServer } from "./redis_server.ts";
 
@@ -31,44 +32,31 @@ async function runConformanceCli(args: string[]): Promise<Report> {
   return JSON.parse(text) as Report;
 }
 
-/** A node process; its port is read from its `listening` event. */
-interface NodeProcess {
-  child: Deno.ChildProcess;
-  port: number;
-  output: Promise<void>;
-}
-
-async function startNodeProcess(redisUrl: string): Promise<NodeProcess> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
+/**
+ * A node process, as `server/main.ts --redis` runs it, ready once it has
+ * joined the room (its port listens and its log says `cluster-joined`).
+ */
+async function startNodeProcess(redisUrl: string): Promise<ServerProcess> {
+  let joined = false;
+  const node = new ServerProcess({
+    command: shellJoin([
+      Deno.execPath(),
       "run",
       "-A",
       SERVER_MAIN,
-      "--port",
-      "0",
       "--quiet",
       "--log",
       "json",
       "--redis",
       redisUrl,
-    ],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
-  let port = 0;
-  let joined = false;
-  const output = (async () => {
-    for await (const line of textLines(child.stdout)) {
-      const event = JSON.parse(line);
-      if (event.event === "listening") {
-        port = Number(event.addr.split(":").pop());
-      }
-      if (event.event === "cluster-joined") joined = true;
-    }
-  })();
-  await waitFor(() => port !== 0 && joined, "a node to join", 20_000);
-  return { child, port, output };
+    ]) + " --port {port}",
+    onLine: (line) => {
+      if (line.includes('"event":"cluster-joined"')) joined = true;
+    },
+  });
+  await node.start();
+  await waitFor(() => joined, "a node to join", 20_000);
+  return node;
 }
 
 for (const count of [2, 3]) {
@@ -76,7 +64,7 @@ for (const count of [2, 3]) {
     `conformance: every MUST case passes on ${count} nodes, one target per node`,
     async () => {
       await using redis = await startRedisServer();
-      const nodes: NodeProcess[] = [];
+      const nodes: ServerProcess[] = [];
       try {
         for (let i = 0; i < count; i++) {
           nodes.push(await startNodeProcess(redis.url));
@@ -101,15 +89,7 @@ for (const count of [2, 3]) {
         );
         equal(report.summary.pass > 30, true);
       } finally {
-        for (const node of nodes) {
-          try {
-            node.child.kill("SIGTERM");
-          } catch {
-            // Already gone.
-          }
-          await node.child.status;
-          await node.output.catch(() => {});
-        }
+        await Promise.all(nodes.map((node) => node.stop()));
       }
     },
   );

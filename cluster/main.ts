@@ -7,6 +7,9 @@
  */
 
 import { runMain } from "../lib/args.ts";
+import { describeStatus } from "../lib/exit_status.ts";
+import { ServerProcess } from "../lib/server_process.ts";
+import { shellJoin } from "../lib/shell.ts";
 import { CLUSTER_USAGE, parseClusterArgs } from "./cli.ts";
 import { type RedisServer, startRedisServer } from "./redis_server.ts";
 
@@ -25,65 +28,36 @@ await runMain("linechat-cluster", async () => {
       `cluster: started redis-server on 127.0.0.1:${redis.port} (no persistence, dir ${redis.dir})`,
     );
   }
-  const ports = Array.from(
-    { length: args.nodes },
-    (_, i) => args.basePort === 0 ? 0 : args.basePort + i,
-  );
-  console.log(
-    `cluster: ${args.nodes} nodes on ${args.hostname} port${
-      args.nodes > 1 ? "s" : ""
-    } ${
-      args.basePort === 0 ? "(free ports)" : ports.join(", ")
-    }, room ${args.room}, Redis ${args.redis.redacted}`,
-  );
-  const nodes = ports.map((port, i) => {
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
+  const nodes = Array.from({ length: args.nodes }, (_, i) =>
+    new ServerProcess({
+      command: shellJoin([
+        Deno.execPath(),
         "run",
         "-A",
         NODE_MAIN,
         "--host",
         args.hostname,
         "--port",
-        String(port),
+        "{port}",
         "--redis",
         args.redis.url,
         "--room",
         args.room,
         ...args.serverArgs,
-      ],
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const output = Promise.all([
-      prefixLines(
-        child.stdout,
-        `node${i} `,
-        (line) => print(console.log, line),
-      ),
-      prefixLines(
-        child.stderr,
-        `node${i} `,
-        (line) => print(console.error, line),
-      ),
-    ]);
-    return { index: i, child, output };
-  });
-
+      ]),
+      port: args.basePort === 0 ? undefined : args.basePort + i,
+      // This launcher stops its nodes itself, each with its summary.
+      handleSignals: false,
+      onLine: (line, stream) =>
+        print(
+          stream === "stdout" ? console.log : console.error,
+          `node${i} ${line}`,
+        ),
+    }));
   let stopping = false;
   const stopAll = async () => {
     stopping = true;
-    for (const { child } of nodes) {
-      try {
-        child.kill("SIGTERM");
-      } catch {
-        // Already exited.
-      }
-    }
-    await Promise.all(
-      nodes.map(({ child, output }) => Promise.all([child.status, output])),
-    );
+    await Promise.all(nodes.map((node) => node.stop()));
     await redis?.stop();
   };
   const onSignal = async () => {
@@ -94,16 +68,36 @@ await runMain("linechat-cluster", async () => {
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
 
-  // A node that exits by itself (Redis unreachable, port in use, crash)
-  // takes the cluster down with it.
+  const started = await Promise.allSettled(nodes.map((node) => node.start()));
+  const failed = started.findIndex((result) => result.status === "rejected");
+  if (failed !== -1) {
+    await stopAll();
+    const reason = (started[failed] as PromiseRejectedResult).reason;
+    throw new Error(
+      `node${failed} did not start: ${
+        reason instanceof Error ? reason.message : reason
+      }; stopped the others`,
+    );
+  }
+  console.log(
+    `cluster: ${args.nodes} nodes on ${args.hostname} port${
+      args.nodes > 1 ? "s" : ""
+    } ${
+      nodes.map((node) => node.port).join(", ")
+    }, room ${args.room}, Redis ${args.redis.redacted}`,
+  );
+
+  // A node that exits by itself (Redis lost for good, a crash) takes the
+  // cluster down with it.
   const first = await Promise.race(
-    nodes.map(async (node) => ({ node, status: await node.child.status })),
+    nodes.map(async (node, index) => ({ index, status: await node.exited })),
   );
   if (stopping) return;
-  await first.node.output;
   await stopAll();
   throw new Error(
-    `node${first.node.index} exited with code ${first.status.code}; stopped the others`,
+    `node${first.index} exited (${
+      describeStatus(first.status)
+    }); stopped the others`,
   );
 });
 
@@ -118,19 +112,4 @@ function print(write: (line: string) => void, line: string): void {
   } catch {
     // Broken pipe: nobody is reading.
   }
-}
-
-/** Copies a stream's lines to `write`, each with `prefix`. */
-async function prefixLines(
-  stream: ReadableStream<Uint8Array>,
-  prefix: string,
-  write: (line: string) => void,
-): Promise<void> {
-  let pending = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    const lines = (pending + chunk).split("\n");
-    pending = lines.pop()!;
-    for (const line of lines) write(prefix + line);
-  }
-  if (pending !== "") write(prefix + pending);
 }

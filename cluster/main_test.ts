@@ -4,17 +4,12 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { connect } from "../client/chat_client.ts";
 import { textLines } from "../_testing/lines.ts";
+import { freePort } from "../lib/free_port.ts";
 import { readTexts, redisTest, waitFor } from "./_testing.ts";
+import { startRedisServer } from "./redis_server.ts";
 
 const SERVER_MAIN = new URL("../server/main.ts", import.meta.url).pathname;
 const CLUSTER_MAIN = new URL("./main.ts", import.meta.url).pathname;
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
 
 Deno.test("server --redis with Redis unreachable: one line on stderr, exit 1", async () => {
   const port = freePort();
@@ -159,5 +154,38 @@ redisTest(
         return false;
       }
     }, "redis-server stopped");
+  },
+);
+
+redisTest(
+  "deno task cluster --start-redis on a port another Redis holds: one clear line, exit 1, no node joins it",
+  async () => {
+    await using other = await startRedisServer();
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        CLUSTER_MAIN,
+        "--nodes",
+        "1",
+        "--base-port",
+        "0",
+        "--start-redis",
+        "--redis",
+        other.url,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    equal(out.code, 1);
+    const stderr = new TextDecoder().decode(out.stderr).trim();
+    equal(stderr.split("\n").length, 1, stderr);
+    match(
+      stderr,
+      new RegExp(
+        `^linechat-cluster: redis-server did not start on 127\\.0\\.0\\.1:${other.port}: .*(in use|Address)`,
+      ),
+    );
+    equal(new TextDecoder().decode(out.stdout).includes("node0"), false);
   },
 );

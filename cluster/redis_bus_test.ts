@@ -1,6 +1,7 @@
 // The cluster's guarantees, clause by clause, with real redis-server
 // processes on loopback and nodes (server + bus) in this process.
 
+import { freePort } from "../lib/free_port.ts";
 import { Buffer } from "node:buffer";
 import { deepEqual, equal, match, ok, rejects } from "node:assert/strict";
 import { createClient } from "redis";
@@ -44,9 +45,7 @@ async function withNodes(
 }
 
 Deno.test("Redis unreachable at start: a one-line RedisUnavailableError", async () => {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
+  const port = freePort();
   await rejects(
     connectRedisBus({
       url: `redis://127.0.0.1:${port}`,

@@ -5,6 +5,10 @@
  * @module
  */
 
+import { freePort } from "../lib/free_port.ts";
+import { ServerProcess, SpawnError } from "../lib/server_process.ts";
+import { shellJoin } from "../lib/shell.ts";
+
 /** Options for {@linkcode startRedisServer}. */
 export interface RedisServerOptions {
   /**
@@ -62,9 +66,8 @@ export class RedisServer {
   /** Its working directory (holds `redis.log`). */
   readonly dir: string;
 
-  readonly #options: RedisServerOptions;
   readonly #ownsDir: boolean;
-  #process: Deno.ChildProcess | undefined;
+  readonly #process: ServerProcess;
 
   /** Use {@linkcode startRedisServer}. */
   constructor(
@@ -77,22 +80,11 @@ export class RedisServer {
     this.dir = dir;
     this.url = `redis://127.0.0.1:${port}`;
     this.#ownsDir = ownsDir;
-    this.#options = options;
-  }
-
-  /** Whether the process is running. */
-  get running(): boolean {
-    return this.#process !== undefined;
-  }
-
-  /** Starts the process and waits until it accepts connections. */
-  async start(): Promise<void> {
-    if (this.#process !== undefined) return;
-    const command = this.#options.command ?? "redis-server";
-    this.#process = new Deno.Command(command, {
-      args: [
+    this.#process = new ServerProcess({
+      command: shellJoin([
+        options.command ?? "redis-server",
         "--port",
-        String(this.port),
+        String(port),
         "--bind",
         "127.0.0.1",
         "--save",
@@ -100,57 +92,56 @@ export class RedisServer {
         "--appendonly",
         "no",
         "--dir",
-        this.dir,
+        dir,
         "--logfile",
-        `${this.dir}/redis.log`,
+        `${dir}/redis.log`,
         "--daemonize",
         "no",
-        ...(this.#options.args ?? []),
-      ],
-      stdin: "null",
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
-    const exited = this.#process.status.then(() => true);
-    const deadline = Date.now() + (this.#options.startTimeoutMs ?? 5000);
-    while (Date.now() < deadline) {
-      if (await Promise.race([exited, delay(0).then(() => false)])) break;
+        ...(options.args ?? []),
+      ]),
+      port,
+      cwd: dir,
+      readyTimeoutMs: options.startTimeoutMs ?? 5000,
+      // Its owner (the cluster launcher, a test) decides when it stops.
+      handleSignals: false,
+    });
+  }
+
+  /** Whether the process is running. */
+  get running(): boolean {
+    return this.#process.alive;
+  }
+
+  /**
+   * Starts the process and waits until it listens: it itself, so another
+   * Redis already on the port is an error here, not a silent success.
+   */
+  async start(): Promise<void> {
+    if (this.running) return;
+    try {
+      await this.#process.start();
+    } catch (error) {
+      if (!(error instanceof SpawnError)) throw error;
+      let log = "";
       try {
-        const conn = await Deno.connect({
-          hostname: "127.0.0.1",
-          port: this.port,
-        });
-        conn.close();
-        return;
+        log = Deno.readTextFileSync(`${this.dir}/redis.log`);
       } catch {
-        await delay(20);
+        // No log written.
       }
+      const reason = log.trim().split("\n").slice(-2).join(" / ");
+      throw new Error(
+        `redis-server did not start on 127.0.0.1:${this.port}: ${
+          reason || error.message
+        }`,
+      );
     }
-    const process = this.#process;
-    this.#process = undefined;
-    try {
-      process.kill("SIGKILL");
-    } catch {
-      // Already exited.
-    }
-    await process.status;
-    let log = "";
-    try {
-      log = Deno.readTextFileSync(`${this.dir}/redis.log`);
-    } catch {
-      // No log written.
-    }
-    const reason = log.trim().split("\n").slice(-2).join(" / ");
-    throw new Error(
-      `redis-server did not start on 127.0.0.1:${this.port}: ${
-        reason || "timed out"
-      }`,
-    );
   }
 
   /** Crashes it (SIGKILL) and waits until it is gone. */
   async kill(): Promise<void> {
-    await this.#end("SIGKILL");
+    if (!this.running) return;
+    this.#process.kill("SIGKILL");
+    await this.#process.exited;
   }
 
   /**
@@ -158,12 +149,12 @@ export class RedisServer {
    * the kernel still accepts what is sent, but nothing is answered.
    */
   pause(): void {
-    this.#process?.kill("SIGSTOP");
+    this.#process.signal("SIGSTOP");
   }
 
   /** Resumes it after {@linkcode pause} (SIGCONT). */
   resume(): void {
-    this.#process?.kill("SIGCONT");
+    this.#process.signal("SIGCONT");
   }
 
   /** Starts it again on the same port after {@linkcode kill}. */
@@ -173,7 +164,9 @@ export class RedisServer {
 
   /** Stops it (SIGTERM) and removes the directory it made. */
   async stop(): Promise<void> {
-    await this.#end("SIGTERM");
+    // A paused process only acts on SIGKILL; let it act on SIGTERM too.
+    this.resume();
+    await this.#process.stop();
     if (this.#ownsDir) {
       await Deno.remove(this.dir, { recursive: true }).catch(() => {});
     }
@@ -182,20 +175,6 @@ export class RedisServer {
   /** Same as {@linkcode stop}. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.stop();
-  }
-
-  async #end(signal: Deno.Signal): Promise<void> {
-    const process = this.#process;
-    if (process === undefined) return;
-    this.#process = undefined;
-    try {
-      // A paused process only acts on SIGKILL; let it act on SIGTERM too.
-      if (signal !== "SIGKILL") process.kill("SIGCONT");
-      process.kill(signal);
-    } catch {
-      // Already exited.
-    }
-    await process.status;
   }
 }
 
@@ -225,16 +204,4 @@ export async function startRedisServer(
     throw error;
   }
   return server;
-}
-
-/** A loopback port free right now (another process may take it later). */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr as Deno.NetAddr;
-  listener.close();
-  return port;
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

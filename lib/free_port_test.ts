@@ -1,6 +1,6 @@
 import { ok } from "node:assert/strict";
 import { freePort, freePortBlock } from "./free_port.ts";
-import { isListening } from "./listening.ts";
+import { isListening, isListeningBy } from "./listening.ts";
 
 Deno.test("freePort and freePortBlock give ports nobody listens on", () => {
   const port = freePort();
@@ -15,4 +15,13 @@ Deno.test("isListening sees a listener and not a closed one", () => {
   ok(isListening(port));
   listener.close();
   ok(!isListening(port));
+});
+
+Deno.test("isListeningBy tells whose listener it is", () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  ok(isListeningBy(port, [Deno.pid]));
+  ok(!isListeningBy(port, [1]));
+  listener.close();
+  ok(!isListeningBy(port, [Deno.pid]));
 });

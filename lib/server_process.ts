@@ -10,7 +10,7 @@
 
 import { describeStatus } from "./exit_status.ts";
 import { freePortBlock } from "./free_port.ts";
-import { isListening } from "./listening.ts";
+import { isListeningBy } from "./listening.ts";
 import { groupMembers, type GroupSample, sampleGroup } from "./proc_stats.ts";
 import { fillPorts, portsUsed } from "./shell.ts";
 
@@ -26,8 +26,10 @@ export class SpawnError extends Error {
 /**
  * How to tell that a started server is ready:
  *
- * - `"listening"`: its ports are in the kernel's table of listening
- *   sockets (`/proc/net/tcp`). Leaves no trace in the server.
+ * - `"listening"`: a process of its group holds a socket listening on
+ *   each of its ports (`/proc/net/tcp` and `/proc/<pid>/fd`), so neither
+ *   a probe (which some servers notice) nor another process already on
+ *   the port (which would answer a probe) can fool it.
  * - `"connect"`: a connection to its first port succeeds (and is closed
  *   at once). Works without `/proc`, but some servers notice the probe.
  * - a function, polled until it resolves true.
@@ -80,29 +82,53 @@ export interface ServerProcessOptions {
    * @default {262144}
    */
   maxOutputChars?: number;
+  /**
+   * Whether this process's SIGINT, SIGTERM and SIGHUP stop the server and
+   * exit (see {@linkcode ServerProcess}). A program that handles those
+   * signals itself sets it false and stops its servers itself; the server
+   * is still killed when this process exits.
+   *
+   * @default {true}
+   */
+  handleSignals?: boolean;
+  /**
+   * Called with each line the server prints, as it prints it (besides the
+   * kept tail), e.g. to show a server's log live.
+   *
+   * @default {undefined}
+   */
+  onLine?: (line: string, stream: "stdout" | "stderr") => void;
 }
 
-// Every group alive in this process, stopped if the process is ended.
+// Every group alive in this process, killed when the process exits.
 const running = new Set<ServerProcess>();
+// Those of them that this process's signals stop.
+const stopOnSignal = new Set<ServerProcess>();
 let exitHooked = false;
+let signalsHooked = false;
 
-/**
- * On the first start, makes sure no group outlives this process: at exit
- * each is killed; on SIGINT, SIGTERM or SIGHUP each is stopped (SIGTERM,
- * then SIGKILL after 2 s) and this process exits as the signal would
- * have ended it (128 + its number).
- */
+/** On the first start, makes sure no group outlives this process. */
 function hookExit(): void {
   if (exitHooked) return;
   exitHooked = true;
   globalThis.addEventListener("unload", () => {
     for (const server of running) server.kill("SIGKILL");
   });
+}
+
+/**
+ * On SIGINT, SIGTERM or SIGHUP, stops every server started with
+ * `handleSignals` (SIGTERM, then SIGKILL after 2 s) and exits as the
+ * signal would have ended this process (128 + its number).
+ */
+function hookSignals(): void {
+  if (signalsHooked) return;
+  signalsHooked = true;
   const numbers = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const;
   for (const [signal, number] of Object.entries(numbers)) {
     try {
       Deno.addSignalListener(signal as Deno.Signal, async () => {
-        await Promise.all([...running].map((server) => server.stop(2000)));
+        await Promise.all([...stopOnSignal].map((server) => server.stop()));
         Deno.exit(128 + number);
       });
     } catch {
@@ -113,8 +139,8 @@ function hookExit(): void {
 
 /**
  * A server started on demand, in its own process group so that it and
- * anything it starts are stopped together, also when this process is
- * interrupted (SIGINT, SIGTERM, SIGHUP) or exits.
+ * anything it starts are stopped together, also when this process exits
+ * or is interrupted (SIGINT, SIGTERM, SIGHUP; see `handleSignals`).
  *
  * @example
  * ```ts ignore
@@ -131,9 +157,9 @@ function hookExit(): void {
 export class ServerProcess {
   /** Times the server was started again after the first start. */
   restarts = 0;
-  readonly #options: Required<Omit<ServerProcessOptions, "port">> & {
-    port?: number;
-  };
+  readonly #options:
+    & Required<Omit<ServerProcessOptions, "port" | "onLine">>
+    & Pick<ServerProcessOptions, "port" | "onLine">;
   readonly #ports: number;
   #child: Deno.ChildProcess | undefined;
   #status: Deno.CommandStatus | undefined;
@@ -152,6 +178,7 @@ export class ServerProcess {
       ready: "listening",
       readyTimeoutMs: 15_000,
       maxOutputChars: 256 * 1024,
+      handleSignals: true,
       ...options,
     };
     this.#ports = portsUsed(options.command);
@@ -228,10 +255,18 @@ export class ServerProcess {
     }
     this.#child = child;
     running.add(this);
-    this.#pumps = [this.#pump(child.stdout), this.#pump(child.stderr)];
+    if (this.#options.handleSignals) {
+      stopOnSignal.add(this);
+      hookSignals();
+    }
+    this.#pumps = [
+      this.#pump(child.stdout, "stdout"),
+      this.#pump(child.stderr, "stderr"),
+    ];
     this.#exited = child.status.then((status) => {
       this.#status = status;
       running.delete(this);
+      stopOnSignal.delete(this);
       return status;
     });
     const deadline = performance.now() + this.#options.readyTimeoutMs;
@@ -349,22 +384,36 @@ export class ServerProcess {
   #isReady(): boolean | Promise<boolean> {
     const ready = this.#options.ready;
     if (typeof ready === "function") return ready(this);
-    if (ready === "listening") return this.ports.every(isListening);
+    if (ready === "listening") {
+      const members = groupMembers(this.pid!);
+      return this.ports.every((port) => isListeningBy(port, members));
+    }
     return Deno.connect({ ...this.target, transport: "tcp" }).then(
       (probe) => (probe.close(), true),
       () => false,
     );
   }
 
-  async #pump(stream: ReadableStream<Uint8Array>): Promise<void> {
+  async #pump(
+    stream: ReadableStream<Uint8Array>,
+    name: "stdout" | "stderr",
+  ): Promise<void> {
     const decoder = new TextDecoder();
+    const onLine = this.#options.onLine;
+    let partial = "";
     try {
       for await (const chunk of stream) {
-        this.#append(decoder.decode(chunk, { stream: true }));
+        const text = decoder.decode(chunk, { stream: true });
+        this.#append(text);
+        if (onLine === undefined) continue;
+        const lines = (partial + text).split("\n");
+        partial = lines.pop()!;
+        for (const line of lines) onLine(line, name);
       }
     } catch {
       // The pipe broke with the process.
     }
+    if (onLine !== undefined && partial !== "") onLine(partial, name);
   }
 
   #append(text: string): void {

@@ -145,3 +145,16 @@ Deno.test("SIGTERM to a tool stops the servers it started before it exits", asyn
   await tool.stdout.cancel();
   equal(await groupGone(pgid), true, "the server's group is gone");
 });
+
+Deno.test("a server that cannot bind, its port taken by another, is not taken for ready", async () => {
+  await using other = await startServer({ command: OURS, cwd: ROOT });
+  const server = new ServerProcess({
+    // Binds nothing but sleeps as if it were starting; the port answers
+    // (the other server listens on it), yet it is not this one's.
+    command: "sleep 30 # {port}",
+    port: other.port,
+    cwd: ROOT,
+    readyTimeoutMs: 500,
+  });
+  await rejects(server.start(), /did not listen on port/);
+});

@@ -236,13 +236,39 @@ export async function buildReferences(
   }));
 }
 
+/** The text `deno task ref:build --help` prints. */
+export const BUILD_USAGE =
+  `linechat ref:build: compiles the Nim reference chat servers in reference/nim/.
+
+Usage: deno task ref:build [options]
+
+Options:
+  --force        rebuild every server, even one whose binary is newer than its source
+  -h, --help     this text
+
+Prints one line per server: name, binary path, description. Needs nim
+(apt-get install nim); binaries go to reference/nim/build/.`;
+
 if (import.meta.main) {
-  try {
-    for (const binary of await buildReferences()) {
+  const { parseFlags, runMain, UsageError } = await import("../lib/args.ts");
+  await runMain("linechat-ref-build", async () => {
+    const { values, positionals } = parseFlags({
+      args: Deno.args,
+      allowPositionals: true,
+      options: {
+        force: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+    if (positionals.length > 0) {
+      throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    }
+    if (values.help) {
+      console.log(BUILD_USAGE);
+      return;
+    }
+    for (const binary of await buildReferences({ force: values.force })) {
       console.log(`${binary.name}\t${binary.path}\t${binary.description}`);
     }
-  } catch (error) {
-    console.error(error instanceof Error ? error.message : String(error));
-    Deno.exit(1);
-  }
+  });
 }

@@ -5,12 +5,12 @@
  */
 
 import { testWithTools } from "../_testing/tools.ts";
+import { startServer } from "../lib/server_process.ts";
+import { shellJoin } from "../lib/shell.ts";
 import { buildReferences, type ReferenceBinary } from "./build.ts";
 
 /** Longest wait for any single step (build excluded). */
 const STEP_TIMEOUT_MS = 5_000;
-/** Pause between connection attempts while a server starts. */
-const READY_POLL_MS = 20;
 
 interface Expectation {
   /** What the sender gets back for its own line (the doc example echoes it). */
@@ -33,13 +33,6 @@ let built: Promise<ReferenceBinary[]> | undefined;
 function references(): Promise<ReferenceBinary[]> {
   built ??= buildReferences();
   return built;
-}
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = listener.addr;
-  listener.close();
-  return port;
 }
 
 /** Resolves like `promise`, or rejects once `ms` have passed. */
@@ -117,76 +110,17 @@ async function send(conn: Deno.Conn, text: string, who: string) {
   }
 }
 
-/** A running reference server; `stop()` kills it and returns its stderr. */
-interface Running {
-  port: number;
-  exited(): boolean;
-  stop(): Promise<string>;
-}
-
-function start(reference: ReferenceBinary): Running {
-  const port = freePort();
-  const [cmd, ...args] = reference.command(port);
-  // stdout is discarded: two of the servers log every line to it, and a pipe
-  // nobody reads would block them once full.
-  const child = new Deno.Command(cmd, {
-    args,
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const stderr = new Response(child.stderr).text();
-  let hasExited = false;
-  const status = child.status.then((s) => {
-    hasExited = true;
-    return s;
-  });
-  return {
-    port,
-    exited: () => hasExited,
-    async stop() {
-      if (!hasExited) {
-        try {
-          child.kill("SIGTERM");
-        } catch {
-          // It exited between the check and the kill.
-        }
-      }
-      await status;
-      return await stderr;
-    },
-  };
-}
-
-/** Polls until the server accepts a TCP connection, within the step timeout. */
-async function waitUntilAccepting(server: Running, name: string) {
-  const deadline = Date.now() + STEP_TIMEOUT_MS;
-  while (true) {
-    if (server.exited()) throw new Error(`${name} exited while starting`);
-    try {
-      const conn = await within(
-        Deno.connect({ hostname: "127.0.0.1", port: server.port }),
-        Math.max(1, deadline - Date.now()),
-        `${name} to accept connections`,
-      );
-      conn.close();
-      return;
-    } catch (error) {
-      if (Date.now() >= deadline) throw error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, READY_POLL_MS));
-  }
-}
-
 async function relaysOneLine(name: string, expectation: Expectation) {
   const reference = (await references()).find((r) => r.name === name);
   if (reference === undefined) throw new Error(`no reference named ${name}`);
-  const server = start(reference);
+  const server = await startServer({
+    // {port} stands in for the port: a sentinel no reference takes.
+    command: shellJoin(reference.command(65432)).replace("65432", "{port}"),
+  });
   const conns: Deno.Conn[] = [];
   let failure: unknown;
-  let stderr = "";
+  let output = "";
   try {
-    await waitUntilAccepting(server, name);
     for (let i = 0; i < 3; i++) {
       conns.push(
         await within(
@@ -223,14 +157,15 @@ async function relaysOneLine(name: string, expectation: Expectation) {
     failure = error;
   } finally {
     for (const conn of conns) conn.close();
-    stderr = (await server.stop()).trim();
+    await server.stop();
+    output = server.outputTail().trim();
   }
   if (failure !== undefined) {
-    if (stderr === "") throw failure;
+    if (output === "") throw failure;
     const message = failure instanceof Error
       ? failure.message
       : String(failure);
-    throw new Error(`${message}\n${name} stderr:\n${stderr}`, {
+    throw new Error(`${message}\n${name} output:\n${output}`, {
       cause: failure,
     });
   }

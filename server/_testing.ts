@@ -5,7 +5,11 @@ import { ChatServer, type ChatServerOptions, listen } from "./chat_server.ts";
 import type { Transport, TransportSink } from "./transport.ts";
 import { Logger } from "./logger.ts";
 import { waitFor } from "../_testing/wait.ts";
-import { textLines } from "../_testing/lines.ts";
+import {
+  type ServerProcess,
+  startServer as startProcess,
+} from "../lib/server_process.ts";
+import { shellJoin } from "../lib/shell.ts";
 import { LineSplitter } from "../protocol/line_splitter.ts";
 
 export { waitFor };
@@ -140,7 +144,7 @@ export async function fastReader(
 
 /** A server run as a user runs it, in its own process. */
 export interface SpawnedServer extends AsyncDisposable {
-  child: Deno.ChildProcess;
+  process: ServerProcess;
   port: number;
   /** Every line the server logged so far. */
   log: string[];
@@ -149,38 +153,23 @@ export interface SpawnedServer extends AsyncDisposable {
 const MAIN = new URL("./main.ts", import.meta.url).pathname;
 
 /**
- * Starts `deno run -A server/main.ts --port 0 …args` and reads its log in
- * the background (so a full pipe never stalls it); `await using` stops it
- * with SIGTERM.
+ * Starts `deno run -A server/main.ts --port {port} …args` on a free port,
+ * collecting its log as it comes (so a full pipe never stalls it);
+ * `await using` stops it with SIGTERM.
  */
 export async function spawnServer(args: string[]): Promise<SpawnedServer> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "--port", "0", ...args],
-    stdout: "piped",
-    stderr: "inherit",
-  }).spawn();
   const log: string[] = [];
-  const lines = textLines(child.stdout);
-  const first = await lines.next();
-  if (first.done) throw new Error(`server exited: ${await child.status}`);
-  log.push(first.value);
-  const port = Number(/addr=[\d.]+:(\d+)/.exec(first.value)?.[1]);
-  if (!(port > 0)) throw new Error(`no port in ${first.value}`);
-  const reading = (async () => {
-    for await (const line of lines) log.push(line);
-  })();
+  const process = await startProcess({
+    command: shellJoin([Deno.execPath(), "run", "-A", MAIN, ...args]) +
+      " --port {port}",
+    onLine: (line) => log.push(line),
+  });
   return {
-    child,
-    port,
+    process,
+    port: process.port,
     log,
     async [Symbol.asyncDispose]() {
-      try {
-        child.kill("SIGTERM");
-      } catch {
-        // Already gone.
-      }
-      await child.status;
-      await reading;
+      await process.stop();
     },
   };
 }

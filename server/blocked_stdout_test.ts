@@ -6,7 +6,7 @@
 import { equal, fail, match, ok } from "node:assert/strict";
 import net from "node:net";
 import { type ChatClient, connect } from "../client/chat_client.ts";
-import { freePort } from "../conformance/server_process.ts";
+import { freePort } from "../lib/free_port.ts";
 
 const MAIN = new URL("./main.ts", import.meta.url).pathname;
 /** Clients that connect and leave: ~700 KB of log, far beyond the pipe. */
