@@ -19,9 +19,36 @@ import {
   waitFor,
 } from "./_testing.ts";
 import { encodeMessage, newNodeId } from "./message.ts";
-import { connectRedisBus, RedisUnavailableError } from "./redis_bus.ts";
+import {
+  connectRedisBus,
+  type RedisBusOptions,
+  RedisUnavailableError,
+} from "./redis_bus.ts";
 import { type RedisServer, startRedisServer } from "./redis_server.ts";
 import { roomChannel } from "./redis_url.ts";
+
+/**
+ * Runs `fn` with one node on a Redis of its own and a raw Redis client
+ * that publishes to it, as another node would; closes both after.
+ */
+async function withPublisher(
+  options: Partial<RedisBusOptions>,
+  fn: (
+    node: TestNode,
+    publisher: ReturnType<typeof createClient>,
+  ) => Promise<void>,
+): Promise<void> {
+  await using redis = await startRedisServer();
+  const node = await startNode(redis.url, options);
+  const publisher = createClient({ url: redis.url });
+  await publisher.connect();
+  try {
+    await fn(node, publisher);
+  } finally {
+    await publisher.close();
+    await node.close();
+  }
+}
 
 const encoder = new TextEncoder();
 
@@ -235,11 +262,7 @@ redisTest(
 redisTest(
   "§2.9 a client never receives another node's line completed before it connected",
   async () => {
-    await using redis = await startRedisServer();
-    const node = await startNode(redis.url);
-    const publisher = createClient({ url: redis.url });
-    await publisher.connect();
-    try {
+    await withPublisher({}, async (node, publisher) => {
       const old = await join(node);
       const between = Date.now();
       await delay(20);
@@ -268,21 +291,14 @@ redisTest(
       equal(await lineWithin(client, 100), undefined);
       old.close();
       client.close();
-    } finally {
-      await publisher.close();
-      await node.close();
-    }
+    });
   },
 );
 
 redisTest(
   "a receiving node drops and counts another node's lines older than maxDelayMs, counts lines missed from the line marks, warns of a clock ahead, and drops a replayed message",
   async () => {
-    await using redis = await startRedisServer();
-    const node = await startNode(redis.url, { maxDelayMs: 1000 });
-    const publisher = createClient({ url: redis.url });
-    await publisher.connect();
-    try {
+    await withPublisher({ maxDelayMs: 1000 }, async (node, publisher) => {
       const client = await join(node);
       const other = newNodeId();
       const message = (
@@ -346,21 +362,14 @@ redisTest(
       deepEqual([gap?.lines_missed, gap?.messages_missed], [2, 0]);
       const skew = node.events.find((e) => e.event === "cluster-clock-skew");
       ok(Number(skew?.ahead_ms) > 300, JSON.stringify(skew));
-    } finally {
-      await publisher.close();
-      await node.close();
-    }
+    });
   },
 );
 
 redisTest(
   "messages not in the bus format are ignored and counted",
   async () => {
-    await using redis = await startRedisServer();
-    const node = await startNode(redis.url);
-    const publisher = createClient({ url: redis.url });
-    await publisher.connect();
-    try {
+    await withPublisher({}, async (node, publisher) => {
       const client = await join(node);
       await publisher.publish(
         node.bus.channel,
@@ -373,10 +382,7 @@ redisTest(
       equal(await lineWithin(client, 100), undefined);
       ok(node.events.some((e) => e.event === "cluster-malformed"));
       client.close();
-    } finally {
-      await publisher.close();
-      await node.close();
-    }
+    });
   },
 );
 

@@ -10,7 +10,11 @@
  * @module
  */
 
-import type { LogSink } from "./logger.ts";
+/** Where a logger writes its buffered bytes; `Deno.stdout` is one. */
+export interface LogSink {
+  /** Writes some prefix of `bytes`, resolving with its length. */
+  write(bytes: Uint8Array): Promise<number>;
+}
 
 /** Options for {@linkcode LogOutput}. */
 export interface LogOutputOptions {

@@ -53,7 +53,7 @@ Options:
                             (default 0: never)
   --shutdown-grace-ms N     on SIGINT/SIGTERM, how long pending output may flush (default 2000)
   --transport deno|node     how TCP is served: Deno.listen (default) or node:net, which
-                            holds less memory per idle client (see the README)
+                            holds less memory per idle client (see docs/server.md)
   --log text|json           log format (default text)
   --quiet                   no per-connection lines (connect, disconnect, reject,
                             accept-error)

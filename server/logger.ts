@@ -12,16 +12,16 @@
  * @module
  */
 
-import { DEFAULT_MAX_LOG_BUFFER_BYTES, LogOutput } from "./_log_output.ts";
+import {
+  DEFAULT_MAX_LOG_BUFFER_BYTES,
+  LogOutput,
+  type LogSink,
+} from "./_log_output.ts";
+
+export type { LogSink };
 
 /** Field values a log event may carry. */
 export type LogFields = Record<string, string | number | boolean | undefined>;
-
-/** Where a {@linkcode Logger} writes its buffered bytes; `Deno.stdout` is one. */
-export interface LogSink {
-  /** Writes some prefix of `bytes`, resolving with its length. */
-  write(bytes: Uint8Array): Promise<number>;
-}
 
 /** Options for {@linkcode Logger}. */
 export interface LoggerOptions {
