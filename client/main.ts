@@ -9,6 +9,7 @@
  */
 
 import {
+  formatTarget,
   parseFlags,
   parseInteger,
   parseTarget,
@@ -18,6 +19,7 @@ import {
 import { LineSplitter } from "../protocol/line_splitter.ts";
 import { type ChatClient, connect } from "./chat_client.ts";
 import { LineEditor } from "./line_editor.ts";
+import { type ConnectionEnd, describeSessionEnd } from "./session_end.ts";
 import { toTerminalText } from "./terminal_text.ts";
 
 const USAGE =
@@ -41,6 +43,15 @@ empty line, quits. With piped input (printf 'a\\nb\\n' | deno task client) every
 input line is sent byte for byte and received lines go to stdout.`;
 
 const encoder = new TextEncoder();
+
+/**
+ * How long a piped client waits after connecting before it sends, and
+ * after sending before it half-closes: a server that refuses a client
+ * (full, or too many from its address) or cuts it (a line over its limit)
+ * closes at once, and that close must be told apart from the answer to
+ * the client's own.
+ */
+const SETTLE_MS = 100;
 
 await runMain("linechat-client", async () => {
   const { values, positionals } = parseFlags({
@@ -69,25 +80,81 @@ await runMain("linechat-client", async () => {
     values["max-line-bytes"],
     { min: 1 },
   );
-  const where = `${target.hostname}:${target.port}`;
+  const where = formatTarget(target);
   let client: ChatClient;
   try {
     client = await connect(target, { maxLineBytes });
   } catch (error) {
     throw new Error(`cannot connect to ${where}: ${describe(error)}`);
   }
-  const ok = Deno.stdin.isTerminal()
-    ? await chatOnTerminal(client, where)
-    : await chatPiped(client, values["keep-open"] ? Infinity : lingerMs);
+  const session: Session = {
+    connectedAt: performance.now(),
+    linesReceived: 0,
+    sentAnything: false,
+    inputDone: false,
+  };
+  const interactive = Deno.stdin.isTerminal();
+  const end = interactive
+    ? await chatOnTerminal(client, where, session)
+    : await chatPiped(
+      client,
+      values["keep-open"] ? Infinity : lingerMs,
+      session,
+    );
   client.close();
-  if (!ok) throw new Error(`connection to ${where} lost`);
+  const outcome = describeSessionEnd({
+    ...end,
+    linesReceived: session.linesReceived,
+    sentAnything: session.sentAnything,
+    elapsedMs: performance.now() - session.connectedAt,
+    inputDone: session.inputDone,
+    // A kept-open session, like one on a terminal, only the server ends.
+    interactive: interactive || values["keep-open"],
+  }, where);
+  if (outcome.message !== undefined) console.error(outcome.message);
+  if (outcome.exitCode !== 0) Deno.exit(outcome.exitCode);
 });
 
-/** Interactive mode; resolves false if the server ended the session. */
+/** What a session has seen so far. */
+interface Session {
+  connectedAt: number;
+  linesReceived: number;
+  sentAnything: boolean;
+  /** All input sent and half-closed (piped mode). */
+  inputDone: boolean;
+}
+
+/** How a session ended, with the error for `error`. */
+interface End {
+  end: ConnectionEnd;
+  error?: unknown;
+}
+
+/** Receives until the server ends the connection: EOF, a reset, an error. */
+async function receiveAll(
+  client: ChatClient,
+  session: Session,
+  show: (bytes: Uint8Array) => void,
+): Promise<End> {
+  try {
+    for await (const line of client.lines()) {
+      session.linesReceived++;
+      show(line.bytes);
+    }
+    return { end: "eof" };
+  } catch (error) {
+    return error instanceof Deno.errors.ConnectionReset
+      ? { end: "reset" }
+      : { end: "error", error };
+  }
+}
+
+/** Interactive mode: ends when the user quits or the server ends it. */
 async function chatOnTerminal(
   client: ChatClient,
   where: string,
-): Promise<boolean> {
+  session: Session,
+): Promise<End> {
   const editor = new LineEditor();
   const prompt = "> ";
   const out = (text: string) => writeAllSync(encoder.encode(text));
@@ -105,16 +172,10 @@ async function chatOnTerminal(
   );
   Deno.stdin.setRaw(true);
   let quit = false;
-  const receiving = (async () => {
-    try {
-      for await (const line of client.lines()) {
-        out(`\r\x1b[2K${toTerminalText(line.bytes)}\r\n`);
-        draw();
-      }
-    } catch {
-      // Reset or broken: treated like a close by the server.
-    }
-  })();
+  const receiving = receiveAll(client, session, (bytes) => {
+    out(`\r\x1b[2K${toTerminalText(bytes)}\r\n`);
+    draw();
+  });
   const typing = (async () => {
     draw();
     const reader = Deno.stdin.readable.getReader();
@@ -126,6 +187,7 @@ async function chatOnTerminal(
           if (action.kind === "quit") return;
           if (action.kind === "send") {
             out(`\r\x1b[2K${prompt}${action.line}\r\n`);
+            session.sentAnything = true;
             await client.send(action.line);
           }
           draw();
@@ -136,76 +198,90 @@ async function chatOnTerminal(
     }
   })();
   try {
-    const serverEnded = await Promise.race([
-      receiving.then(() => true),
-      typing.then(() => false),
+    const end = await Promise.race([
+      receiving,
+      typing.then(
+        (): End => ({ end: "quit" }),
+        (): End => ({ end: "send-failed" }),
+      ),
     ]);
     quit = true;
     out("\r\x1b[2K");
-    return !serverEnded;
+    return end;
   } finally {
     Deno.stdin.setRaw(false);
   }
 }
 
-/** Piped mode; resolves false if the server ended the session early. */
+/** Piped mode: sends the input, half-closes, prints until the server closes. */
 async function chatPiped(
   client: ChatClient,
   lingerMs: number,
-): Promise<boolean> {
+  session: Session,
+): Promise<End> {
   const sanitize = Deno.stdout.isTerminal();
-  let inputDone = false;
-  const receiving = (async () => {
-    try {
-      for await (const line of client.lines()) {
-        const shown = sanitize
-          ? encoder.encode(toTerminalText(line.bytes))
-          : line.bytes;
-        const out = new Uint8Array(shown.length + 1);
-        out.set(shown);
-        out[shown.length] = 0x0a;
-        writeAllSync(out);
-      }
-    } catch {
-      // A reset ends the session like a close.
-    }
-    return inputDone;
-  })();
+  const receiving = receiveAll(client, session, (bytes) => {
+    const shown = sanitize ? encoder.encode(toTerminalText(bytes)) : bytes;
+    const out = new Uint8Array(shown.length + 1);
+    out.set(shown);
+    out[shown.length] = 0x0a;
+    writeAllSync(out);
+  });
+  const settled = await within(receiving, SETTLE_MS);
+  if (settled !== undefined) return settled; // closed before we sent a byte
   const sending = (async () => {
     const splitter = new LineSplitter({ maxLineBytes: 1024 ** 3 });
     const lines: Uint8Array[] = [];
     for await (const chunk of Deno.stdin.readable) {
       splitter.push(chunk, (line) => lines.push(line.slice()));
-      if (lines.length > 0) await client.sendMany(lines.splice(0));
+      if (lines.length > 0) {
+        session.sentAnything = true;
+        await client.sendMany(lines.splice(0));
+      }
     }
     const tail = splitter.takePartial();
     // A last line without a newline is still a line the user meant to send.
-    if (tail.length > 0) await client.send(tail);
-    inputDone = true;
+    if (tail.length > 0) {
+      session.sentAnything = true;
+      await client.send(tail);
+    }
     // Half-closing is how a client leaves (PROTOCOL.md §5.1), so a client
     // told to keep listening must not.
-    if (lingerMs !== Infinity) await client.closeWrite();
+    if (lingerMs === Infinity) return;
+    // A server that cuts a client (a line over its limit) closes as soon as
+    // it has read that far; one that has not closed by now took it all.
+    // After our half-close, its close would look like the normal answer.
+    if (await within(receiving, SETTLE_MS) !== undefined) return;
+    await client.closeWrite();
+    session.inputDone = true;
   })();
   const first = await Promise.race([
-    receiving.then((expected) => ({ ended: true, expected })),
-    sending.then(
-      () => ({ ended: false, expected: true }),
-      () => ({ ended: true, expected: false }), // the send failed: lost
-    ),
-  ]);
-  if (first.ended) return first.expected;
-  // Input sent: wait for the server to close, at most lingerMs.
-  if (lingerMs === Infinity) {
-    await receiving;
-    return false; // only the server ends a kept-open session: report it
-  }
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([
     receiving,
-    new Promise((resolve) => timer = setTimeout(resolve, lingerMs)),
+    sending.then(() => undefined, (): End => ({ end: "send-failed" })),
   ]);
-  clearTimeout(timer);
-  return true;
+  if (first !== undefined) return first;
+  // Only the server ends a kept-open session; otherwise wait for its
+  // close for at most lingerMs.
+  if (lingerMs === Infinity) return await receiving;
+  return await within(receiving, lingerMs) ?? { end: "eof" };
+}
+
+/** `promise`'s value if it settles within `ms`, else undefined. */
+async function within<T>(
+  promise: Promise<T>,
+  ms: number,
+): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<undefined>((resolve) =>
+        timer = setTimeout(() => resolve(undefined), ms)
+      ),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function writeAllSync(bytes: Uint8Array): void {

@@ -73,9 +73,105 @@ Deno.test("--keep-open: listens until the server goes, then says so and exits 1"
   equal(new TextDecoder().decode(out.stdout), "news\n");
   match(
     new TextDecoder().decode(out.stderr),
-    /connection to 127\.0\.0\.1:\d+ lost/,
+    /^127\.0\.0\.1:\d+ closed the connection\n$/,
   );
 });
+
+Deno.test("piped, against a full server: it says the server refused it and exits 1", async () => {
+  await using t = await startServer({ maxClients: 1 });
+  await t.clients(1);
+  for (let round = 0; round < 5; round++) {
+    const child = client([`127.0.0.1:${t.port}`]);
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode("hi\n"));
+    await writer.close();
+    const out = await child.output();
+    equal(out.code, 1, `round ${round}`);
+    match(
+      new TextDecoder().decode(out.stderr),
+      /^127\.0\.0\.1:\d+ (closed|reset) the connection right after accepting it: it may be full, or refuse this address\n$/,
+    );
+  }
+});
+
+Deno.test("piped, a line over the server's limit: it says the connection was cut and exits 1", async () => {
+  await using t = await startServer({ maxLineBytes: 1024 });
+  const [other] = await t.clients(1);
+  const child = client([`127.0.0.1:${t.port}`]);
+  await waitFor(() => t.server.clientCount === 2, "the client to join");
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode("fine\n"));
+  equal((await other.readLine({ timeoutMs: 5000 }))?.text, "fine");
+  await writer.write(new TextEncoder().encode("x".repeat(200_000) + "\n"));
+  await writer.close().catch(() => {});
+  const out = await child.output();
+  equal(out.code, 1);
+  match(
+    new TextDecoder().decode(out.stderr),
+    /^127\.0\.0\.1:\d+ (reset the connection|closed the connection before all input was delivered|was gone before all input was sent)/,
+  );
+});
+
+/** Runs the client in a tmux pane kept after it exits; returns its screen. */
+async function onTerminal(port: number) {
+  const session = `linechat-test-${port}-${
+    Math.random().toString(36).slice(2)
+  }`;
+  const tmux = (...args: string[]) =>
+    new Deno.Command("tmux", { args, stdout: "piped" }).output();
+  await tmux(
+    "new-session",
+    "-d",
+    "-s",
+    session,
+    "-x",
+    "100",
+    "-y",
+    "10",
+    `${Deno.execPath()} run -A ${MAIN} 127.0.0.1:${port}; echo "exit $?"; sleep 30`,
+  );
+  return {
+    screen: async () =>
+      new TextDecoder().decode(
+        (await tmux("capture-pane", "-p", "-t", session)).stdout,
+      ),
+    async until(pattern: RegExp): Promise<string> {
+      let shown = "";
+      const deadline = Date.now() + 10_000;
+      while (!pattern.test(shown) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+        shown = await this.screen();
+      }
+      return shown;
+    },
+    [Symbol.asyncDispose]: async () => {
+      await tmux("kill-session", "-t", session);
+    },
+  };
+}
+
+testWithTools(
+  "on a terminal: a server that shuts down reads 'closed the connection'; a full one, a refusal",
+  ["tmux"],
+  async () => {
+    const t = await startServer({ maxClients: 1 });
+    {
+      await using pane = await onTerminal(t.port);
+      await waitFor(() => t.server.clientCount === 1, "the client", 10_000);
+      // The room is full now: a second terminal client is refused.
+      await using refused = await onTerminal(t.port);
+      match(
+        await refused.until(/exit 1/),
+        /closed the connection right after accepting it: it may be full[\s\S]*exit 1/,
+      );
+      await new Promise((r) => setTimeout(r, 1100)); // past the refusal window
+      await t[Symbol.asyncDispose]();
+      const shown = await pane.until(/exit 1/);
+      match(shown, /127\.0\.0\.1:\d+ closed the connection\s*\nexit 1/);
+      equal(shown.includes("lost"), false);
+    }
+  },
+);
 
 testWithTools(
   "on a terminal: incoming lines appear above the line being typed",

@@ -160,6 +160,22 @@ export function parseTarget(value: string, defaultPort = DEFAULT_PORT): Target {
 }
 
 /**
+ * Formats a target as `host:port`, bracketing an IPv6 host (`[::1]:7687`):
+ * the inverse of {@linkcode parseTarget}.
+ *
+ * @example
+ * ```ts
+ * import { formatTarget } from "./args.ts";
+ * console.log(formatTarget({ hostname: "::1", port: 7687 })); // "[::1]:7687"
+ * ```
+ */
+export function formatTarget(target: Target): string {
+  return target.hostname.includes(":")
+    ? `[${target.hostname}]:${target.port}`
+    : `${target.hostname}:${target.port}`;
+}
+
+/**
  * Runs a program's main function: a {@linkcode UsageError} becomes one
  * line on stderr and exit code 2; other errors one line and exit code 1.
  *

@@ -7,6 +7,8 @@
  * @module
  */
 
+import { formatTarget } from "../lib/args.ts";
+
 /** How a transport's input ended. */
 export type TransportEnd = "eof" | "reset" | "error";
 
@@ -67,7 +69,5 @@ export interface ListenOptions {
 
 /** Formats an address as `host:port`, bracketing IPv6 hosts. */
 export function formatAddr(hostname: string, port: number): string {
-  return hostname.includes(":")
-    ? `[${hostname}]:${port}`
-    : `${hostname}:${port}`;
+  return formatTarget({ hostname, port });
 }
