@@ -37,6 +37,7 @@ Usage: deno run -A client/main.ts [host:port] [options]
   --max-line-bytes N   longest incoming line shown; longer ones are skipped
                        (default 1m)
   -h, --help           this text
+  --version            linechat's version
 
 On a terminal: type a line and press Enter to send it. Ctrl-C, or Ctrl-D on an
 empty line, quits. With piped input (printf 'a\\nb\\n' | deno task client) every

@@ -33,6 +33,7 @@ Options:
   --start-redis      start a redis-server on the URL's loopback port first (no
                      persistence, a temporary directory) and stop it at the end
   -h, --help         this text
+  --version          linechat's version
 
 Everything after -- goes to every node, e.g. -- --log json --max-clients 5000
 or the bus's limits, -- --bus-max-delay-ms 1000 --bus-stall-timeout-ms 500.

@@ -8,6 +8,7 @@
 
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { DEFAULT_PORT } from "../protocol/limits.ts";
+import { VERSION } from "./version.ts";
 
 /**
  * A bad command line. Programs print its message as one line and exit 2.
@@ -178,6 +179,8 @@ export function formatTarget(target: Target): string {
 /**
  * Runs a program's main function: a {@linkcode UsageError} becomes one
  * line on stderr and exit code 2; other errors one line and exit code 1.
+ * Every program answers `--version` (before any `--`) with its name and
+ * linechat's version, and exits 0.
  *
  * @example
  * ```ts ignore
@@ -189,6 +192,13 @@ export async function runMain(
   program: string,
   main: () => Promise<void> | void,
 ): Promise<void> {
+  const own = Deno.args.indexOf("--");
+  if (
+    (own === -1 ? Deno.args : Deno.args.slice(0, own)).includes("--version")
+  ) {
+    console.log(`${program} ${VERSION}`);
+    return;
+  }
   try {
     await main();
   } catch (error) {

@@ -21,3 +21,4 @@ export * from "./on_path.ts";
 export * from "./proc_stats.ts";
 export * from "./server_process.ts";
 export * from "./shell.ts";
+export * from "./version.ts";

@@ -60,6 +60,7 @@ Options:
   --redis URL …             run as a node of a cluster joined through Redis: this and the
                             --room and --bus-* flags are cluster/node.ts's (see its --help)
   -h, --help                this text
+  --version                 linechat's version
 
 Sizes accept k/m/g suffixes (powers of 1024): --max-line-bytes 1m, --max-input-rate 50/16k.`;
 
