@@ -135,3 +135,21 @@ Deno.test("--log json --quiet --transport node: JSON lines, no per-connection ev
   b.close();
   await child.stderr.cancel();
 });
+
+Deno.test("IPv6 addresses are bracketed in the log: [::1]:port", async () => {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "--host", "::1", "--port", "0"],
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const lines = textLines(child.stdout);
+  const first = (await lines.next()).value ?? "";
+  const port = Number(/addr=\[::1\]:(\d+) /.exec(first)?.[1]);
+  ok(port > 0, first);
+  const conn = await Deno.connect({ hostname: "::1", port });
+  match((await lines.next()).value ?? "", /connect id=1 addr=\[::1\]:\d+ /);
+  conn.close();
+  child.kill("SIGTERM");
+  for await (const _ of lines) { /* drain */ }
+  equal((await child.status).code, 0);
+});
