@@ -10,6 +10,12 @@ import {
   type RedisBus,
   type RedisBusOptions,
 } from "./redis_bus.ts";
+import { encodeMessage } from "./message.ts";
+import {
+  type RedisServer,
+  type RedisServerOptions,
+  startRedisServer,
+} from "./redis_server.ts";
 import { testWithTools } from "../_testing/tools.ts";
 import { waitFor } from "../_testing/wait.ts";
 
@@ -31,6 +37,40 @@ export interface LoggedEvent extends LogFields {
   event: string;
 }
 
+/** A logger that keeps every event it logs, parsed, in `events`. */
+export function captureLogger(): { logger: Logger; events: LoggedEvent[] } {
+  const events: LoggedEvent[] = [];
+  const logger = new Logger({
+    format: "json",
+    write: (line) => events.push(JSON.parse(line)),
+  });
+  return { logger, events };
+}
+
+/**
+ * A bus message from `nodeId`, as another node would publish it: one
+ * batch of one line (sender 1) per `[text, completedAt]`.
+ */
+export function busMessage(
+  nodeId: Uint8Array,
+  sequence: number,
+  lineMark: number,
+  ...lines: [text: string, completedAt: number][]
+): Uint8Array {
+  const encoder = new TextEncoder();
+  return encodeMessage(
+    nodeId,
+    sequence,
+    lines.map(([text, completedAt]) => ({
+      completedAt,
+      senderId: 1,
+      lineCount: 1,
+      batch: encoder.encode(`${text}\r\n`),
+    })),
+    lineMark,
+  );
+}
+
 /** A server and its bus, in this process. */
 export interface TestNode {
   server: ChatServer;
@@ -46,11 +86,7 @@ export async function startNode(
   url: string,
   options: Partial<RedisBusOptions> = {},
 ): Promise<TestNode> {
-  const events: LoggedEvent[] = [];
-  const logger = new Logger({
-    format: "json",
-    write: (line) => events.push(JSON.parse(line)),
-  });
+  const { logger, events } = captureLogger();
   const bus = await connectRedisBus({ url, logger, ...options });
   const server = serve({ port: 0, logger, shutdownGraceMs: 200 });
   bus.attach(server.room);
@@ -75,6 +111,37 @@ export function startNodes(
   return Promise.all(
     Array.from({ length: count }, () => startNode(url, options)),
   );
+}
+
+/** Options of {@linkcode withNodes}. */
+export interface WithNodesOptions {
+  /** For every node's bus. */
+  bus?: Partial<RedisBusOptions>;
+  /** For the redis-server. */
+  redis?: RedisServerOptions;
+}
+
+/**
+ * Runs `body` with `count` nodes of one room on a redis-server of their
+ * own, then closes the nodes (again, if `body` did) and the server.
+ */
+export async function withNodes(
+  count: number,
+  body: (nodes: TestNode[], redis: RedisServer) => Promise<void>,
+  options: WithNodesOptions = {},
+): Promise<void> {
+  await using redis = await startRedisServer(options.redis);
+  const nodes = await startNodes(redis.url, count, options.bus);
+  try {
+    await body(nodes, redis);
+  } finally {
+    await closeAll(nodes);
+  }
+}
+
+/** Closes every node. */
+export async function closeAll(nodes: TestNode[]): Promise<void> {
+  await Promise.all(nodes.map((node) => node.close()));
 }
 
 /** Connects a client to `node` and waits until the node has joined it. */

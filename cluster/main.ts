@@ -69,6 +69,8 @@ await runMain("linechat-cluster", async () => {
   Deno.addSignalListener("SIGTERM", onSignal);
 
   const started = await Promise.allSettled(nodes.map((node) => node.start()));
+  // Stopped by a signal while starting: the signal's handler finishes.
+  if (stopping) return;
   const failed = started.findIndex((result) => result.status === "rejected");
   if (failed !== -1) {
     await stopAll();

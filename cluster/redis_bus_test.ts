@@ -7,6 +7,8 @@ import { deepEqual, equal, match, ok, rejects } from "node:assert/strict";
 import { createClient } from "redis";
 import { Logger } from "../server/logger.ts";
 import {
+  busMessage,
+  closeAll,
   delay,
   join,
   lineWithin,
@@ -14,62 +16,47 @@ import {
   readTexts,
   redisTest,
   startNode,
-  startNodes,
   type TestNode,
   waitFor,
+  withNodes,
 } from "./_testing.ts";
-import { encodeMessage, newNodeId } from "./message.ts";
+import { newNodeId } from "./message.ts";
 import {
   connectRedisBus,
   type RedisBusOptions,
   RedisUnavailableError,
 } from "./redis_bus.ts";
-import { type RedisServer, startRedisServer } from "./redis_server.ts";
+import { startRedisServer } from "./redis_server.ts";
 import { roomChannel } from "./redis_url.ts";
 
 /**
- * Runs `fn` with one node on a Redis of its own and a raw Redis client
- * that publishes to it, as another node would; closes both after.
+ * Runs `fn` with one node on a Redis of its own and `publish`, which
+ * publishes to the node's channel through a raw Redis client, as another
+ * node would.
  */
-async function withPublisher(
+function withPublisher(
   options: Partial<RedisBusOptions>,
   fn: (
     node: TestNode,
-    publisher: ReturnType<typeof createClient>,
+    publish: (message: Uint8Array) => Promise<unknown>,
   ) => Promise<void>,
 ): Promise<void> {
-  await using redis = await startRedisServer();
-  const node = await startNode(redis.url, options);
-  const publisher = createClient({ url: redis.url });
-  await publisher.connect();
-  try {
-    await fn(node, publisher);
-  } finally {
-    await publisher.close();
-    await node.close();
-  }
+  return withNodes(1, async ([node], redis) => {
+    const publisher = createClient({ url: redis.url });
+    await publisher.connect();
+    try {
+      await fn(node, (message) =>
+        publisher.publish(
+          node.bus.channel,
+          Buffer.from(message.buffer, message.byteOffset, message.length),
+        ));
+    } finally {
+      await publisher.close();
+    }
+  }, { bus: options });
 }
 
 const encoder = new TextEncoder();
-
-async function closeAll(nodes: TestNode[]): Promise<void> {
-  await Promise.all(nodes.map((node) => node.close()));
-}
-
-/** Runs `body` with `count` nodes on a fresh redis-server, then closes them. */
-async function withNodes(
-  count: number,
-  body: (nodes: TestNode[], redis: RedisServer) => Promise<void>,
-  redisOptions?: Parameters<typeof startRedisServer>[0],
-): Promise<void> {
-  await using redis = await startRedisServer(redisOptions);
-  const nodes = await startNodes(redis.url, count);
-  try {
-    await body(nodes, redis);
-  } finally {
-    await closeAll(nodes);
-  }
-}
 
 Deno.test("Redis unreachable at start: a one-line RedisUnavailableError", async () => {
   const port = freePort();
@@ -121,11 +108,9 @@ redisTest(
 
 redisTest(
   "three nodes: §2.3 §2.6 §2.7 concurrent senders on every node, exactly once and in order per sender",
-  async () => {
-    await using redis = await startRedisServer();
-    const nodes = await startNodes(redis.url, 3);
-    const LINES = 3000;
-    try {
+  () =>
+    withNodes(3, async (nodes) => {
+      const LINES = 3000;
       const clients = [];
       for (const node of nodes) {
         clients.push(await join(node), await join(node));
@@ -188,10 +173,7 @@ redisTest(
         published < lines / 4,
         `batched: ${published} PUBLISH for ${lines} lines`,
       );
-    } finally {
-      await closeAll(nodes);
-    }
-  },
+    }),
 );
 
 redisTest(
@@ -262,30 +244,20 @@ redisTest(
 redisTest(
   "§2.9 a client never receives another node's line completed before it connected",
   async () => {
-    await withPublisher({}, async (node, publisher) => {
+    await withPublisher({}, async (node, publish) => {
       const old = await join(node);
       const between = Date.now();
       await delay(20);
       const client = await join(node);
       const joinedAt = [...node.server.room.members()].at(-1)!.connectedAt;
       const other = newNodeId();
-      const line = (text: string, completedAt: number, seq: number) =>
-        Buffer.from(encodeMessage(other, seq, [{
-          completedAt,
-          senderId: 1,
-          lineCount: 1,
-          batch: encoder.encode(`${text}\r\n`),
-        }]));
       // Completed (on the other node) before `client` connected, after
       // `old` did; in flight when `client` joined: only `old` gets it.
-      await publisher.publish(node.bus.channel, line("between", between, 0));
+      await publish(busMessage(other, 0, 1, ["between", between]));
       // Completed within joinSlackMs (2) of the accept: the client's TCP
       // connection was already up then, so it gets it.
-      await publisher.publish(
-        node.bus.channel,
-        line("at the accept", joinedAt - 1, 1),
-      );
-      await publisher.publish(node.bus.channel, line("after", Date.now(), 2));
+      await publish(busMessage(other, 1, 2, ["at the accept", joinedAt - 1]));
+      await publish(busMessage(other, 2, 3, ["after", Date.now()]));
       deepEqual(await readTexts(old, 3), ["between", "at the accept", "after"]);
       deepEqual(await readTexts(client, 2), ["at the accept", "after"]);
       equal(await lineWithin(client, 100), undefined);
@@ -298,47 +270,24 @@ redisTest(
 redisTest(
   "a receiving node drops and counts another node's lines older than maxDelayMs, counts lines missed from the line marks, warns of a clock ahead, and drops a replayed message",
   async () => {
-    await withPublisher({ maxDelayMs: 1000 }, async (node, publisher) => {
+    await withPublisher({ maxDelayMs: 1000 }, async (node, publish) => {
       const client = await join(node);
       const other = newNodeId();
       const message = (
         seq: number,
         mark: number,
-        ...entries: [string, number][]
-      ) =>
-        Buffer.from(encodeMessage(
-          other,
-          seq,
-          entries.map(([text, completedAt]) => ({
-            completedAt,
-            senderId: 1,
-            lineCount: 1,
-            batch: encoder.encode(`${text}\r\n`),
-          })),
-          mark,
-        ));
+        ...lines: [string, number][]
+      ) => publish(busMessage(other, seq, mark, ...lines));
       const now = Date.now();
-      await publisher.publish(node.bus.channel, message(0, 1, ["first", now]));
+      await message(0, 1, ["first", now]);
       // Lines 2 and 3 never came (their node did not publish them); 4 is
       // too old, 5 in time.
-      await publisher.publish(
-        node.bus.channel,
-        message(1, 5, ["stale", now - 1500], ["fresh", now]),
-      );
+      await message(1, 5, ["stale", now - 1500], ["fresh", now]);
       // Stamped by a clock 500 ms ahead: delivered, and logged.
-      await publisher.publish(
-        node.bus.channel,
-        message(2, 6, ["ahead", Date.now() + 500]),
-      );
+      await message(2, 6, ["ahead", Date.now() + 500]);
       // A replay of message 1 (sequence behind): never delivered twice.
-      await publisher.publish(
-        node.bus.channel,
-        message(1, 5, ["stale", now - 1500], ["fresh", now]),
-      );
-      await publisher.publish(
-        node.bus.channel,
-        message(3, 7, ["last", Date.now()]),
-      );
+      await message(1, 5, ["stale", now - 1500], ["fresh", now]);
+      await message(3, 7, ["last", Date.now()]);
       deepEqual(await readTexts(client, 4), [
         "first",
         "fresh",
@@ -369,12 +318,9 @@ redisTest(
 redisTest(
   "messages not in the bus format are ignored and counted",
   async () => {
-    await withPublisher({}, async (node, publisher) => {
+    await withPublisher({}, async (node, publish) => {
       const client = await join(node);
-      await publisher.publish(
-        node.bus.channel,
-        "hello from redis-cli, not a bus message",
-      );
+      await publish(encoder.encode("hello from redis-cli, not a bus message"));
       await waitFor(
         () => node.bus.stats.malformedMessages === 1,
         "malformed count",
@@ -518,22 +464,24 @@ redisTest(
       a1.close();
       b1.close();
     }, {
-      args: ["--client-output-buffer-limit", "pubsub 32kb 16kb 60"],
+      redis: { args: ["--client-output-buffer-limit", "pubsub 32kb 16kb 60"] },
     }),
 );
 
-redisTest("close publishes what is queued and logs the counters", async () => {
-  await using redis = await startRedisServer();
-  const nodes = await startNodes(redis.url, 2);
-  const a1 = await join(nodes[0]);
-  const b1 = await join(nodes[1]);
-  await a1.send("last words");
-  deepEqual(await readTexts(b1, 1), ["last words"]);
-  a1.close();
-  b1.close();
-  await closeAll(nodes);
-  const closed = nodes[0].events.find((e) => e.event === "cluster-closed");
-  equal(closed?.lines_published, 1);
-  equal(closed?.lines_unpublished, 0);
-  equal(closed?.node, nodes[0].bus.nodeId);
-});
+redisTest(
+  "close publishes what is queued and logs the counters",
+  () =>
+    withNodes(2, async (nodes) => {
+      const a1 = await join(nodes[0]);
+      const b1 = await join(nodes[1]);
+      await a1.send("last words");
+      deepEqual(await readTexts(b1, 1), ["last words"]);
+      a1.close();
+      b1.close();
+      await closeAll(nodes);
+      const closed = nodes[0].events.find((e) => e.event === "cluster-closed");
+      equal(closed?.lines_published, 1);
+      equal(closed?.lines_unpublished, 0);
+      equal(closed?.node, nodes[0].bus.nodeId);
+    }),
+);

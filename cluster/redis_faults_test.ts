@@ -14,12 +14,11 @@ import {
   pace,
   pacedLines,
   redisTest,
-  startNodes,
   type TestNode,
   waitFor,
+  withNodes,
 } from "./_testing.ts";
 import { DEFAULT_BUS_MAX_DELAY_MS } from "./bus_limits.ts";
-import { startRedisServer } from "./redis_server.ts";
 
 /** How long after Redis stops answering a stall must have been logged. */
 const DETECT_WITHIN_MS = 2500;
@@ -79,10 +78,8 @@ function lostBetween(
 
 redisTest(
   "Redis paused (SIGSTOP) for 3 s under steady traffic both ways: the stall is detected within 2.5 s, no line arrives later than --bus-max-delay-ms, local relay goes on, counters match the loss",
-  async () => {
-    await using redis = await startRedisServer();
-    const [a, b] = await startNodes(redis.url, 2);
-    try {
+  () =>
+    withNodes(2, async ([a, b], redis) => {
       // a1 and b1 send; each of them also reads the other (remote), and
       // a2, b2 read their own node's sender (local).
       const a1 = await joinDrain(a, "b1 ");
@@ -180,18 +177,13 @@ redisTest(
         );
         equal(logged(to, "cluster-late", "lines_late"), to.bus.stats.linesLate);
       }
-    } finally {
-      await Promise.all([a.close(), b.close()]);
-    }
-  },
+    }),
 );
 
 redisTest(
   "an idle room on a healthy Redis never reports a stall: PINGs keep each connection from going silent for --bus-stall-timeout-ms",
-  async () => {
-    await using redis = await startRedisServer();
-    const [a, b] = await startNodes(redis.url, 2, { stallTimeoutMs: 300 });
-    try {
+  () =>
+    withNodes(2, async ([a, b]) => {
       const a1 = await joinDrain(a, "-");
       const b1 = await joinDrain(b, "a1 ");
       await delay(1500); // five stall timeouts without a line
@@ -206,22 +198,14 @@ redisTest(
       }
       a1.conn.close();
       b1.conn.close();
-    } finally {
-      await Promise.all([a.close(), b.close()]);
-    }
-  },
+    }, { bus: { stallTimeoutMs: 300 } }),
 );
 
 redisTest(
   "Redis paused for less than the stall timeout but more than --bus-max-delay-ms: lines it would deliver late are dropped, by the sending node (expired) or the receiving one (late), and counted",
-  async () => {
-    await using redis = await startRedisServer();
+  () => {
     const maxDelayMs = 400;
-    const [a, b] = await startNodes(redis.url, 2, {
-      maxDelayMs,
-      stallTimeoutMs: 3000,
-    });
-    try {
+    return withNodes(2, async ([a, b], redis) => {
       const a1 = await joinDrain(a, "-");
       const b1 = await joinDrain(b, "a1 ");
       const sender = pace(a1.conn, "a1");
@@ -265,18 +249,19 @@ redisTest(
         a.bus.stats.linesPublished + a.bus.stats.linesUnpublished,
         sent + 1,
       );
-    } finally {
-      await Promise.all([a.close(), b.close()]);
-    }
+    }, {
+      bus: {
+        maxDelayMs,
+        stallTimeoutMs: 3000,
+      },
+    });
   },
 );
 
 redisTest(
   "§4.9 a Redis that answers nothing slows a local flooder like a client that reads nothing: the bus holds what it queued, for at most --sender-wait",
-  async () => {
-    await using redis = await startRedisServer();
-    const [a, b] = await startNodes(redis.url, 2, { stallTimeoutMs: 3000 });
-    try {
+  () =>
+    withNodes(2, async ([a, b], redis) => {
       const flooder = await joinDrain(a, "-");
       const remote = await joinDrain(b, "-");
       const member = [...a.server.room.members()][0] as ClientConnection;
@@ -313,22 +298,13 @@ redisTest(
       flooder.conn.close();
       remote.conn.close();
       await writing;
-    } finally {
-      await Promise.all([a.close(), b.close()]);
-    }
-  },
+    }, { bus: { stallTimeoutMs: 3000 } }),
 );
 
 redisTest(
   "a flooding client and a paced sender on one node while Redis pauses: the paced sender loses no line to the flood, only those sent while Redis was stalled",
-  async () => {
-    await using redis = await startRedisServer();
-    // A backlog the flood fills while Redis pauses (its sender window
-    // alone would let it queue twice as much).
-    const [a, b] = await startNodes(redis.url, 2, {
-      maxBacklogBytes: 128 * 1024,
-    });
-    try {
+  () =>
+    withNodes(2, async ([a, b], redis) => {
       const flooder = await joinDrain(a, "-");
       const paced = await joinDrain(a, "-");
       const local = await joinDrain(a, "P ");
@@ -403,18 +379,19 @@ redisTest(
       );
       ok(a.bus.stats.linesBacklogFull >= floodDropped);
       ok(Math.max(...far.lateness) <= DEFAULT_BUS_MAX_DELAY_MS + 250);
-    } finally {
-      await Promise.all([a.close(), b.close()]);
-    }
-  },
+    }, {
+      // A backlog the flood fills while Redis pauses (its sender window
+      // alone would let it queue twice as much).
+      bus: {
+        maxBacklogBytes: 128 * 1024,
+      },
+    }),
 );
 
 redisTest(
   "Redis killed and restarted under steady traffic: nodes stay up, cross-node relay resumes within 1 s of the restart, and the lines lost are counted and logged",
-  async () => {
-    await using redis = await startRedisServer();
-    const [a, b] = await startNodes(redis.url, 2);
-    try {
+  () =>
+    withNodes(2, async ([a, b], redis) => {
       const a1 = await joinDrain(a, "-");
       const b1 = await joinDrain(b, "a1 ");
       const sender = pace(a1.conn, "a1");
@@ -454,8 +431,5 @@ redisTest(
         e.event === "redis-resumed" && e.role === "publisher"
       );
       equal(resumed?.lines_unpublished, a.bus.stats.linesUnpublished);
-    } finally {
-      await Promise.all([a.close(), b.close()]);
-    }
-  },
+    }),
 );
