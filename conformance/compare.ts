@@ -5,13 +5,8 @@
  * @module
  */
 
+import { bytesEqual as same } from "./bytes.ts";
 import { escapeBytes } from "./escape.ts";
-
-function same(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 const quote = (bytes: Uint8Array) =>
   `"${escapeBytes(bytes, { maxBytes: 60 })}"`;
@@ -23,13 +18,13 @@ const quote = (bytes: Uint8Array) =>
  *
  * @example
  * ```ts
- * import { describeMismatch } from "./compare.ts";
+ * import { describeLineMismatch } from "./compare.ts";
  * const e = new TextEncoder();
- * console.log(describeMismatch("B", [e.encode(" a ")], [e.encode("a")]));
+ * console.log(describeLineMismatch("B", [e.encode(" a ")], [e.encode("a")]));
  * // B received "a" where " a " was expected (line 1 of 1)
  * ```
  */
-export function describeMismatch(
+export function describeLineMismatch(
   who: string,
   expected: readonly Uint8Array[],
   received: readonly Uint8Array[],

@@ -1,37 +1,37 @@
 import { deepStrictEqual, equal } from "node:assert/strict";
-import { contentOf, describeMismatch } from "./compare.ts";
+import { contentOf, describeLineMismatch } from "./compare.ts";
 
 const e = (...lines: string[]) => lines.map((l) => new TextEncoder().encode(l));
 
-Deno.test("describeMismatch: null when equal byte for byte", () => {
-  equal(describeMismatch("B", e("a", ""), e("a", "")), null);
+Deno.test("describeLineMismatch: null when equal byte for byte", () => {
+  equal(describeLineMismatch("B", e("a", ""), e("a", "")), null);
 });
 
-Deno.test("describeMismatch names a changed line", () => {
+Deno.test("describeLineMismatch names a changed line", () => {
   equal(
-    describeMismatch("B", e("  a", "b"), e("a", "b")),
+    describeLineMismatch("B", e("  a", "b"), e("a", "b")),
     'B received "a" where "  a" was expected (line 1 of 2)',
   );
 });
 
-Deno.test("describeMismatch names a missing line, in the middle or at the end", () => {
+Deno.test("describeLineMismatch names a missing line, in the middle or at the end", () => {
   equal(
-    describeMismatch("B", e("a", "", "c"), e("a", "c")),
+    describeLineMismatch("B", e("a", "", "c"), e("a", "c")),
     'B did not receive "" (line 2 of 3)',
   );
   equal(
-    describeMismatch("B", e("a", "b", "c"), e("a")),
+    describeLineMismatch("B", e("a", "b", "c"), e("a")),
     'B did not receive "b" (line 2 of 3) nor the 1 after it',
   );
 });
 
-Deno.test("describeMismatch names an extra line, before others or after all", () => {
+Deno.test("describeLineMismatch names an extra line, before others or after all", () => {
   equal(
-    describeMismatch("B", e("a", "b"), e("banner", "a", "b")),
+    describeLineMismatch("B", e("a", "b"), e("banner", "a", "b")),
     'B received an unexpected line "banner" before line 1 of 2',
   );
   equal(
-    describeMismatch("A", e(), e("echo")),
+    describeLineMismatch("A", e(), e("echo")),
     'A received an unexpected line "echo" after the 0 expected',
   );
 });

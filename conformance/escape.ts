@@ -6,7 +6,16 @@
  * @module
  */
 
-/** Options for {@linkcode escapeBytes}. */
+/**
+ * Options for {@linkcode escapeBytes}.
+ *
+ * @example
+ * ```ts
+ * import { escapeBytes, type EscapeOptions } from "./escape.ts";
+ * const options: EscapeOptions = { maxBytes: 8 };
+ * console.log(escapeBytes("0123456789", options)); // "012345…89〔10 bytes, fnv1a f9808ff2〕"
+ * ```
+ */
 export interface EscapeOptions {
   /**
    * Lines longer than this many bytes are abbreviated to their first and

@@ -25,14 +25,22 @@ import {
 import {
   type ConformanceOptions,
   HarnessError,
-  runConformance,
   selectCases,
-} from "./runner.ts";
+} from "./run_options.ts";
+import { runConformance } from "./runner.ts";
 import type { LevelFilter } from "./types.ts";
 
 const PROGRAM = "linechat-conformance";
 
-/** The text `--help` prints. */
+/**
+ * The text `--help` prints.
+ *
+ * @example
+ * ```ts
+ * import { CONFORMANCE_USAGE } from "./main.ts";
+ * console.log(CONFORMANCE_USAGE.includes("--spawn")); // true
+ * ```
+ */
 export const CONFORMANCE_USAGE =
   `linechat conformance suite: checks a line-chat server against PROTOCOL.md, clause by clause.
 
@@ -67,7 +75,16 @@ Tuning:
 
 Exit code: 0 no failure at the selected level, 1 some case failed, 2 the harness could not run.`;
 
-/** The parsed command line. */
+/**
+ * The parsed command line.
+ *
+ * @example
+ * ```ts
+ * import { type ConformanceArgs, parseConformanceArgs } from "./main.ts";
+ * const args: ConformanceArgs = parseConformanceArgs(["--list"]);
+ * console.log(args.list, args.format); // true "pretty"
+ * ```
+ */
 export interface ConformanceArgs {
   help: boolean;
   list: boolean;
@@ -248,7 +265,8 @@ async function main(): Promise<void> {
       color: isTerminal(progressOut) && !noColor,
     },
   );
-  // Ctrl-C: exit (the spawned server's process group is killed on unload).
+  // Ctrl-C: exit (lib/server_process.ts kills the spawned server's group
+  // on unload).
   const interrupt = () => {
     console.error(`\n${PROGRAM}: interrupted`);
     Deno.exit(130);

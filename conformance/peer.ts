@@ -1,149 +1,22 @@
 /**
- * The suite's clients: {@linkcode Peer} wraps the shared `ChatClient` and
- * records every send and receive in the case's wire trace; {@linkcode RawPeer}
- * is a `node:net` socket for what `ChatClient` cannot do (a real RST).
+ * {@linkcode Peer}: the suite's line client. It wraps the shared
+ * `ChatClient` and records every send, receive, EOF, reset and timeout in
+ * the case's wire trace; reads never throw.
  *
  * @module
  */
 
-import net from "node:net";
 import {
   type ChatClient,
   ReadTimeoutError,
   type ReceivedLine,
 } from "../client/chat_client.ts";
-import { fnv1a } from "./escape.ts";
+import { bytesEqual, endsWith } from "./bytes.ts";
+import { isControlLine } from "./control_lines.ts";
+import { describeError } from "./describe_error.ts";
+import { LineWriter } from "./line_writer.ts";
 import type { TraceRecorder } from "./trace.ts";
-
-const encoder = new TextEncoder();
-
-/**
- * The prefix of the harness's control lines (registration barriers and
- * ticks). Lines that start with it are left out of what cases judge; they
- * stay in the trace.
- *
- * @example
- * ```ts
- * import { CONTROL_PREFIX } from "./peer.ts";
- * console.log(CONTROL_PREFIX); // "lcc~ctl~"
- * ```
- */
-export const CONTROL_PREFIX = "lcc~ctl~";
-const CONTROL_BYTES = encoder.encode(CONTROL_PREFIX);
-
-/**
- * Whether `bytes` is a harness control line.
- *
- * @example
- * ```ts
- * import { isControlLine } from "./peer.ts";
- * console.log(isControlLine(new TextEncoder().encode("lcc~ctl~tick~c1~1"))); // true
- * ```
- */
-export function isControlLine(bytes: Uint8Array): boolean {
-  return startsWith(bytes, CONTROL_BYTES);
-}
-
-/**
- * Whether `bytes` begins with `prefix`.
- *
- * @example
- * ```ts
- * import { startsWith } from "./peer.ts";
- * console.log(startsWith(new Uint8Array([1, 2, 3]), new Uint8Array([1, 2]))); // true
- * ```
- */
-export function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
-  if (bytes.length < prefix.length) return false;
-  for (let i = 0; i < prefix.length; i++) {
-    if (bytes[i] !== prefix[i]) return false;
-  }
-  return true;
-}
-
-/**
- * Whether `bytes` ends with `suffix`.
- *
- * @example
- * ```ts
- * import { endsWith } from "./peer.ts";
- * console.log(endsWith(new Uint8Array([1, 2, 3]), new Uint8Array([2, 3]))); // true
- * ```
- */
-export function endsWith(bytes: Uint8Array, suffix: Uint8Array): boolean {
-  if (bytes.length < suffix.length) return false;
-  const offset = bytes.length - suffix.length;
-  for (let i = 0; i < suffix.length; i++) {
-    if (bytes[offset + i] !== suffix[i]) return false;
-  }
-  return true;
-}
-
-/**
- * Whether two byte arrays are equal.
- *
- * @example
- * ```ts
- * import { bytesEqual } from "./peer.ts";
- * console.log(bytesEqual(new Uint8Array([1]), new Uint8Array([1]))); // true
- * ```
- */
-export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && startsWith(a, b);
-}
-
-/**
- * Counters shared by every peer of a run: how the server ended the lines
- * it sent (§2.5).
- *
- * @example
- * ```ts
- * import type { WireStats } from "./peer.ts";
- * const stats: WireStats = { linesReceived: 0, lfOnlyLines: 0 };
- * console.log(stats.linesReceived);
- * ```
- */
-export interface WireStats {
-  /** Lines received from the server. */
-  linesReceived: number;
-  /** Of those, lines ended by LF alone. */
-  lfOnlyLines: number;
-  /**
-   * Keys ({@linkcode lineKey}) of the short lines clients of the run sent,
-   * to tell replayed history from a banner.
-   */
-  sent?: Set<string>;
-}
-
-/**
- * A compact key for a line: its length and FNV-1a hash.
- *
- * @example
- * ```ts
- * import { lineKey } from "./peer.ts";
- * console.log(lineKey(new Uint8Array([0x61]))); // "1:e40c292c"
- * ```
- */
-export function lineKey(bytes: Uint8Array): string {
-  return `${bytes.length}:${fnv1a(bytes)}`;
-}
-
-/** Most bytes of one write scanned for lines to remember. */
-const MAX_REMEMBERED_WRITE = 64 * 1024;
-/** Most lines remembered per run. */
-const MAX_REMEMBERED_LINES = 200_000;
-
-function remember(stats: WireStats, data: Uint8Array): void {
-  const sent = stats.sent;
-  if (!sent || data.length > MAX_REMEMBERED_WRITE) return;
-  let start = 0;
-  for (let i = 0; i < data.length && sent.size < MAX_REMEMBERED_LINES; i++) {
-    if (data[i] !== 0x0a) continue;
-    const end = i > start && data[i - 1] === 0x0d ? i - 1 : i;
-    sent.add(lineKey(data.subarray(start, end)));
-    start = i + 1;
-  }
-}
+import { rememberSentLines, type WireStats } from "./wire_stats.ts";
 
 /**
  * What one read produced.
@@ -182,7 +55,16 @@ export interface Collected {
   error?: string;
 }
 
-/** Options for {@linkcode Peer.collectUntil}. */
+/**
+ * Options for {@linkcode Peer.collectUntil}.
+ *
+ * @example
+ * ```ts
+ * import type { CollectOptions } from "./peer.ts";
+ * const options: CollectOptions = { timeoutMs: 2000, deadline: { at: Infinity } };
+ * console.log(options.timeoutMs);
+ * ```
+ */
 export interface CollectOptions {
   /** Give up after this many milliseconds. */
   timeoutMs: number;
@@ -197,18 +79,6 @@ export interface CollectOptions {
    * @default {false}
    */
   keepControl?: boolean;
-}
-
-/** A client the harness can only write to (used for resets). */
-export interface Writer {
-  /** The client's name in the case. */
-  readonly name: string;
-  /** Sends `line` followed by LF. */
-  send(line: string | Uint8Array): Promise<void>;
-  /** Writes raw bytes. */
-  write(bytes: string | Uint8Array): Promise<void>;
-  /** Closes the connection. */
-  close(): void;
 }
 
 /**
@@ -229,9 +99,7 @@ export interface Writer {
  * alice.close();
  * ```
  */
-export class Peer implements Writer {
-  /** The client's name in the case. */
-  readonly name: string;
+export class Peer extends LineWriter {
   /** The underlying client. */
   readonly client: ChatClient;
   /**
@@ -244,7 +112,6 @@ export class Peer implements Writer {
   /** When set, received lines are counted but not traced one by one. */
   quiet = false;
 
-  readonly #trace: TraceRecorder;
   readonly #stats: WireStats;
   #ended: "eof" | "reset" | undefined;
 
@@ -255,9 +122,8 @@ export class Peer implements Writer {
     trace: TraceRecorder,
     stats: WireStats,
   ) {
-    this.name = name;
+    super(name, trace);
     this.client = client;
-    this.#trace = trace;
     this.#stats = stats;
   }
 
@@ -266,39 +132,13 @@ export class Peer implements Writer {
     return this.#ended;
   }
 
-  /** Sends `line` followed by LF. */
-  send(line: string | Uint8Array): Promise<void> {
-    const bytes = typeof line === "string" ? encoder.encode(line) : line;
-    const out = new Uint8Array(bytes.length + 1);
-    out.set(bytes);
-    out[bytes.length] = 0x0a;
-    return this.write(out);
-  }
-
-  /** Sends several lines in one write, each followed by LF. */
-  sendMany(lines: readonly (string | Uint8Array)[]): Promise<void> {
-    const parts = lines.map((l) =>
-      typeof l === "string" ? encoder.encode(l) : l
-    );
-    const out = new Uint8Array(parts.reduce((n, p) => n + p.length + 1, 0));
-    let offset = 0;
-    for (const part of parts) {
-      out.set(part, offset);
-      offset += part.length;
-      out[offset++] = 0x0a;
-    }
-    return this.write(out);
-  }
-
-  /** Writes raw bytes as one write; throws the socket's error. */
-  async write(bytes: string | Uint8Array): Promise<void> {
-    const data = typeof bytes === "string" ? encoder.encode(bytes) : bytes;
-    this.#trace.record(this.name, "send", data);
-    remember(this.#stats, data);
+  /** Remembers the lines sent, then writes; traces a write error. */
+  protected async transmit(data: Uint8Array): Promise<void> {
+    rememberSentLines(this.#stats, data);
     try {
       await this.client.write(data);
     } catch (error) {
-      this.#trace.record(this.name, "error", `write: ${describeError(error)}`);
+      this.trace.record(this.name, "error", `write: ${describeError(error)}`);
       throw error;
     }
   }
@@ -313,7 +153,7 @@ export class Peer implements Writer {
         const unterminated = this.client.takeUnterminated();
         if (this.#ended === undefined) {
           this.#ended = "eof";
-          this.#trace.record(
+          this.trace.record(
             this.name,
             "eof",
             unterminated.length > 0 ? unterminated : undefined,
@@ -324,14 +164,14 @@ export class Peer implements Writer {
       this.#stats.linesReceived++;
       if (!line.crlf) this.#stats.lfOnlyLines++;
       if (!this.quiet) {
-        this.#trace.record(this.name, "recv", line.bytes, {
+        this.trace.record(this.name, "recv", line.bytes, {
           terminator: line.crlf ? "crlf" : "lf",
         });
       }
       return { kind: "line", line };
     } catch (error) {
       if (error instanceof ReadTimeoutError) {
-        this.#trace.record(
+        this.trace.record(
           this.name,
           "timeout",
           `no line within ${timeoutMs} ms`,
@@ -341,7 +181,7 @@ export class Peer implements Writer {
       const message = describeError(error);
       if (this.#ended === undefined) {
         this.#ended = "reset";
-        this.#trace.record(this.name, "reset", message);
+        this.trace.record(this.name, "reset", message);
       }
       return { kind: "reset", error: message };
     }
@@ -404,11 +244,11 @@ export class Peer implements Writer {
 
   /** Half-closes: sends FIN; reading goes on. Throws the socket's error. */
   async closeWrite(): Promise<void> {
-    this.#trace.record(this.name, "half-close");
+    this.trace.record(this.name, "half-close");
     try {
       await this.client.closeWrite();
     } catch (error) {
-      this.#trace.record(
+      this.trace.record(
         this.name,
         "error",
         `half-close: ${describeError(error)}`,
@@ -420,151 +260,7 @@ export class Peer implements Writer {
   /** Closes the connection (FIN). Safe to call twice. */
   close(): void {
     if (this.client.closed) return;
-    this.#trace.record(this.name, "close");
+    this.trace.record(this.name, "close");
     this.client.close();
   }
-}
-
-/**
- * A `node:net` client for leaving by reset (RST), which `ChatClient`
- * cannot do. It only writes; what it receives is counted and dropped.
- *
- * @example
- * ```ts ignore
- * import { RawPeer } from "./peer.ts";
- * import { TraceRecorder } from "./trace.ts";
- *
- * const peer = await RawPeer.connect("X", { hostname: "127.0.0.1", port: 7687 }, new TraceRecorder(), 2000);
- * await peer.send("bye");
- * peer.reset();
- * ```
- */
-export class RawPeer implements Writer {
-  /** The client's name in the case. */
-  readonly name: string;
-  /** Bytes received (and dropped). */
-  bytesReceived = 0;
-  /**
-   * Resolves when the server ends the connection: `eof` (FIN) or `reset`
-   * (RST or another error). Never rejects; stays pending while it is open.
-   */
-  readonly remoteClosed: Promise<"eof" | "reset">;
-  readonly #socket: net.Socket;
-  readonly #trace: TraceRecorder;
-  #closed = false;
-  #ended: "eof" | "reset" | undefined;
-
-  private constructor(name: string, socket: net.Socket, trace: TraceRecorder) {
-    this.name = name;
-    this.#socket = socket;
-    this.#trace = trace;
-    // Whatever arrives is counted and dropped: a raw peer never falls behind.
-    socket.on(
-      "data",
-      (chunk: Uint8Array) => this.bytesReceived += chunk.length,
-    );
-    this.remoteClosed = new Promise((resolve) => {
-      socket.once("end", () => {
-        if (!this.#closed) {
-          trace.record(name, "eof");
-          this.#ended ??= "eof";
-        }
-        resolve("eof");
-      });
-      socket.on("error", (error: Error) => {
-        if (!this.#closed) {
-          trace.record(name, "reset", describeError(error));
-          this.#ended ??= "reset";
-        }
-        resolve("reset");
-      });
-    });
-  }
-
-  /** How the server ended the connection, if it did (not our close). */
-  get ended(): "eof" | "reset" | undefined {
-    return this.#ended;
-  }
-
-  /** Connects, rejecting after `timeoutMs`. */
-  static connect(
-    name: string,
-    target: { hostname: string; port: number },
-    trace: TraceRecorder,
-    timeoutMs: number,
-  ): Promise<RawPeer> {
-    return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: target.hostname, port: target.port });
-      const timer = setTimeout(() => {
-        socket.destroy();
-        reject(new Error(`connect timed out after ${timeoutMs} ms`));
-      }, timeoutMs);
-      socket.once("connect", () => {
-        clearTimeout(timer);
-        socket.setNoDelay(true);
-        trace.record(name, "connect", "raw socket (can reset)");
-        resolve(new RawPeer(name, socket, trace));
-      });
-      socket.once("error", (error) => {
-        clearTimeout(timer);
-        reject(error);
-      });
-    });
-  }
-
-  /** Sends `line` followed by LF. */
-  send(line: string | Uint8Array): Promise<void> {
-    const bytes = typeof line === "string" ? encoder.encode(line) : line;
-    const out = new Uint8Array(bytes.length + 1);
-    out.set(bytes);
-    out[bytes.length] = 0x0a;
-    return this.write(out);
-  }
-
-  /** Writes raw bytes, resolving once they are handed to the kernel. */
-  write(bytes: string | Uint8Array): Promise<void> {
-    const data = typeof bytes === "string" ? encoder.encode(bytes) : bytes;
-    this.#trace.record(this.name, "send", data);
-    return new Promise((resolve, reject) => {
-      this.#socket.write(data, (error) => error ? reject(error) : resolve());
-    });
-  }
-
-  /** Resets the connection: the server sees RST, not FIN. */
-  reset(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#trace.record(this.name, "reset", "sent RST");
-    this.#socket.resetAndDestroy();
-  }
-
-  /** Half-closes (FIN on the sending side). */
-  end(): void {
-    this.#trace.record(this.name, "half-close");
-    this.#socket.end();
-  }
-
-  /** Closes the connection (FIN). Safe to call twice. */
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#trace.record(this.name, "close");
-    this.#socket.destroy();
-  }
-}
-
-/**
- * A one-line description of an error: its class and message.
- *
- * @example
- * ```ts
- * import { describeError } from "./peer.ts";
- * console.log(describeError(new RangeError("bad"))); // "RangeError: bad"
- * ```
- */
-export function describeError(error: unknown): string {
-  if (error instanceof Error) {
-    return `${error.name}: ${error.message}`.split("\n")[0];
-  }
-  return String(error).split("\n")[0];
 }

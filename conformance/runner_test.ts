@@ -1,9 +1,9 @@
 import { deepStrictEqual, equal, ok, rejects } from "node:assert/strict";
 import { Logger, serve } from "../server/mod.ts";
 import { REPORT_SCHEMA, validateSchema } from "./schema.ts";
-import { HarnessError, runConformance, selectCases } from "./runner.ts";
-import type { CaseContext } from "./context.ts";
-import type { CaseDefinition } from "./types.ts";
+import type { CaseContext, CaseDefinition } from "./case.ts";
+import { HarnessError, selectCases } from "./run_options.ts";
+import { runConformance } from "./runner.ts";
 
 /** A case body that does its work synchronously. */
 const now = (body: (ctx: CaseContext) => void) => (ctx: CaseContext) => {
@@ -147,7 +147,7 @@ Deno.test("the harness refuses to run without a reachable target (exit 2)", asyn
   await rejects(runConformance({ spawn: "sleep 1" }), /must contain \{port\}/);
   await rejects(
     runConformance({ spawn: "exit 3 # {port}" }),
-    /server exited \(exit code 3\) before accepting/,
+    /server exited \(exit code 3\) before listening/,
   );
 });
 

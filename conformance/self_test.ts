@@ -1,10 +1,12 @@
 // The suite's self-test: the harness is only as good as the bugs it
-// catches. Each deliberately faulty server in conformance/faulty/ must be
+// catches. Each deliberately faulty server (conformance/faulty/main.ts
+// --fault NAME, the faults named in faulty/faults.ts) must be
 // flagged by the right case(s), while control cases that its fault does
 // not touch still pass; our own server, and the fault-free base server,
 // must pass every MUST and SHOULD case.
 
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
+import { FAULT_NAMES } from "./faulty/faults.ts";
 import { runConformance } from "./runner.ts";
 import type { Report, Verdict } from "./types.ts";
 
@@ -12,29 +14,30 @@ const ROOT = new URL("..", import.meta.url).pathname;
 
 /** A faulty server, the verdicts it must get, and cases that must pass. */
 interface Faulty {
-  script: string;
+  /** Its name, `--fault NAME`. */
+  fault: string;
   expect: Record<string, Verdict>;
   controls: string[];
 }
 
 const FAULTY: Faulty[] = [
   {
-    script: "echo",
+    fault: "echo",
     expect: { "relay.no-echo": "fail" },
     controls: ["relay.exactly-once", "framing.whitespace"],
   },
   {
-    script: "skip_first_recipient",
+    fault: "skip_first_recipient",
     expect: { "relay.every-other-client": "fail" },
     controls: [],
   },
   {
-    script: "skip_last_recipient",
+    fault: "skip_last_recipient",
     expect: { "relay.every-other-client": "fail" },
     controls: [],
   },
   {
-    script: "chunk_framing",
+    fault: "chunk_framing",
     expect: {
       "framing.split-segments": "fail",
       "framing.byte-by-byte": "fail",
@@ -44,22 +47,22 @@ const FAULTY: Faulty[] = [
     controls: ["framing.utf8", "framing.crlf"],
   },
   {
-    script: "trim",
+    fault: "trim",
     expect: { "framing.whitespace": "fail" },
     controls: ["framing.utf8", "framing.nul"],
   },
   {
-    script: "reencode_utf8",
+    fault: "reencode_utf8",
     expect: { "framing.invalid-utf8": "fail", "framing.all-bytes": "fail" },
     controls: ["framing.utf8", "framing.nul"],
   },
   {
-    script: "lone_cr",
+    fault: "lone_cr",
     expect: { "framing.lone-cr": "fail" },
     controls: ["framing.crlf", "framing.crlf-split"],
   },
   {
-    script: "partial_at_close",
+    fault: "partial_at_close",
     expect: {
       "disconnect.partial-line-close": "fail",
       "disconnect.partial-line-reset": "fail",
@@ -68,12 +71,12 @@ const FAULTY: Faulty[] = [
     controls: ["disconnect.close"],
   },
   {
-    script: "truncate_long",
+    fault: "truncate_long",
     expect: { "limits.over-limit": "fail", "limits.huge-line": "fail" },
     controls: ["limits.at-limit"],
   },
   {
-    script: "split_long",
+    fault: "split_long",
     expect: {
       "limits.over-limit-policy": "non-strict",
       "limits.huge-line": "non-strict",
@@ -81,27 +84,27 @@ const FAULTY: Faulty[] = [
     controls: ["limits.at-limit", "limits.over-limit"],
   },
   {
-    script: "lf_output",
+    fault: "lf_output",
     expect: { "stream.crlf-output": "fail" },
     controls: ["framing.crlf", "framing.lone-cr", "relay.basic"],
   },
   {
-    script: "banner",
+    fault: "banner",
     expect: { "stream.no-banner": "fail" },
     controls: ["relay.basic", "relay.join-mid-stream"],
   },
   {
-    script: "blocking_writes",
+    fault: "blocking_writes",
     expect: { "slow-consumer.others-unaffected": "fail" },
     controls: ["relay.basic"],
   },
   {
-    script: "dead_clients",
+    fault: "dead_clients",
     expect: { "relay.after-leave": "fail", "relay.after-reset": "fail" },
     controls: [],
   },
   {
-    script: "unbounded",
+    fault: "unbounded",
     expect: {
       "limits.over-limit-policy": "non-strict",
       "limits.huge-line-memory": "fail",
@@ -110,27 +113,27 @@ const FAULTY: Faulty[] = [
     controls: ["limits.at-limit"],
   },
   {
-    script: "drop_empty",
+    fault: "drop_empty",
     expect: { "framing.empty-line": "fail" },
     controls: ["framing.lf"],
   },
   {
-    script: "shared_buffer",
+    fault: "shared_buffer",
     expect: { "relay.slow-senders-not-merged": "fail" },
     controls: ["relay.basic"],
   },
   {
-    script: "history",
+    fault: "history",
     expect: { "relay.join-mid-stream": "fail" },
     controls: ["relay.basic", "stream.no-banner"],
   },
   {
-    script: "nagle",
+    fault: "nagle",
     expect: { "relay.no-delay": "non-strict" },
     controls: ["relay.basic"],
   },
   {
-    script: "drop_slow",
+    fault: "drop_slow",
     expect: {
       "slow-consumer.no-silent-drop": "fail",
       "slow-consumer.disconnect": "non-strict",
@@ -138,37 +141,37 @@ const FAULTY: Faulty[] = [
     controls: ["slow-consumer.others-unaffected"],
   },
   {
-    script: "crash_on_reset",
+    fault: "crash_on_reset",
     expect: { "disconnect.reset": "fail" },
     controls: ["disconnect.half-close"],
   },
   {
-    script: "late_crash",
+    fault: "late_crash",
     expect: { "limits.over-limit": "fail" },
     controls: ["relay.basic"],
   },
   {
-    script: "leak_sockets",
+    fault: "leak_sockets",
     expect: { "disconnect.churn-leak": "fail" },
     controls: ["disconnect.close"],
   },
   {
-    script: "keep_half_closed",
+    fault: "keep_half_closed",
     expect: { "disconnect.half-close": "fail" },
     controls: ["disconnect.close"],
   },
   {
-    script: "snapshot_recipients",
+    fault: "snapshot_recipients",
     expect: { "relay.join-mid-line": "fail" },
     controls: ["relay.join-mid-stream"],
   },
   {
-    script: "no_flood_control",
+    fault: "no_flood_control",
     expect: { "flood.readers-keep-up": "non-strict" },
     controls: ["relay.basic", "framing.many-lines-one-segment"],
   },
   {
-    script: "payload_only",
+    fault: "payload_only",
     expect: { "flood.tiny-lines-memory": "fail" },
     controls: ["flood.readers-keep-up", "slow-consumer.disconnect"],
   },
@@ -199,11 +202,20 @@ function assertAllPass(report: Report): void {
   equal(report.summary.exitCode, 0);
 }
 
+const FAULTY_MAIN = "deno run -A conformance/faulty/main.ts";
+
+Deno.test("the self-test covers every faulty server", () => {
+  deepStrictEqual(
+    [...FAULTY.map((f) => f.fault), "correct"].sort(),
+    [...FAULT_NAMES],
+  );
+});
+
 for (const faulty of FAULTY) {
   const ids = Object.keys(faulty.expect);
-  Deno.test(`faulty/${faulty.script}.ts is caught by ${ids.join(", ")}`, async () => {
+  Deno.test(`faulty --fault ${faulty.fault} is caught by ${ids.join(", ")}`, async () => {
     const report = await runConformance({
-      spawn: `deno run -A conformance/faulty/${faulty.script}.ts --port {port}`,
+      spawn: `${FAULTY_MAIN} --fault ${faulty.fault} --port {port}`,
       cwd: ROOT,
       only: [...ids, ...faulty.controls],
       retries: 0,
@@ -219,11 +231,11 @@ for (const faulty of FAULTY) {
       explain(report),
     );
     equal(report.summary.exitCode, 1);
-    if (faulty.script === "crash_on_reset") {
+    if (faulty.fault === "crash_on_reset") {
       equal(report.spawn?.crashes[0]?.caseId, "disconnect.reset");
       ok((report.spawn?.restarts ?? 0) >= 1, "the server was restarted");
     }
-    if (faulty.script === "late_crash") {
+    if (faulty.fault === "late_crash") {
       // Blamed on the case that disconnected the client, not the next one.
       equal(report.spawn?.crashes[0]?.caseId, "limits.over-limit");
     }
@@ -232,7 +244,7 @@ for (const faulty of FAULTY) {
 
 Deno.test("the fault-free base server passes every MUST and SHOULD case", async () => {
   const report = await runConformance({
-    spawn: "deno run -A conformance/faulty/correct.ts --port {port}",
+    spawn: `${FAULTY_MAIN} --port {port}`,
     cwd: ROOT,
     level: "should",
     // It has no client limit to declare.

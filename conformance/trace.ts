@@ -8,7 +8,16 @@
 import { escapeBytes } from "./escape.ts";
 import type { TraceEvent } from "./types.ts";
 
-/** Options for {@linkcode TraceRecorder}. */
+/**
+ * Options for {@linkcode TraceRecorder}.
+ *
+ * @example
+ * ```ts
+ * import { TraceRecorder, type TraceRecorderOptions } from "./trace.ts";
+ * const options: TraceRecorderOptions = { maxEvents: 100 };
+ * console.log(new TraceRecorder(options).omitted); // 0
+ * ```
+ */
 export interface TraceRecorderOptions {
   /**
    * Most events kept; later ones are counted in

@@ -1,12 +1,11 @@
 /**
- * The conformance suite's data model: case definitions, verdicts, findings,
- * wire traces and the report (whose JSON form is the stable, documented
- * schema `--format json` prints; see README.md, "Conformance suite").
+ * The conformance report's data model: levels, verdicts, findings, wire
+ * trace events, case results and the report itself (whose JSON form is the
+ * stable, documented schema `--format json` prints; see README.md,
+ * "Conformance suite"). It imports nothing.
  *
  * @module
  */
-
-import type { CaseContext } from "./context.ts";
 
 /**
  * The JSON report's schema version. Bumped only when a field is removed or
@@ -48,14 +47,33 @@ export type Level = "MUST" | "SHOULD" | "INFO";
 export type LevelFilter = "must" | "should" | "all";
 
 /**
- * A case's outcome.
+ * Every verdict a case can get, declared once, in the order reports count
+ * them (the pretty summary's columns, the HTML cards, the TAP summary):
  *
  * - `pass`: the requirement holds.
  * - `non-strict`: a SHOULD is broken (the server works, but worse).
  * - `fail`: a MUST is broken.
- * - `skipped`: not run or not measurable here (the reason says why).
  * - `flaky`: failed, then passed when retried; counted like a failure.
+ * - `skipped`: not run or not measurable here (the reason says why).
  * - `info`: a measurement with no pass mark (INFO cases).
+ *
+ * @example
+ * ```ts
+ * import { VERDICTS } from "./types.ts";
+ * console.log(VERDICTS.join(" ")); // "pass non-strict fail flaky skipped info"
+ * ```
+ */
+export const VERDICTS = [
+  "pass",
+  "non-strict",
+  "fail",
+  "flaky",
+  "skipped",
+  "info",
+] as const;
+
+/**
+ * One of {@linkcode VERDICTS}: a case's outcome.
  *
  * @example
  * ```ts
@@ -64,31 +82,20 @@ export type LevelFilter = "must" | "should" | "all";
  * console.log(verdict);
  * ```
  */
-export type Verdict =
-  | "pass"
-  | "non-strict"
-  | "fail"
-  | "skipped"
-  | "flaky"
-  | "info";
+export type Verdict = typeof VERDICTS[number];
 
 /**
- * The verdicts in report order, worst first.
+ * Whether `value` names a verdict.
  *
  * @example
  * ```ts
- * import { VERDICTS } from "./types.ts";
- * console.log(VERDICTS.join(" "));
+ * import { isVerdict } from "./types.ts";
+ * console.log(isVerdict("flaky"), isVerdict("ok")); // true false
  * ```
  */
-export const VERDICTS: readonly Verdict[] = [
-  "fail",
-  "flaky",
-  "non-strict",
-  "skipped",
-  "info",
-  "pass",
-];
+export function isVerdict(value: unknown): value is Verdict {
+  return (VERDICTS as readonly unknown[]).includes(value);
+}
 
 /**
  * Lines per client, each line escaped for display (see `escapeBytes`).
@@ -103,23 +110,15 @@ export const VERDICTS: readonly Verdict[] = [
 export type ClientLines = Record<string, string[]>;
 
 /**
- * A TCP endpoint to test.
+ * A value a finding or measurement may carry.
  *
  * @example
  * ```ts
- * import type { TargetAddress } from "./types.ts";
- * const target: TargetAddress = { hostname: "127.0.0.1", port: 7687 };
- * console.log(target.port);
+ * import type { DataValue } from "./types.ts";
+ * const value: DataValue = 65536;
+ * console.log(value);
  * ```
  */
-export interface TargetAddress {
-  /** Host name or address. */
-  hostname: string;
-  /** TCP port. */
-  port: number;
-}
-
-/** A value a finding or measurement may carry. */
 export type DataValue = string | number | boolean | null;
 
 /**
@@ -346,52 +345,4 @@ export interface Report {
   summary: ReportSummary;
   /** Every case's result, in run order. */
   cases: CaseResult[];
-}
-
-/**
- * A conformance case: metadata plus the function that runs it.
- *
- * @example
- * ```ts ignore
- * import type { CaseDefinition } from "./types.ts";
- * const noEcho: CaseDefinition = {
- *   id: "relay.no-echo",
- *   clause: "§2.2",
- *   level: "MUST",
- *   requirement: "The sender never receives its own line",
- *   async run(ctx) {},
- * };
- * ```
- */
-export interface CaseDefinition {
-  /** Stable dotted id: `<area>.<name>`. */
-  id: string;
-  /** The PROTOCOL.md clause checked. */
-  clause: string;
-  /** How binding the requirement is. */
-  level: Level;
-  /** The requirement, in one line. */
-  requirement: string;
-  /**
-   * What the case needs beyond a target: `spawn` (a server the harness
-   * started, for /proc measurements and signals) or `max-clients` (the
-   * target's declared client limit). Without them it is skipped.
-   */
-  needs?: ("spawn" | "max-clients")[];
-  /**
-   * With `--spawn`, start the server afresh before the case, so that what
-   * earlier cases did to its memory does not blur a measurement.
-   *
-   * @default {false}
-   */
-  freshServer?: boolean;
-  /**
-   * Wall-time budget before the case is abandoned as stalled, in ms
-   * (scaled by the timeout scale).
-   *
-   * @default {30000}
-   */
-  budgetMs?: number;
-  /** Runs the case; findings go through `ctx`. */
-  run(ctx: CaseContext): Promise<void>;
 }

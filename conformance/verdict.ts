@@ -153,20 +153,3 @@ export function summarize(
   summary.exitCode = summary.counted > 0 ? 1 : 0;
   return summary;
 }
-
-/**
- * The `p`-th percentile (0–100) of `values` by nearest rank; `NaN` when
- * empty. Does not modify `values`.
- *
- * @example
- * ```ts
- * import { percentile } from "./verdict.ts";
- * console.log(percentile([5, 1, 3, 2, 4], 50)); // 3
- * ```
- */
-export function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
-}

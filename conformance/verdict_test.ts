@@ -4,7 +4,6 @@ import {
   combineAttempts,
   isCounted,
   levelSelected,
-  percentile,
   sortFindings,
   summarize,
   verdictOf,
@@ -94,13 +93,4 @@ Deno.test("sortFindings puts the worst first and keeps order within a severity",
     f("fail", "f2"),
   ]);
   deepStrictEqual(sorted.map((x) => x.message), ["f1", "f2", "s1", "i1"]);
-});
-
-Deno.test("percentile is the nearest rank and leaves its input alone", () => {
-  const values = [5, 1, 4, 2, 3];
-  equal(percentile(values, 50), 3);
-  equal(percentile(values, 99), 5);
-  equal(percentile(values, 0), 1);
-  deepStrictEqual(values, [5, 1, 4, 2, 3]);
-  equal(Number.isNaN(percentile([], 50)), true);
 });

@@ -1,48 +1,24 @@
-// Small helpers shared by the case files.
+/**
+ * Small helpers shared by the case files: filler bytes, paced writes,
+ * sizes for messages, percentiles, bounded waits.
+ *
+ * @module
+ */
 
-import type { CaseContext } from "../context.ts";
-import type { Peer, Writer } from "../peer.ts";
-
-const encoder = new TextEncoder();
-
-/** UTF-8 bytes of `text`. */
-export function utf8(text: string): Uint8Array {
-  return encoder.encode(text);
-}
-
-/** Bytes from numbers and strings (strings as UTF-8). */
-export function bytes(
-  ...parts: (number | number[] | string | Uint8Array)[]
-): Uint8Array {
-  const chunks = parts.map((part) =>
-    typeof part === "number"
-      ? new Uint8Array([part])
-      : typeof part === "string"
-      ? encoder.encode(part)
-      : part instanceof Uint8Array
-      ? part
-      : new Uint8Array(part)
-  );
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return out;
-}
-
-/** `lines` each followed by LF, as one buffer. */
-export function joinLines(
-  lines: readonly (string | Uint8Array)[],
-  terminator = "\n",
-): Uint8Array {
-  return bytes(...lines.flatMap((line) => [line, terminator]));
-}
+import type { CaseContext } from "../case.ts";
+import type { PeerWriter } from "../line_writer.ts";
+import type { Peer } from "../peer.ts";
+import type { RawPeer } from "../raw_peer.ts";
 
 /**
  * Printable ASCII of `length` bytes that differs from line to line
  * (`seed`), so reordered or mixed-up lines show.
+ *
+ * @example
+ * ```ts
+ * import { filler } from "./_helpers.ts";
+ * console.log(filler(4, 1).every((b) => b >= 0x21 && b <= 0x7e)); // true
+ * ```
  */
 export function filler(length: number, seed: number): Uint8Array {
   const out = new Uint8Array(length);
@@ -60,12 +36,17 @@ export function filler(length: number, seed: number): Uint8Array {
  * Writes `pieces` from `writer` as separate segments, with a tick through
  * the server (`tickFrom` → `tickTo`) between them so the server reads each
  * piece on its own.
+ *
+ * @example
+ * ```ts ignore
+ * await writePaced(ctx, a, ["hel", "lo\n"], a, b);
+ * ```
  */
 export async function writePaced(
   ctx: CaseContext,
-  writer: Writer,
+  writer: PeerWriter,
   pieces: readonly (string | Uint8Array)[],
-  tickFrom: Writer,
+  tickFrom: PeerWriter,
   tickTo: Peer,
 ): Promise<void> {
   for (const [i, piece] of pieces.entries()) {
@@ -74,7 +55,15 @@ export async function writePaced(
   }
 }
 
-/** Splits `data` into pieces of `size` bytes. */
+/**
+ * Splits `data` into pieces of `size` bytes (the last may be shorter).
+ *
+ * @example
+ * ```ts
+ * import { chunk } from "./_helpers.ts";
+ * console.log(chunk(new Uint8Array(5), 2).map((p) => p.length)); // [ 2, 2, 1 ]
+ * ```
+ */
 export function chunk(data: Uint8Array, size: number): Uint8Array[] {
   const pieces: Uint8Array[] = [];
   for (let i = 0; i < data.length; i += size) {
@@ -83,7 +72,15 @@ export function chunk(data: Uint8Array, size: number): Uint8Array[] {
   return pieces;
 }
 
-/** Formats a byte count for messages. */
+/**
+ * A byte count for messages: whole MiB or KiB when it is one, else bytes.
+ *
+ * @example
+ * ```ts
+ * import { size } from "./_helpers.ts";
+ * console.log(size(65536), size(65537)); // "64 KiB" "65537 bytes"
+ * ```
+ */
 export function size(n: number): string {
   if (n >= 1024 * 1024 && n % (1024 * 1024) === 0) {
     return `${n / 1024 / 1024} MiB`;
@@ -92,7 +89,91 @@ export function size(n: number): string {
   return `${n} bytes`;
 }
 
-/** Formats bytes as MiB with one decimal. */
+/**
+ * Bytes as MiB with one decimal.
+ *
+ * @example
+ * ```ts
+ * import { mib } from "./_helpers.ts";
+ * console.log(mib(3 * 1024 * 1024 / 2)); // "1.5 MiB"
+ * ```
+ */
 export function mib(n: number): string {
   return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/**
+ * The `p`-th percentile (0–100) of `values` by nearest rank; `NaN` when
+ * empty. Does not modify `values`.
+ *
+ * @example
+ * ```ts
+ * import { percentile } from "./_helpers.ts";
+ * console.log(percentile([5, 1, 3, 2, 4], 50)); // 3
+ * ```
+ */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
+}
+
+/**
+ * `promise`, or a rejection with `Error(message)` after `ms`.
+ *
+ * @example
+ * ```ts
+ * import { withTimeout } from "./_helpers.ts";
+ * const late = new Promise((resolve) => setTimeout(resolve, 100));
+ * await withTimeout(late, 10, "too slow").catch((e) => console.log(e.message)); // "too slow"
+ * await late;
+ * ```
+ */
+export function withTimeout<T>(
+  promise: Promise<T>,
+  ms: number,
+  message: string,
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) =>
+      timer = setTimeout(() => reject(new Error(message)), ms)
+    ),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Closes the case's clients and, with `--spawn`, gives the server a moment
+ * to fall over: a server still relaying a backlog to clients that leave
+ * may crash on it, and that crash belongs to this case, not the next.
+ *
+ * @example
+ * ```ts ignore
+ * await leaveAndWatch(ctx, [a, b, flooder]);
+ * ```
+ */
+export async function leaveAndWatch(
+  ctx: CaseContext,
+  peers: readonly (Peer | RawPeer)[],
+): Promise<void> {
+  for (const peer of peers) peer.close();
+  if (ctx.server === undefined) return;
+  const status = await ctx.server.waitExit(ctx.timeout(200));
+  if (status === null) ctx.note("the server is still up after they all left");
+}
+
+/**
+ * After a raw read saw the server end `peer`'s connection, one read through
+ * the peer records it (trace, and `ended`, which tells the runner to wait
+ * for a server that may be dying).
+ *
+ * @example
+ * ```ts ignore
+ * if ((await peer.client.conn.read(buffer)) === null) await noteEnd(peer);
+ * ```
+ */
+export async function noteEnd(peer: Peer): Promise<void> {
+  await peer.read(100);
 }

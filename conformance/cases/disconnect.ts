@@ -5,11 +5,14 @@
  * @module
  */
 
-import { type CaseContext, TIMEOUTS } from "../context.ts";
+import { utf8 } from "../bytes.ts";
+import type { CaseContext, CaseDefinition } from "../case.ts";
+import { describeError } from "../describe_error.ts";
 import { escapeBytes } from "../escape.ts";
-import { describeError, type Peer, type RawPeer } from "../peer.ts";
-import type { CaseDefinition } from "../types.ts";
-import { mib, utf8 } from "./_helpers.ts";
+import type { Peer } from "../peer.ts";
+import type { RawPeer } from "../raw_peer.ts";
+import { TIMEOUTS } from "../settings.ts";
+import { mib } from "./_helpers.ts";
 
 /** Two clients still exchange lines, and a newcomer is registered and served. */
 async function roomStillWorks(
@@ -286,7 +289,15 @@ async function checkChurnLines(
   }
 }
 
-/** The disconnect cases. */
+/**
+ * The disconnect cases.
+ *
+ * @example
+ * ```ts
+ * import { DISCONNECT_CASES } from "./disconnect.ts";
+ * console.log(DISCONNECT_CASES.map((c) => c.id));
+ * ```
+ */
 export const DISCONNECT_CASES: CaseDefinition[] = [
   {
     id: "disconnect.close",
@@ -499,6 +510,12 @@ export const DISCONNECT_CASES: CaseDefinition[] = [
 
 /**
  * Shutdown (§5.4) stops the server, so it runs last (see `cases/mod.ts`).
+ *
+ * @example
+ * ```ts
+ * import { SHUTDOWN_CASES } from "./disconnect.ts";
+ * console.log(SHUTDOWN_CASES.map((c) => c.id));
+ * ```
  */
 export const SHUTDOWN_CASES: CaseDefinition[] = [
   {
@@ -513,7 +530,7 @@ export const SHUTDOWN_CASES: CaseDefinition[] = [
       const [a, b] = await ctx.room(["A", "B"]);
       server.expectExit();
       const t0 = performance.now();
-      await server.signal("SIGTERM");
+      server.signal("SIGTERM");
       const limit = ctx.timeout(5000);
       const [da, db] = await Promise.all([
         a.drainUntilClosed(limit),

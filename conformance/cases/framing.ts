@@ -6,17 +6,9 @@
  * @module
  */
 
-import type { CaseContext } from "../context.ts";
-import type { CaseDefinition } from "../types.ts";
-import {
-  bytes,
-  chunk,
-  filler,
-  joinLines,
-  size,
-  utf8,
-  writePaced,
-} from "./_helpers.ts";
+import { bytes, joinLines, utf8 } from "../bytes.ts";
+import type { CaseContext, CaseDefinition } from "../case.ts";
+import { chunk, filler, size, writePaced } from "./_helpers.ts";
 
 /**
  * A writes `pieces` (each its own segment, with a tick through the server
@@ -80,7 +72,15 @@ function allBytes(): Uint8Array {
   return new Uint8Array(out);
 }
 
-/** The framing cases. */
+/**
+ * The framing cases.
+ *
+ * @example
+ * ```ts
+ * import { FRAMING_CASES } from "./framing.ts";
+ * console.log(FRAMING_CASES.map((c) => c.id));
+ * ```
+ */
 export const FRAMING_CASES: CaseDefinition[] = [
   {
     id: "framing.lf",

@@ -1,167 +1,26 @@
 /**
- * Limit cases (PROTOCOL.md §4 and §2.1 at scale): line length around and
- * far over the declared limit L, memory spent on unfinished lines, many
- * clients at once, and the client limit.
+ * Limit cases (PROTOCOL.md §4): line length around and far over the
+ * declared limit L, memory spent on unfinished lines, the largest line
+ * relayed; then the client cases of `limits_clients.ts`.
  *
  * @module
  */
 
-import type { ReceivedLine } from "../../client/chat_client.ts";
-import { type CaseContext, TIMEOUTS } from "../context.ts";
-import { describeError, endsWith, type Peer, type RawPeer } from "../peer.ts";
-import type { CaseDefinition } from "../types.ts";
-import { bytes, filler, mib, size, utf8 } from "./_helpers.ts";
-
-/** Bytes of the over-long line, in a cycle a-z so any piece of it shows. */
-function cyclic(length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  for (let i = 0; i < length; i++) out[i] = 0x61 + (i % 26);
-  return out;
-}
-
-/** Whether `line` is a run of the a-z cycle (a piece of a cyclic line). */
-function isPiece(line: Uint8Array): boolean {
-  if (line.length === 0) return false;
-  for (let i = 0; i < line.length; i++) {
-    const b = line[i];
-    if (b < 0x61 || b > 0x7a) return false;
-    if (i > 0 && b !== 0x61 + ((line[i - 1] - 0x61 + 1) % 26)) return false;
-  }
-  return true;
-}
-
-/** What became of one over-long line. */
-interface OverLong {
-  length: number;
-  /** `whole`: relayed intact; `truncated`: less than all of it arrived. */
-  relayed: "none" | "whole" | "truncated" | "split";
-  /** The receivers' pieces of it (bytes of each piece). */
-  pieces: Map<string, number[]>;
-  /** Other unexpected lines, per receiver. */
-  others: Map<string, ReceivedLine[]>;
-  /** Whether the server closed the sender's connection. */
-  senderClosed: boolean;
-  /** A write error the sender saw, if any. */
-  writeError?: string;
-  /** Whether the receivers got a sentinel after it at all. */
-  settled: boolean;
-}
-
-/**
- * `sender` writes a line of `length` cyclic bytes (in 1 MiB writes) and
- * its terminator while the receivers read; they read until a sentinel that
- * follows the line causally: the sender's own, or, once the server closed
- * the sender, one from `fallback`. Every piece of the line that arrived is
- * classified. Sender and fallback are raw peers: they drop what they
- * receive, so neither can fall behind as a slow consumer. The sender is
- * closed at the end.
- */
-async function sendOverLong(
-  ctx: CaseContext,
-  sender: RawPeer,
-  receivers: readonly Peer[],
-  fallback: RawPeer,
-  length: number,
-  terminator = "\n",
-): Promise<OverLong> {
-  const line = cyclic(length);
-  const result: OverLong = {
-    length,
-    relayed: "none",
-    pieces: new Map(),
-    others: new Map(),
-    senderClosed: false,
-    settled: true,
-  };
-  const ownSentinel = utf8(`lcc~end~${ctx.tag}~${sender.name}~after-${length}`);
-  const fallbackSentinel = utf8(
-    `lcc~end~${ctx.tag}~${fallback.name}~after-${length}`,
-  );
-  const either = (b: Uint8Array) =>
-    endsWith(b, ownSentinel) || endsWith(b, fallbackSentinel);
-  const timeoutMs = ctx.timeout(TIMEOUTS.line * 2 + length / (4 * 1024));
-  const collecting = receivers.map((receiver) => {
-    receiver.quiet = true;
-    return receiver.collectUntil(either, { timeoutMs });
-  });
-  // When the server closes the sender, anything it relayed of the line was
-  // relayed before; a sentinel from another client sent after that settles it.
-  let done = false;
-  sender.remoteClosed.then(async () => {
-    if (done) return;
-    result.senderClosed = true;
-    await fallback.send(fallbackSentinel).catch(() => {});
-  });
-  const writeTimeout = ctx.timeout(TIMEOUTS.line + length / (8 * 1024));
-  try {
-    for (let offset = 0; offset < length; offset += 1024 * 1024) {
-      await withTimeout(
-        sender.write(
-          line.subarray(offset, Math.min(length, offset + 1024 * 1024)),
-        ),
-        writeTimeout,
-      );
-    }
-    await withTimeout(sender.write(terminator), writeTimeout);
-    await sender.send(ownSentinel);
-  } catch (error) {
-    result.writeError = describeError(error);
-  }
-  const gots = await Promise.all(collecting);
-  done = true;
-  sender.close();
-  for (const [i, got] of gots.entries()) {
-    const receiver = receivers[i];
-    receiver.quiet = false;
-    if (got.end !== "found") result.settled = false;
-    const pieces: number[] = [];
-    const others: ReceivedLine[] = [];
-    for (const l of got.lines) {
-      if (isPiece(l.bytes)) pieces.push(l.bytes.length);
-      else others.push(l);
-    }
-    result.pieces.set(receiver.name, pieces);
-    result.others.set(receiver.name, others);
-    ctx.note(
-      `${receiver.name}: ${pieces.length} pieces of the ${size(length)} line ` +
-        `(${pieces.map(size).join(", ") || "none"})`,
-    );
-  }
-  for (const pieces of result.pieces.values()) {
-    const total = pieces.reduce((n, p) => n + p, 0);
-    const kind = pieces.length === 0
-      ? "none"
-      : pieces.length === 1 && total === length
-      ? "whole"
-      : total < length
-      ? "truncated"
-      : "split";
-    const rank = { none: 0, whole: 1, split: 2, truncated: 3 } as const;
-    if (rank[kind] > rank[result.relayed]) result.relayed = kind;
-  }
-  return result;
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) =>
-      timer = setTimeout(
-        () => reject(new Error(`write did not complete within ${ms} ms`)),
-        ms,
-      )
-    ),
-  ]).finally(() => clearTimeout(timer));
-}
-
-function describePieces(outcome: OverLong): string {
-  return [...outcome.pieces].map(([who, pieces]) =>
-    `${who} got ${
-      pieces.length === 0 ? "nothing" : pieces.map(size).join(" + ")
-    }`
-  ).join("; ");
-}
+import { bytes, utf8 } from "../bytes.ts";
+import type { CaseContext, CaseDefinition } from "../case.ts";
+import { controlLine } from "../control_lines.ts";
+import { describeError } from "../describe_error.ts";
+import type { Peer } from "../peer.ts";
+import type { RawPeer } from "../raw_peer.ts";
+import { TIMEOUTS } from "../settings.ts";
+import { filler, mib, size } from "./_helpers.ts";
+import { CLIENT_LIMIT_CASES } from "./limits_clients.ts";
+import {
+  cyclic,
+  describePieces,
+  sendOverLong,
+  writeWithin,
+} from "./_over_long.ts";
 
 /** Connects raw peers (which drop what they receive) and registers them. */
 async function rawPeers(
@@ -196,8 +55,8 @@ async function roomStillWorks(
   await ctx.expectLines(d, [hello], await ctx.sentinel(b), { clause });
 }
 
-/** The limit cases. */
-export const LIMITS_CASES: CaseDefinition[] = [
+/** The line-length cases. */
+const LINE_LIMIT_CASES: CaseDefinition[] = [
   {
     id: "limits.at-limit",
     clause: "§4.1",
@@ -374,7 +233,7 @@ export const LIMITS_CASES: CaseDefinition[] = [
       const timeoutMs = ctx.timeout(TIMEOUTS.line * 2 + length / 1024);
       // B and C read throughout; T's tick, once the writes are done, shows
       // that the server has read what it accepted.
-      const tick = utf8(`lcc~ctl~tick~${ctx.tag}~unfinished`);
+      const tick = controlLine("tick", ctx.tag, "unfinished");
       b.quiet = c.quiet = true;
       // B and C read as long as the writes take, then a bounded time more.
       const deadline = { at: Infinity };
@@ -390,7 +249,7 @@ export const LIMITS_CASES: CaseDefinition[] = [
                 offset,
                 Math.min(length, offset + 1024 * 1024),
               );
-              await withTimeout(s.write(piece), writeTimeout);
+              await writeWithin(s, piece, writeTimeout);
               written += piece.length;
             }
           } catch (error) {
@@ -520,161 +379,18 @@ export const LIMITS_CASES: CaseDefinition[] = [
       );
     },
   },
-  {
-    id: "limits.many-clients",
-    clause: "§2.1",
-    level: "MUST",
-    requirement:
-      "With many clients connected at once (--clients, default 500) every one receives each line",
-    budgetMs: 120_000,
-    async run(ctx) {
-      const total = Math.max(
-        3,
-        Math.min(ctx.settings.clients, ctx.settings.maxClients ?? Infinity),
-      );
-      const t0 = performance.now();
-      const [first, second] = await ctx.room(["C1", "C2"], { quiet: true });
-      const rest: Peer[] = [];
-      for (let i = 3; i <= total; i += 50) {
-        const batch = await Promise.all(
-          Array.from(
-            { length: Math.min(50, total - i + 1) },
-            (_, k) =>
-              ctx.connect(`C${i + k}`, { quiet: true, readBufferBytes: 4096 }),
-          ),
-        );
-        rest.push(...batch);
-      }
-      await ctx.joinMany(rest);
-      ctx.measure("clients", total);
-      ctx.measure("connectAndRegisterMs", performance.now() - t0);
-      const everyone = [first, second, ...rest];
-      const timeoutMs = ctx.timeout(TIMEOUTS.line * 2 + total * 4);
-      for (const sender of [first, everyone[everyone.length - 1]]) {
-        const line = utf8(`to all ${total} from ${sender.name} (${ctx.tag})`);
-        const t1 = performance.now();
-        await sender.send(line);
-        const missed: string[] = [];
-        await Promise.all(
-          everyone.filter((p) => p !== sender).map(async (peer) => {
-            const got = await peer.collectUntil(line, { timeoutMs });
-            if (got.end !== "found") missed.push(peer.name);
-          }),
-        );
-        ctx.measure(`fanOutMsFrom${sender.name}`, performance.now() - t1);
-        if (missed.length > 0) {
-          ctx.fail(
-            `${missed.length} of ${
-              total - 1
-            } clients did not receive ${sender.name}'s line ` +
-              `(e.g. ${
-                missed.slice(0, 5).join(", ")
-              }; C1 joined first, C${total} last)`,
-            { data: { missed: missed.length, clients: total } },
-          );
-          return;
-        }
-      }
-    },
-  },
-  {
-    id: "limits.server-full",
-    clause: "§4.8",
-    level: "SHOULD",
-    requirement:
-      "A connection over the declared client limit is accepted and closed at once, receiving nothing",
-    needs: ["max-clients"],
-    budgetMs: 120_000,
-    async run(ctx) {
-      const max = ctx.settings.maxClients!;
-      const [first, second] = await ctx.room(["C1", "C2"], { quiet: true });
-      const members: Peer[] = [first, second];
-      // Fill to a little under the limit in bulk (a client that just left
-      // may still count for a moment), then one by one.
-      const bulk = Math.max(0, max - 10 - 2);
-      for (let i = 0; i < bulk; i += 50) {
-        const batch = await Promise.all(
-          Array.from(
-            { length: Math.min(50, bulk - i) },
-            (_, k) =>
-              ctx.connect(`C${members.length + i + k + 1}`, {
-                quiet: true,
-                readBufferBytes: 4096,
-              }),
-          ),
-        );
-        await ctx.joinMany(batch);
-        members.push(...batch);
-      }
-      const timeoutMs = ctx.timeout(TIMEOUTS.line);
-      let rejected: Peer | undefined;
-      let rejectedLines: ReceivedLine[] = [];
-      while (members.length <= max + 10) {
-        const x = await ctx.connect(`C${members.length + 1}`, { quiet: true });
-        const token = utf8(`lcc~ctl~join~${ctx.tag}~${x.name}`);
-        let sent = true;
-        try {
-          await x.send(token);
-        } catch {
-          sent = false;
-        }
-        const got = sent
-          ? await first.collectUntil(token, { timeoutMs })
-          : undefined;
-        if (got?.end === "found") {
-          members.push(x);
-          continue;
-        }
-        const drained = await x.drainUntilClosed(ctx.timeout(TIMEOUTS.close));
-        if (drained.closed) {
-          rejected = x;
-          rejectedLines = drained.lines;
-          break;
-        }
-        ctx.abort(`${x.name} was neither registered nor closed`, {
-          clause: "§4.8",
-        });
-      }
-      ctx.measure("acceptedClients", members.length);
-      if (!rejected) {
-        ctx.fail(
-          `no connection was refused up to ${members.length} clients (declared limit ${max})`,
-        );
-        return;
-      }
-      ctx.info(
-        `${members.length} clients were registered; the next was closed at once`,
-      );
-      if (members.length > max) {
-        ctx.fail(
-          `${members.length} clients were registered, over the declared limit ${max}`,
-        );
-      }
-      if (rejectedLines.length > 0) {
-        ctx.fail(
-          `the refused connection received ${rejectedLines.length} lines before being closed`,
-          {
-            received: { [rejected.name]: rejectedLines },
-          },
-        );
-      }
-      const line = utf8(`still serving all ${members.length} (${ctx.tag})`);
-      await first.send(line);
-      const missed: string[] = [];
-      await Promise.all(
-        members.slice(1).map(async (peer) => {
-          const got = await peer.collectUntil(line, {
-            timeoutMs: ctx.timeout(TIMEOUTS.line * 2),
-          });
-          if (got.end !== "found") missed.push(peer.name);
-        }),
-      );
-      if (missed.length > 0) {
-        ctx.fail(
-          `${missed.length} connected clients missed a line after the refusal`,
-          { clause: "§4.8" },
-        );
-      }
-    },
-  },
+];
+
+/**
+ * The limit cases: line length, then clients.
+ *
+ * @example
+ * ```ts
+ * import { LIMITS_CASES } from "./limits.ts";
+ * console.log(LIMITS_CASES.map((c) => c.id));
+ * ```
+ */
+export const LIMITS_CASES: CaseDefinition[] = [
+  ...LINE_LIMIT_CASES,
+  ...CLIENT_LIMIT_CASES,
 ];

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { CaseDefinition } from "../types.ts";
+import type { CaseDefinition } from "../case.ts";
 import { DISCONNECT_CASES, SHUTDOWN_CASES } from "./disconnect.ts";
 import { FLOOD_CASES } from "./flood.ts";
 import { FRAMING_CASES } from "./framing.ts";

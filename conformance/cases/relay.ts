@@ -5,13 +5,14 @@
  * @module
  */
 
-import { describeMismatch } from "../compare.ts";
+import { utf8 } from "../bytes.ts";
+import type { CaseContext, CaseDefinition } from "../case.ts";
+import { describeLineMismatch } from "../compare.ts";
+import { sentinelLine } from "../control_lines.ts";
 import { escapeBytes } from "../escape.ts";
-import { type CaseContext, TIMEOUTS } from "../context.ts";
 import type { Peer } from "../peer.ts";
-import type { CaseDefinition } from "../types.ts";
-import { percentile } from "../verdict.ts";
-import { utf8 } from "./_helpers.ts";
+import { TIMEOUTS } from "../settings.ts";
+import { percentile } from "./_helpers.ts";
 
 const decoder = new TextDecoder();
 
@@ -51,8 +52,7 @@ async function multiSenderStream(
   });
   const senders = peers.slice(0, senderCount);
   const pattern = new RegExp(`^m~${ctx.tag}~(S\\d+)~(\\d+)~`);
-  const sentinelOf = (name: string) =>
-    utf8(`lcc~end~${ctx.tag}~${name}~stream`);
+  const sentinelOf = (name: string) => sentinelLine(ctx.tag, name, "stream");
   const result: StreamResult = {
     senders: senderNames,
     lines,
@@ -203,7 +203,15 @@ function checkOrder(ctx: CaseContext, stream: StreamResult): void {
   }
 }
 
-/** The relay cases. */
+/**
+ * The relay cases.
+ *
+ * @example
+ * ```ts
+ * import { RELAY_CASES } from "./relay.ts";
+ * console.log(RELAY_CASES.map((c) => c.id));
+ * ```
+ */
 export const RELAY_CASES: CaseDefinition[] = [
   {
     id: "relay.basic",
@@ -411,7 +419,7 @@ export const RELAY_CASES: CaseDefinition[] = [
       const rest = got.lines.filter((line) => !isBefore(line.bytes)).map((l) =>
         l.bytes
       );
-      const mismatch = describeMismatch("C", [after], rest);
+      const mismatch = describeLineMismatch("C", [after], rest);
       if (mismatch !== null) {
         ctx.fail(mismatch, {
           clause: "§2.1",

@@ -5,11 +5,11 @@
  * @module
  */
 
-import { type CaseContext, TIMEOUTS } from "../context.ts";
-import { describeError, type Peer } from "../peer.ts";
-import type { CaseDefinition } from "../types.ts";
-import { percentile } from "../verdict.ts";
-import { mib } from "./_helpers.ts";
+import type { CaseContext, CaseDefinition } from "../case.ts";
+import { describeError } from "../describe_error.ts";
+import type { Peer } from "../peer.ts";
+import { TIMEOUTS } from "../settings.ts";
+import { mib, percentile, withTimeout } from "./_helpers.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -146,7 +146,11 @@ async function flood(
             k * LINE_BYTES,
           );
         }
-        await withTimeout(peer.write(chunk), stallMs);
+        await withTimeout(
+          peer.write(chunk),
+          stallMs,
+          `no progress within ${stallMs} ms`,
+        );
       }
       await peer.send(`f~${ctx.tag}~${round}~${peer.name}~end`);
     } catch (error) {
@@ -259,20 +263,30 @@ function reportFlood(ctx: CaseContext, result: Flood): boolean {
   return result.stalls.length === 0 && result.losses.length === 0;
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) =>
-      timer = setTimeout(
-        () => reject(new Error(`no progress within ${ms} ms`)),
-        ms,
-      )
-    ),
-  ]).finally(() => clearTimeout(timer));
+/**
+ * A and B flood while Z does not read, then Z reads what it was sent; with
+ * the flood's result and what Z got. `undefined` when the flood itself
+ * failed (which `reportFlood` recorded).
+ */
+async function floodPastSlowReader(
+  ctx: CaseContext,
+): Promise<{ result: Flood; view: SlowView } | undefined> {
+  const [a, z, b] = await floodRoom(ctx);
+  const result = await flood(ctx, [a, b], 1);
+  if (!reportFlood(ctx, result)) return undefined;
+  const view = await readSlow(ctx, z, result.linesPerSender);
+  return { result, view };
 }
 
-/** The slow-consumer cases. */
+/**
+ * The slow-consumer cases.
+ *
+ * @example
+ * ```ts
+ * import { SLOW_CONSUMER_CASES } from "./slow_consumer.ts";
+ * console.log(SLOW_CONSUMER_CASES.map((c) => c.id));
+ * ```
+ */
 export const SLOW_CONSUMER_CASES: CaseDefinition[] = [
   {
     id: "slow-consumer.others-unaffected",
@@ -301,10 +315,9 @@ export const SLOW_CONSUMER_CASES: CaseDefinition[] = [
       "A client that stops reading loses no line silently: it gets every line, or is disconnected",
     budgetMs: 90_000,
     async run(ctx) {
-      const [a, z, b] = await floodRoom(ctx);
-      const result = await flood(ctx, [a, b], 1);
-      if (!reportFlood(ctx, result)) return;
-      const view = await readSlow(ctx, z, result.linesPerSender);
+      const flooded = await floodPastSlowReader(ctx);
+      if (flooded === undefined) return;
+      const { result, view } = flooded;
       ctx.measure("slowReceivedBytes", view.bytes);
       if (view.gaps.length > 0) {
         ctx.fail(
@@ -339,10 +352,9 @@ export const SLOW_CONSUMER_CASES: CaseDefinition[] = [
       "A client that stops reading is disconnected once its pending output passes the bound",
     budgetMs: 90_000,
     async run(ctx) {
-      const [a, z, b] = await floodRoom(ctx);
-      const result = await flood(ctx, [a, b], 1);
-      if (!reportFlood(ctx, result)) return;
-      const view = await readSlow(ctx, z, result.linesPerSender);
+      const flooded = await floodPastSlowReader(ctx);
+      if (flooded === undefined) return;
+      const { result, view } = flooded;
       const sent = 2 * result.linesPerSender * LINE_BYTES;
       ctx.measure("slowReceivedBytes", view.bytes);
       ctx.measure("slowDisconnected", view.closed !== false);

@@ -6,9 +6,9 @@
  */
 
 import type { ReceivedLine } from "../../client/chat_client.ts";
-import { type CaseContext, TIMEOUTS } from "../context.ts";
+import type { CaseContext, CaseDefinition } from "../case.ts";
 import type { Peer } from "../peer.ts";
-import type { CaseDefinition } from "../types.ts";
+import { TIMEOUTS } from "../settings.ts";
 
 /** Splits lines into replayed history (sent earlier in the run) and the rest. */
 function classify(ctx: CaseContext, lines: readonly ReceivedLine[]) {
@@ -17,7 +17,15 @@ function classify(ctx: CaseContext, lines: readonly ReceivedLine[]) {
   return { history, other };
 }
 
-/** The stream cases. */
+/**
+ * The stream cases.
+ *
+ * @example
+ * ```ts
+ * import { STREAM_CASES } from "./stream.ts";
+ * console.log(STREAM_CASES.map((c) => c.id));
+ * ```
+ */
 export const STREAM_CASES: CaseDefinition[] = [
   {
     id: "stream.crlf-output",

@@ -1,7 +1,12 @@
-// What the Markdown table and the HTML dashboard both show in a cell: the
-// verdict symbol, a crash mark, and for INFO cases the measured value.
+/**
+ * What the Markdown table and the HTML dashboard both show in a cell: the
+ * verdict symbol, a crash mark, and for INFO cases the measured value;
+ * rows by area, counts per server, run times.
+ *
+ * @module
+ */
 
-import type { DataValue } from "../types.ts";
+import { type DataValue, VERDICTS } from "../types.ts";
 import type {
   MatrixCase,
   MatrixCell,
@@ -9,7 +14,15 @@ import type {
   MatrixVerdict,
 } from "./json.ts";
 
-/** Symbol and meaning of each verdict, in legend order. */
+/**
+ * Symbol and meaning of each verdict, in legend order.
+ *
+ * @example
+ * ```ts
+ * import { VERDICT_SYMBOLS } from "./_cells.ts";
+ * console.log(VERDICT_SYMBOLS[0]); // { verdict: "pass", symbol: "✅", meaning: "pass: the requirement holds" }
+ * ```
+ */
 export const VERDICT_SYMBOLS: readonly {
   verdict: MatrixVerdict;
   symbol: string;
@@ -48,15 +61,39 @@ export const VERDICT_SYMBOLS: readonly {
   },
 ];
 
-/** Marks a cell whose case the server process died in. */
+/**
+ * Marks a cell whose case the server process died in.
+ *
+ * @example
+ * ```ts
+ * import { CRASH_SYMBOL } from "./_cells.ts";
+ * console.log(CRASH_SYMBOL); // "💥"
+ * ```
+ */
 export const CRASH_SYMBOL = "💥";
 
-/** The symbol of a verdict. */
+/**
+ * The symbol of a verdict.
+ *
+ * @example
+ * ```ts
+ * import { symbolOf } from "./_cells.ts";
+ * console.log(symbolOf("fail")); // "❌"
+ * ```
+ */
 export function symbolOf(verdict: MatrixVerdict): string {
   return VERDICT_SYMBOLS.find((s) => s.verdict === verdict)?.symbol ?? "?";
 }
 
-/** A measurement shown in people's units, by its name's suffix. */
+/**
+ * A measurement shown in people's units, by its name's suffix.
+ *
+ * @example
+ * ```ts
+ * import { formatValue } from "./_cells.ts";
+ * console.log(formatValue("largestLineBytes", 65536), formatValue("latencyP99Ms", 2.345)); // "64 KiB" "2.3 ms"
+ * ```
+ */
 export function formatValue(name: string, value: DataValue): string {
   if (typeof value !== "number") return String(value);
   if (/Bytes$/.test(name)) {
@@ -70,7 +107,16 @@ export function formatValue(name: string, value: DataValue): string {
   return value.toLocaleString("en-US");
 }
 
-/** The first numeric measurement of an INFO cell, formatted, or "". */
+/**
+ * The first numeric measurement of an INFO cell, formatted, or "".
+ *
+ * @example
+ * ```ts
+ * import { infoValue } from "./_cells.ts";
+ * console.log(infoValue({ verdict: "info", message: "", attempts: 1, crashed: false, measurements: { largestLineBytes: 1048576 } }));
+ * // "1 MiB"
+ * ```
+ */
 export function infoValue(cell: MatrixCell): string {
   if (cell.verdict !== "info") return "";
   const entry = Object.entries(cell.measurements)
@@ -78,8 +124,16 @@ export function infoValue(cell: MatrixCell): string {
   return entry ? formatValue(entry[0], entry[1]) : "";
 }
 
-/** A cell's text: symbol, value for INFO, crash mark. */
-export function cellText(cell: MatrixCell): string {
+/**
+ * A cell's text: symbol, value for INFO, crash mark.
+ *
+ * @example
+ * ```ts
+ * import { matrixCellText } from "./_cells.ts";
+ * console.log(matrixCellText({ verdict: "fail", message: "", attempts: 1, crashed: true, measurements: {} })); // "❌ 💥"
+ * ```
+ */
+export function matrixCellText(cell: MatrixCell): string {
   const value = infoValue(cell);
   return [
     symbolOf(cell.verdict),
@@ -88,7 +142,17 @@ export function cellText(cell: MatrixCell): string {
   ].filter((part) => part !== "").join(" ");
 }
 
-/** Rows grouped by area, in document order. */
+/**
+ * Rows grouped by area, in document order.
+ *
+ * @example
+ * ```ts
+ * import { byArea } from "./_cells.ts";
+ * import type { MatrixDocument } from "./json.ts";
+ * const doc = { cases: [{ id: "relay.basic", area: "relay" }, { id: "framing.lf", area: "framing" }] } as unknown as MatrixDocument;
+ * console.log(byArea(doc).map(([area]) => area)); // [ "relay", "framing" ]
+ * ```
+ */
 export function byArea(doc: MatrixDocument): [string, MatrixCase[]][] {
   const groups = new Map<string, MatrixCase[]>();
   for (const row of doc.cases) {
@@ -99,25 +163,37 @@ export function byArea(doc: MatrixDocument): [string, MatrixCase[]][] {
   return [...groups];
 }
 
-/** Verdict counts per server, over the document's rows. */
+/**
+ * Verdict counts per server, over the document's rows.
+ *
+ * @example
+ * ```ts
+ * import { countVerdicts } from "./_cells.ts";
+ * import type { MatrixDocument } from "./json.ts";
+ * const doc = { cases: [{ verdicts: { ours: { verdict: "pass" } } }] } as unknown as MatrixDocument;
+ * console.log(countVerdicts(doc, "ours").pass); // 1
+ * ```
+ */
 export function countVerdicts(
   doc: MatrixDocument,
   serverId: string,
 ): Record<MatrixVerdict, number> {
-  const counts: Record<MatrixVerdict, number> = {
-    pass: 0,
-    fail: 0,
-    "non-strict": 0,
-    flaky: 0,
-    info: 0,
-    skipped: 0,
-    "not-run": 0,
-  };
+  const counts = Object.fromEntries(
+    [...VERDICTS, "not-run"].map((verdict) => [verdict, 0]),
+  ) as Record<MatrixVerdict, number>;
   for (const row of doc.cases) counts[row.verdicts[serverId].verdict]++;
   return counts;
 }
 
-/** Milliseconds as `1 min 23 s` or `12.3 s`. */
+/**
+ * Milliseconds as `1 min 23 s` or `12.3 s`.
+ *
+ * @example
+ * ```ts
+ * import { formatDuration } from "./_cells.ts";
+ * console.log(formatDuration(12_300), formatDuration(83_000)); // "12.3 s" "1 min 23 s"
+ * ```
+ */
 export function formatDuration(ms: number): string {
   const seconds = ms / 1000;
   if (seconds < 60) return `${seconds.toFixed(1)} s`;

@@ -1,90 +1,102 @@
-// Made-up reports and runs for the renderer tests: no server is started.
+// Made-up servers and runs for the matrix's renderer tests, on the shared
+// report builder (../_fixtures.ts): no server is started.
 
-import { summarize } from "../verdict.ts";
+import type { KnownServer } from "../../targets/servers.ts";
+import { fixtureReport, fixtureResult } from "../_fixtures.ts";
 import type { CaseResult, Report, Verdict } from "../types.ts";
-import type { MatrixRun, ServerRun } from "./running.ts";
-import type { MatrixServer } from "./servers.ts";
+import type { MatrixRun } from "./running.ts";
+import type { MatrixServerRun } from "./server_run.ts";
 
-/** A case result with the given verdict and plausible everything else. */
-export function result(
+/**
+ * A case result with the given verdict and plausible everything else.
+ *
+ * @example
+ * ```ts
+ * import { matrixResult } from "./_fixtures.ts";
+ * console.log(matrixResult("relay.no-echo", "fail").message); // "relay.no-echo went fail"
+ * ```
+ */
+export function matrixResult(
   id: string,
   verdict: Verdict,
   extra: Partial<CaseResult> = {},
 ): CaseResult {
-  return {
+  return fixtureResult({
     id,
-    area: id.split(".")[0],
+    verdict,
     clause: id.startsWith("relay") ? "§2.2" : "§1.1",
     level: verdict === "info" ? "INFO" : "MUST",
     requirement: `requirement of ${id}`,
-    verdict,
     counted: verdict === "fail",
     message: verdict === "pass" ? "ok" : `${id} went ${verdict}`,
-    findings: [],
-    measurements: {},
     durationMs: 5,
     attempts: verdict === "fail" ? 2 : 1,
     ...extra,
-  };
+  });
 }
 
-/** A report holding `cases`, with `crashes` blamed on the given case ids. */
-export function report(
+/**
+ * A report holding `cases`, with `crashes` blamed on the given case ids.
+ *
+ * @example
+ * ```ts
+ * import { matrixReport, matrixResult } from "./_fixtures.ts";
+ * console.log(matrixReport([matrixResult("relay.basic", "pass")], ["relay.basic"]).spawn?.crashes.length); // 1
+ * ```
+ */
+export function matrixReport(
   cases: CaseResult[],
   crashes: string[] = [],
 ): Report {
-  return {
-    schemaVersion: 1,
-    tool: { name: "linechat-conformance", version: "1.0.0" },
-    protocol: "linechat/1",
-    startedAt: new Date(0).toISOString(),
-    durationMs: 1234,
+  const report = fixtureReport(cases, {
     targets: ["127.0.0.1:1"],
-    spawn: {
-      command: "server {port}",
-      restarts: crashes.length,
-      crashes: crashes.map((caseId) => ({
-        caseId,
-        code: 1,
-        signal: null,
-        outputTail: `Error: unhandled exception in ${caseId} <boom>`,
-      })),
-    },
-    options: {
-      level: "all",
-      only: [],
-      skip: [],
-      clients: 100,
-      timeoutScale: 1,
-      maxLineBytes: 65536,
-      maxClients: null,
-      retries: 1,
-    },
-    server: { outputTerminator: "crlf", linesReceived: 10, lfOnlyLines: 0 },
-    summary: summarize(cases),
-    cases,
-  };
+    crashes: crashes.map((caseId) => ({
+      caseId,
+      code: 1,
+      signal: null,
+      outputTail: `Error: unhandled exception in ${caseId} <boom>`,
+    })),
+  });
+  report.spawn!.command = "server {port}";
+  report.options.clients = 100;
+  return report;
 }
 
-/** A server entry for a run. */
-export function server(
+/**
+ * A server entry for a run.
+ *
+ * @example
+ * ```ts
+ * import { fakeServer } from "./_fixtures.ts";
+ * console.log(fakeServer("a").command); // "a {port}"
+ * ```
+ */
+export function fakeServer(
   id: string,
-  extra: Partial<MatrixServer> = {},
-): MatrixServer {
+  extra: Partial<KnownServer> = {},
+): KnownServer {
   return {
     id,
     name: `Server ${id}`,
     description: `the ${id} server`,
     kind: "reference",
-    spawn: `${id} {port}`,
+    command: `${id} {port}`,
     tools: [],
     ...extra,
   };
 }
 
-/** A run of the given servers (a `null` report means it did not run). */
+/**
+ * A run of the given servers (a `null` report means it did not run).
+ *
+ * @example
+ * ```ts
+ * import { matrixRun, fakeServer } from "./_fixtures.ts";
+ * console.log(matrixRun([[fakeServer("a"), null, "not installed"]]).runs[0].error); // "not installed"
+ * ```
+ */
 export function matrixRun(
-  runs: [MatrixServer, Report | null, string?][],
+  runs: [KnownServer, Report | null, string?][],
   only: string[] = ["relay.basic", "relay.no-echo", "framing.lf"],
 ): MatrixRun {
   return {
@@ -99,7 +111,7 @@ export function matrixRun(
       verbose: false,
     },
     concurrency: 2,
-    runs: runs.map(([s, r, error]): ServerRun => ({
+    runs: runs.map(([s, r, error]): MatrixServerRun => ({
       server: s,
       report: r,
       error,

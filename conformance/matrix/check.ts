@@ -15,8 +15,8 @@ import {
   type Expectations,
 } from "./expectations.ts";
 import { buildMatrix, type MatrixDocument } from "./json.ts";
+import type { KnownServer } from "../../targets/servers.ts";
 import { runMatrix, type RunMatrixOptions } from "./running.ts";
-import type { MatrixServer } from "./servers.ts";
 
 /**
  * Options for {@linkcode checkExpectations}.
@@ -69,9 +69,9 @@ export interface CheckResult {
  * ```ts ignore
  * import { checkExpectations } from "./check.ts";
  * import { loadExpectations } from "./expectations.ts";
- * import { matrixServers, selectServers } from "./servers.ts";
+ * import { matrixServers } from "./columns.ts";
  *
- * const servers = selectServers(await matrixServers({ build: false }), ["ours"]);
+ * const servers = (await matrixServers({ build: false })).slice(0, 1);
  * const { mismatches } = await checkExpectations(servers, await loadExpectations());
  * console.log(mismatches.length); // 0
  * ```
@@ -82,7 +82,7 @@ export interface CheckResult {
  * @returns The run, the confirmed mismatches and the ones reruns cleared.
  */
 export async function checkExpectations(
-  servers: readonly MatrixServer[],
+  servers: readonly KnownServer[],
   expectations: Expectations,
   options: CheckOptions = {},
 ): Promise<CheckResult> {
@@ -131,7 +131,7 @@ export async function checkExpectations(
  * @returns The run, the confirmed mismatches and the ones reruns cleared.
  */
 export async function recheckMismatches(
-  servers: readonly MatrixServer[],
+  servers: readonly KnownServer[],
   expectations: Expectations,
   doc: MatrixDocument,
   options: CheckOptions = {},

@@ -1,12 +1,12 @@
-// `deno task matrix` as a user runs it (conformance/matrix.ts).
+// `deno task matrix` as a user runs it (conformance/matrix/main.ts).
 
 import { equal, match, ok } from "node:assert/strict";
 import { EXPECTATIONS_PATH } from "./expectations.ts";
-import { REPO_ROOT } from "./servers.ts";
+import { REPO_ROOT } from "../../targets/servers.ts";
 
 async function matrix(...args: string[]) {
   const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${REPO_ROOT}/conformance/matrix.ts`, ...args],
+    args: ["run", "-A", `${REPO_ROOT}/conformance/matrix/main.ts`, ...args],
     cwd: REPO_ROOT,
     stdout: "piped",
     stderr: "piped",
@@ -19,9 +19,18 @@ async function matrix(...args: string[]) {
   };
 }
 
-Deno.test("matrix CLI: writes matrix.md, matrix.json, matrix.html and each report", async () => {
+/** Runs `fn` with a fresh output directory, removed after. */
+async function withOutDir(fn: (outDir: string) => Promise<void>) {
   const outDir = await Deno.makeTempDir({ prefix: "matrix-cli-" });
   try {
+    await fn(outDir);
+  } finally {
+    await Deno.remove(outDir, { recursive: true });
+  }
+}
+
+Deno.test("matrix CLI: writes matrix.md, matrix.json, matrix.html and each report", async () => {
+  await withOutDir(async (outDir) => {
     const { code, stderr } = await matrix(
       "--servers",
       "ours",
@@ -45,9 +54,7 @@ Deno.test("matrix CLI: writes matrix.md, matrix.json, matrix.html and each repor
     ok(html.includes('href="#e-ours-framing.lf"'));
     // Run at other settings than the expectations: said, not compared.
     match(stderr, /not compared/);
-  } finally {
-    await Deno.remove(outDir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("matrix CLI: bad command lines exit 2 and leave expectations.json alone", async () => {
@@ -71,8 +78,7 @@ Deno.test("matrix CLI: bad command lines exit 2 and leave expectations.json alon
 });
 
 Deno.test("matrix CLI: --check at the expectations' settings compares with them", async () => {
-  const outDir = await Deno.makeTempDir({ prefix: "matrix-cli-" });
-  try {
+  await withOutDir(async (outDir) => {
     const { code, stderr } = await matrix(
       "--servers",
       "ours",
@@ -88,9 +94,7 @@ Deno.test("matrix CLI: --check at the expectations' settings compares with them"
     );
     equal(code, 0, stderr);
     match(stderr, /expectations: every verdict as expected/);
-  } finally {
-    await Deno.remove(outDir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("matrix CLI: --help says what it writes", async () => {

@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { Verdict } from "../types.ts";
+import { isVerdict, type Verdict } from "../types.ts";
 import type { MatrixDocument, MatrixVerdict } from "./json.ts";
 
 /**
@@ -129,15 +129,6 @@ export async function loadExpectations(
   return parseExpectations(await Deno.readTextFile(path), path);
 }
 
-const VERDICT_NAMES: readonly string[] = [
-  "pass",
-  "non-strict",
-  "fail",
-  "skipped",
-  "flaky",
-  "info",
-];
-
 /**
  * Parses and checks expectations from JSON text.
  *
@@ -183,7 +174,7 @@ export function parseExpectations(
         : expectation?.any;
       if (
         !Array.isArray(verdicts) || verdicts.length === 0 ||
-        !verdicts.every((v) => VERDICT_NAMES.includes(v))
+        !verdicts.every(isVerdict)
       ) {
         fail(
           `${server} / ${id}: expected a verdict or { "any": [verdicts], "why": "…" }, got ${
@@ -319,12 +310,14 @@ export function compareExpectations(
  *
  * @example
  * ```ts
- * import { describeMismatch } from "./expectations.ts";
- * console.log(describeMismatch({ kind: "mismatch", server: "book", caseId: "relay.no-echo", expected: ["pass"], actual: "fail", message: "A received its own line back" }));
+ * import { describeExpectationMismatch } from "./expectations.ts";
+ * console.log(describeExpectationMismatch({ kind: "mismatch", server: "book", caseId: "relay.no-echo", expected: ["pass"], actual: "fail", message: "A received its own line back" }));
  * // book / relay.no-echo: expected pass, got fail (A received its own line back)
  * ```
  */
-export function describeMismatch(mismatch: ExpectationMismatch): string {
+export function describeExpectationMismatch(
+  mismatch: ExpectationMismatch,
+): string {
   const where = mismatch.caseId
     ? `${mismatch.server} / ${mismatch.caseId}`
     : mismatch.server;

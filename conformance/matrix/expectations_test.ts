@@ -5,10 +5,10 @@
 
 import { deepStrictEqual, ok, throws } from "node:assert/strict";
 import { hasTool, testWithTools } from "../../_testing/tools.ts";
-import { selectCases } from "../runner.ts";
+import { selectCases } from "../run_options.ts";
 import {
   compareExpectations,
-  describeMismatch,
+  describeExpectationMismatch,
   type Expectations,
   EXPECTATIONS_PATH,
   formatExpectations,
@@ -18,7 +18,7 @@ import {
 } from "./expectations.ts";
 import { checkExpectations, type CheckResult } from "./check.ts";
 import type { MatrixDocument } from "./json.ts";
-import { matrixServers, SERVER_IDS } from "./servers.ts";
+import { MATRIX_SERVER_IDS, matrixServers } from "./columns.ts";
 
 const SETTINGS = {
   clients: 100,
@@ -78,7 +78,7 @@ Deno.test("compareExpectations: a verdict outside the accepted set is a mismatch
     }),
     doc,
   );
-  deepStrictEqual(mismatches.map(describeMismatch), [
+  deepStrictEqual(mismatches.map(describeExpectationMismatch), [
     "book / framing.lf: expected pass, got fail (book framing.lf)",
   ]);
 });
@@ -206,7 +206,7 @@ Deno.test("expectations.json is as --update-expectations writes it", async () =>
 Deno.test("expectations.json covers every server and every case of the suite", async () => {
   const committed = await loadExpectations();
   const caseIds = selectCases().map((c) => c.id);
-  deepStrictEqual(Object.keys(committed.servers), [...SERVER_IDS]);
+  deepStrictEqual(Object.keys(committed.servers), [...MATRIX_SERVER_IDS]);
   const problems: string[] = [];
   for (const [server, cases] of Object.entries(committed.servers)) {
     for (const id of caseIds) {
@@ -249,7 +249,7 @@ function checkOnce(): Promise<CheckResult> {
     );
     for (const m of result.recovered) {
       console.log(
-        `  timing: ${describeMismatch(m)}; a rerun gave ${m.rerun}`,
+        `  timing: ${describeExpectationMismatch(m)}; a rerun gave ${m.rerun}`,
       );
     }
     return result;
@@ -272,7 +272,9 @@ for (const server of servers) {
           `expectations.json, each confirmed by two reruns (a harness ` +
           `change? a server change? If intended: deno task matrix ` +
           `--update-expectations):\n` +
-          mismatches.map((m) => `  ${describeMismatch(m)}`).join("\n"),
+          mismatches.map((m) => `  ${describeExpectationMismatch(m)}`).join(
+            "\n",
+          ),
       );
     },
     { sanitizeOps: false, sanitizeResources: false },

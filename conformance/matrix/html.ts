@@ -7,14 +7,15 @@
  * @module
  */
 
+import { escapeMarkup as h } from "../../lib/markup.ts";
 import type { CaseResult, Finding, Report, TraceEvent } from "../types.ts";
 import {
   byArea,
-  cellText,
   countVerdicts,
   CRASH_SYMBOL,
   formatDuration,
   formatValue,
+  matrixCellText,
   VERDICT_SYMBOLS,
 } from "./_cells.ts";
 import type {
@@ -25,7 +26,7 @@ import type {
 } from "./json.ts";
 
 /**
- * Options for {@linkcode renderHtml}.
+ * Options for {@linkcode renderMatrixHtml}.
  *
  * @example
  * ```ts
@@ -42,23 +43,6 @@ export interface HtmlOptions {
    */
   title?: string;
 }
-
-/**
- * Escapes text for HTML content and attribute values.
- *
- * @example
- * ```ts
- * import { escapeHtml } from "./html.ts";
- * console.log(escapeHtml(`<a href="x">&</a>`)); // "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;"
- * ```
- */
-export function escapeHtml(text: string): string {
-  return text.replaceAll("&", "&amp;").replaceAll("<", "&lt;")
-    .replaceAll(">", "&gt;").replaceAll('"', "&quot;")
-    .replaceAll("'", "&#39;");
-}
-
-const h = escapeHtml;
 
 /**
  * The id of the evidence element for one server and case (the cell's link
@@ -119,7 +103,7 @@ function toggleProblems(on) { document.body.classList.toggle("only-problems", on
  *
  * @example
  * ```ts
- * import { renderHtml } from "./html.ts";
+ * import { renderMatrixHtml } from "./html.ts";
  * import { buildMatrix } from "./json.ts";
  *
  * const doc = buildMatrix({
@@ -129,7 +113,7 @@ function toggleProblems(on) { document.body.classList.toggle("only-problems", on
  *   concurrency: 1,
  *   runs: [],
  * });
- * console.log(renderHtml(doc, {}).startsWith("<!DOCTYPE html>")); // true
+ * console.log(renderMatrixHtml(doc, {}).startsWith("<!DOCTYPE html>")); // true
  * ```
  *
  * @param doc The matrix document (see `buildMatrix`).
@@ -137,7 +121,7 @@ function toggleProblems(on) { document.body.classList.toggle("only-problems", on
  * @param options The page title.
  * @returns The page, self-contained.
  */
-export function renderHtml(
+export function renderMatrixHtml(
   doc: MatrixDocument,
   reports: Readonly<Record<string, Report | null | undefined>>,
   options: HtmlOptions = {},
@@ -242,7 +226,7 @@ function matrixTable(doc: MatrixDocument): string {
           `<td class="v ${cell.verdict}"><a href="#${
             evidenceId(s.id, row.id)
           }" title="${h(`${s.name}: ${cell.verdict}: ${cell.message}`)}">${
-            h(cellText(cell))
+            h(matrixCellText(cell))
           }</a></td>`,
         );
       }
@@ -288,7 +272,7 @@ function evidence(
   const cell = row.verdicts[server.id];
   const out: string[] = [
     `<details class="ev" id="${evidenceId(server.id, row.id)}">`,
-    `<summary>${h(cellText(cell))} <code>${h(row.id)}</code> · ${
+    `<summary>${h(matrixCellText(cell))} <code>${h(row.id)}</code> · ${
       h(server.name)
     } · <b>${h(cell.verdict)}</b> · ${h(cell.message)}</summary><div>`,
     `<p>${h(row.clause)} ${h(row.level)}: ${h(row.requirement)}</p>`,

@@ -1,9 +1,14 @@
 import { equal, ok } from "node:assert/strict";
-import { matrixRun, report, result, server } from "./_fixtures.ts";
-import { escapeHtml, evidenceId, renderHtml } from "./html.ts";
+import {
+  fakeServer,
+  matrixReport,
+  matrixResult,
+  matrixRun,
+} from "./_fixtures.ts";
+import { evidenceId, renderMatrixHtml } from "./html.ts";
 import { buildMatrix } from "./json.ts";
 
-const failing = result("relay.no-echo", "fail", {
+const failing = matrixResult("relay.no-echo", "fail", {
   message: "A received <its own> line back",
   findings: [{
     severity: "fail",
@@ -32,26 +37,26 @@ const failing = result("relay.no-echo", "fail", {
   serverOutput: "Server: received <echo>\n",
 });
 const reports = {
-  a: report([
-    result("relay.basic", "pass"),
+  a: matrixReport([
+    matrixResult("relay.basic", "pass"),
     failing,
-    result("framing.lf", "pass"),
+    matrixResult("framing.lf", "pass"),
   ], [
     "relay.no-echo",
   ]),
   b: null,
 };
 const doc = buildMatrix(matrixRun([
-  [server("a"), reports.a],
+  [fakeServer("a"), reports.a],
   [
-    server("b", { unavailable: "b is not installed" }),
+    fakeServer("b", { unavailable: "b is not installed" }),
     null,
     "b is not installed",
   ],
 ]));
-const page = renderHtml(doc, reports, { title: "Matrix <test>" });
+const page = renderMatrixHtml(doc, reports, { title: "Matrix <test>" });
 
-Deno.test("renderHtml: every cell links to its evidence, which exists once", () => {
+Deno.test("renderMatrixHtml: every cell links to its evidence, which exists once", () => {
   for (const row of doc.cases) {
     const id = evidenceId("a", row.id);
     ok(page.includes(`href="#${id}"`), `a link to ${id}`);
@@ -62,7 +67,7 @@ Deno.test("renderHtml: every cell links to its evidence, which exists once", () 
   ok(page.includes("No report: b is not installed"));
 });
 
-Deno.test("renderHtml: evidence shows expected vs received, the trace, output and the crash, escaped", () => {
+Deno.test("renderMatrixHtml: evidence shows expected vs received, the trace, output and the crash, escaped", () => {
   ok(page.includes("<title>Matrix &lt;test&gt;</title>"));
   ok(page.includes("A received &lt;its own&gt; line back"));
   ok(page.includes("<i>no lines</i>"), "A expected nothing");
@@ -76,15 +81,8 @@ Deno.test("renderHtml: evidence shows expected vs received, the trace, output an
   ok(!page.includes("<probe>") && !page.includes("<boom>"));
 });
 
-Deno.test("renderHtml: the page is self-contained", () => {
+Deno.test("renderMatrixHtml: the page is self-contained", () => {
   ok(page.startsWith("<!DOCTYPE html>"));
   ok(!/\s(src|href)="(https?:)?\/\//.test(page), "no external resources");
   ok(!page.includes("<link"), "no stylesheets to fetch");
-});
-
-Deno.test("escapeHtml: escapes the five characters", () => {
-  equal(
-    escapeHtml(`<a b="c" d='e'>&</a>`),
-    "&lt;a b=&quot;c&quot; d=&#39;e&#39;&gt;&amp;&lt;/a&gt;",
-  );
 });

@@ -8,7 +8,8 @@
  * @module
  */
 
-import { CONFORMANCE_VERSION, selectCases } from "../runner.ts";
+import type { KnownServer } from "../../targets/servers.ts";
+import { CONFORMANCE_VERSION, selectCases } from "../run_options.ts";
 import {
   type CaseResult,
   type DataValue,
@@ -18,8 +19,8 @@ import {
   SCHEMA_VERSION,
   type Verdict,
 } from "../types.ts";
-import type { MatrixRun, MatrixSettings } from "./running.ts";
-import type { MatrixServer } from "./servers.ts";
+import type { MatrixRun } from "./running.ts";
+import type { MatrixSettings } from "./server_run.ts";
 
 /**
  * `matrix.json`'s schema version: bumped only when a field is removed or
@@ -64,7 +65,7 @@ export interface MatrixServerEntry {
   /** One line on what it is. */
   description: string;
   /** `ours`, `reference` (a Nim reference) or `relay` (ncat). */
-  kind: MatrixServer["kind"];
+  kind: KnownServer["kind"];
   /** The `--spawn` command, `{port}` unfilled, run in the repository root. */
   spawn: string;
   /** The client limit declared to the suite, or `null`. */
@@ -239,7 +240,7 @@ export function buildMatrix(run: MatrixRun): MatrixDocument {
       name: server.name,
       description: server.description,
       kind: server.kind,
-      spawn: server.spawn,
+      spawn: server.command,
       maxClients: server.maxClients ?? null,
       status: report !== null
         ? "ran"

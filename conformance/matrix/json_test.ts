@@ -1,18 +1,23 @@
 import { deepStrictEqual, equal } from "node:assert/strict";
-import { matrixRun, report, result, server } from "./_fixtures.ts";
+import {
+  fakeServer,
+  matrixReport,
+  matrixResult,
+  matrixRun,
+} from "./_fixtures.ts";
 import { buildMatrix, MATRIX_SCHEMA_VERSION } from "./json.ts";
 
 Deno.test("buildMatrix: one row per selected case in suite order, one cell per server", () => {
   const doc = buildMatrix(matrixRun([
     [
-      server("a"),
-      report([
-        result("relay.basic", "pass"),
-        result("relay.no-echo", "fail"),
-        result("framing.lf", "pass"),
+      fakeServer("a"),
+      matrixReport([
+        matrixResult("relay.basic", "pass"),
+        matrixResult("relay.no-echo", "fail"),
+        matrixResult("framing.lf", "pass"),
       ]),
     ],
-    [server("b"), report([result("relay.basic", "pass")])],
+    [fakeServer("b"), matrixReport([matrixResult("relay.basic", "pass")])],
   ]));
   equal(doc.schemaVersion, MATRIX_SCHEMA_VERSION);
   deepStrictEqual(doc.cases.map((row) => row.id), [
@@ -41,17 +46,20 @@ Deno.test("buildMatrix: one row per selected case in suite order, one cell per s
 Deno.test("buildMatrix: crashes mark their cells; unavailable and broken servers say why", () => {
   const doc = buildMatrix(matrixRun([
     [
-      server("a"),
-      report([result("relay.basic", "fail"), result("relay.no-echo", "pass")], [
+      fakeServer("a"),
+      matrixReport([
+        matrixResult("relay.basic", "fail"),
+        matrixResult("relay.no-echo", "pass"),
+      ], [
         "relay.basic",
       ]),
     ],
     [
-      server("b", { unavailable: "b is not installed" }),
+      fakeServer("b", { unavailable: "b is not installed" }),
       null,
       "b is not installed",
     ],
-    [server("c"), null, "server exited before accepting"],
+    [fakeServer("c"), null, "server exited before accepting"],
   ], ["relay.basic", "relay.no-echo"]));
   deepStrictEqual(doc.cases.map((row) => row.verdicts.a.crashed), [
     true,
@@ -77,8 +85,11 @@ Deno.test("buildMatrix: crashes mark their cells; unavailable and broken servers
 Deno.test("buildMatrix: a case a report has beyond the selection gets a row too", () => {
   const doc = buildMatrix(matrixRun([
     [
-      server("a"),
-      report([result("relay.basic", "pass"), result("x.new", "info")]),
+      fakeServer("a"),
+      matrixReport([
+        matrixResult("relay.basic", "pass"),
+        matrixResult("x.new", "info"),
+      ]),
     ],
   ], ["relay.basic"]));
   deepStrictEqual(doc.cases.map((row) => [row.id, row.level]), [
@@ -89,7 +100,7 @@ Deno.test("buildMatrix: a case a report has beyond the selection gets a row too"
 
 Deno.test("buildMatrix: the document survives JSON", () => {
   const doc = buildMatrix(matrixRun([
-    [server("a"), report([result("relay.basic", "pass")])],
+    [fakeServer("a"), matrixReport([matrixResult("relay.basic", "pass")])],
   ]));
   deepStrictEqual(JSON.parse(JSON.stringify(doc)), doc);
 });

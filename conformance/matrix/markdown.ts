@@ -8,16 +8,16 @@
 
 import {
   byArea,
-  cellText,
   countVerdicts,
   CRASH_SYMBOL,
   formatDuration,
+  matrixCellText,
   VERDICT_SYMBOLS,
 } from "./_cells.ts";
 import type { MatrixDocument } from "./json.ts";
 
 /**
- * Options for {@linkcode renderMarkdown}.
+ * Options for {@linkcode renderMatrixMarkdown}.
  *
  * @example
  * ```ts
@@ -51,7 +51,7 @@ function row(cells: readonly string[]): string {
  * @example
  * ```ts
  * import { buildMatrix } from "./json.ts";
- * import { renderMarkdown } from "./markdown.ts";
+ * import { renderMatrixMarkdown } from "./markdown.ts";
  *
  * const doc = buildMatrix({
  *   startedAt: new Date(0).toISOString(),
@@ -60,14 +60,14 @@ function row(cells: readonly string[]): string {
  *   concurrency: 1,
  *   runs: [],
  * });
- * console.log(renderMarkdown(doc).includes("`relay.no-echo`")); // true
+ * console.log(renderMatrixMarkdown(doc).includes("`relay.no-echo`")); // true
  * ```
  *
  * @param doc The matrix document (see `buildMatrix`).
  * @param options An optional heading.
  * @returns The Markdown text, ending in a newline.
  */
-export function renderMarkdown(
+export function renderMatrixMarkdown(
   doc: MatrixDocument,
   options: MarkdownOptions = {},
 ): string {
@@ -84,7 +84,7 @@ export function renderMarkdown(
         `\`${r.id}\``,
         r.clause,
         r.level,
-        ...servers.map((s) => cellText(r.verdicts[s.id])),
+        ...servers.map((s) => matrixCellText(r.verdicts[s.id])),
       ]));
     }
   }

@@ -1,29 +1,34 @@
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
-import { matrixRun, report, result, server } from "./_fixtures.ts";
+import {
+  fakeServer,
+  matrixReport,
+  matrixResult,
+  matrixRun,
+} from "./_fixtures.ts";
 import { buildMatrix } from "./json.ts";
-import { renderMarkdown } from "./markdown.ts";
+import { renderMatrixMarkdown } from "./markdown.ts";
 
 const doc = buildMatrix(matrixRun([
   [
-    server("a", { name: "Server | A" }),
-    report([
-      result("relay.basic", "pass"),
-      result("relay.no-echo", "fail"),
-      result("framing.lf", "info", {
+    fakeServer("a", { name: "Server | A" }),
+    matrixReport([
+      matrixResult("relay.basic", "pass"),
+      matrixResult("relay.no-echo", "fail"),
+      matrixResult("framing.lf", "info", {
         measurements: { largestLineBytes: 65536 },
       }),
     ], ["relay.no-echo"]),
   ],
   [
-    server("b", { unavailable: "b is not installed" }),
+    fakeServer("b", { unavailable: "b is not installed" }),
     null,
     "b is not installed",
   ],
 ]));
-const text = renderMarkdown(doc, { heading: "### Matrix" });
+const text = renderMatrixMarkdown(doc, { heading: "### Matrix" });
 const lines = text.split("\n");
 
-Deno.test("renderMarkdown: a table with servers as columns and cases grouped by area", () => {
+Deno.test("renderMatrixMarkdown: a table with servers as columns and cases grouped by area", () => {
   // Clause and level come from the suite's definitions, not the reports.
   equal(lines[0], "### Matrix");
   equal(lines[2], "| Case | § | Level | Server \\| A | Server b |");
@@ -37,7 +42,7 @@ Deno.test("renderMarkdown: a table with servers as columns and cases grouped by 
   ]);
 });
 
-Deno.test("renderMarkdown: totals per server, legend and how each server ran", () => {
+Deno.test("renderMatrixMarkdown: totals per server, legend and how each server ran", () => {
   ok(lines.includes("| ✅ pass |  |  | 1 | 0 |"));
   ok(lines.includes("| ❌ fail |  |  | 1 | 0 |"));
   ok(lines.includes("| — not-run |  |  | 0 | 3 |"));

@@ -1,83 +1,26 @@
 /**
- * Runs the conformance suite against each matrix server, each started
- * afresh through the suite's `--spawn` support, a few servers at a time.
+ * Runs the conformance suite against each matrix server, a few servers at
+ * a time, heaviest first.
  *
- * Each server's run goes through {@linkcode runConformance} in a child
- * `deno` process of its own (see `_worker.ts`): runs side by side then share
- * no event loop, so one server's slow case cannot delay another's
+ * Each server's run goes through `runMatrixServer` (`server_run.ts`) in a child
+ * `deno` process of its own (`_worker.ts`): runs side by side then share no
+ * event loop, so one server's slow case cannot delay another's
  * measurements, and a run that hangs can be stopped without the others.
  *
  * @module
  */
 
-import { HarnessError, runConformance } from "../runner.ts";
-import type { Report, Verdict } from "../types.ts";
-import type { WorkerRequest, WorkerResult } from "./_worker.ts";
-import { type MatrixServer, REPO_ROOT } from "./servers.ts";
-
-/**
- * The suite options a matrix run passes to every server's run.
- *
- * @example
- * ```ts
- * import type { MatrixSettings } from "./running.ts";
- * const settings: MatrixSettings = { only: [], skip: [], clients: 100, retries: 1, timeoutScale: 1, verbose: false };
- * console.log(settings.clients);
- * ```
- */
-export interface MatrixSettings {
-  /** Globs of case ids (or `§` clauses) to run; all when empty. */
-  only: string[];
-  /** Globs of case ids (or `§` clauses) not to run. */
-  skip: string[];
-  /** Clients connected at once in `limits.many-clients`. */
-  clients: number;
-  /** Times a failing case is run again (a pass then makes it `flaky`). */
-  retries: number;
-  /** Multiplies every timeout of the suite. */
-  timeoutScale: number;
-  /** Keep the wire trace of passing cases too. */
-  verbose: boolean;
-}
-
-/**
- * The suite's defaults, which `deno task matrix` uses unless told otherwise.
- *
- * @example
- * ```ts
- * import { DEFAULT_SETTINGS } from "./running.ts";
- * console.log(DEFAULT_SETTINGS.clients); // 500
- * ```
- */
-export const DEFAULT_SETTINGS: Readonly<MatrixSettings> = Object.freeze({
-  only: [],
-  skip: [],
-  clients: 500,
-  retries: 1,
-  timeoutScale: 1,
-  verbose: false,
-});
-
-/**
- * One server's part of a matrix run: its suite report, or why there is none.
- *
- * @example
- * ```ts
- * import type { ServerRun } from "./running.ts";
- * const run: Partial<ServerRun> = { report: null, error: "ncat is not installed" };
- * console.log(run.error);
- * ```
- */
-export interface ServerRun {
-  /** The server. */
-  server: MatrixServer;
-  /** The suite's report; `null` when the server was not run or the run failed. */
-  report: Report | null;
-  /** Why there is no report (unavailable, would not start, timed out). */
-  error?: string;
-  /** Wall time of this server's run, in ms. */
-  durationMs: number;
-}
+import { type KnownServer, REPO_ROOT } from "../../targets/servers.ts";
+import {
+  type MatrixProgress,
+  type MatrixServerRun,
+  type MatrixSettings,
+  resolveSettings,
+  runMatrixServer,
+  type RunMatrixServerOptions,
+  type WorkerRequest,
+  type WorkerResult,
+} from "./server_run.ts";
 
 /**
  * A whole matrix run, servers in column order.
@@ -99,59 +42,7 @@ export interface MatrixRun {
   /** Servers run at the same time. */
   concurrency: number;
   /** One entry per server, in the order the servers were given. */
-  runs: ServerRun[];
-}
-
-/**
- * Progress of a matrix run, for live display.
- *
- * @example
- * ```ts
- * import type { MatrixProgress } from "./running.ts";
- * const event: MatrixProgress = { type: "server-start", server: "ours", cases: 3 };
- * console.log(event.type);
- * ```
- */
-export type MatrixProgress =
-  | { type: "server-start"; server: string; cases: number }
-  | {
-    type: "case-end";
-    server: string;
-    index: number;
-    total: number;
-    id: string;
-    verdict: Verdict;
-    durationMs: number;
-    message: string;
-  }
-  | { type: "note"; server: string; message: string }
-  | {
-    type: "server-end";
-    server: string;
-    durationMs: number;
-    error?: string;
-    report: Report | null;
-  };
-
-/**
- * Options for {@linkcode runServer}.
- *
- * @example
- * ```ts
- * import type { RunServerOptions } from "./running.ts";
- * const options: RunServerOptions = { settings: { clients: 50 } };
- * console.log(options.settings?.clients);
- * ```
- */
-export interface RunServerOptions {
-  /**
-   * Suite options; missing ones take {@linkcode DEFAULT_SETTINGS}.
-   *
-   * @default {DEFAULT_SETTINGS}
-   */
-  settings?: Partial<MatrixSettings>;
-  /** Called as the run progresses. */
-  onProgress?: (event: MatrixProgress) => void;
+  runs: MatrixServerRun[];
 }
 
 /**
@@ -164,7 +55,7 @@ export interface RunServerOptions {
  * console.log(options.concurrency);
  * ```
  */
-export interface RunMatrixOptions extends RunServerOptions {
+export interface RunMatrixOptions extends RunMatrixServerOptions {
   /**
    * Servers run at the same time.
    *
@@ -186,104 +77,6 @@ export interface RunMatrixOptions extends RunServerOptions {
 }
 
 /**
- * Completes partial settings with {@linkcode DEFAULT_SETTINGS}.
- *
- * @example
- * ```ts
- * import { resolveSettings } from "./running.ts";
- * console.log(resolveSettings({ clients: 100 }).retries); // 1
- * ```
- */
-export function resolveSettings(
-  settings: Partial<MatrixSettings> = {},
-): MatrixSettings {
-  return {
-    only: [...(settings.only ?? DEFAULT_SETTINGS.only)],
-    skip: [...(settings.skip ?? DEFAULT_SETTINGS.skip)],
-    clients: settings.clients ?? DEFAULT_SETTINGS.clients,
-    retries: settings.retries ?? DEFAULT_SETTINGS.retries,
-    timeoutScale: settings.timeoutScale ?? DEFAULT_SETTINGS.timeoutScale,
-    verbose: settings.verbose ?? DEFAULT_SETTINGS.verbose,
-  };
-}
-
-/**
- * Runs the suite against one server in this process, starting it through
- * `--spawn` in the repository root.
- *
- * @example Run two cases against our server
- * ```ts ignore
- * import { runServer } from "./running.ts";
- * import { matrixServers } from "./servers.ts";
- *
- * const [ours] = await matrixServers({ build: false });
- * const run = await runServer(ours, { settings: { only: ["relay.basic", "relay.no-echo"] } });
- * console.log(run.report?.summary.pass); // 2
- * ```
- *
- * @param server The server to run against.
- * @param options Suite settings and a progress callback.
- * @returns The report, or the reason there is none.
- */
-export async function runServer(
-  server: MatrixServer,
-  options: RunServerOptions = {},
-): Promise<ServerRun> {
-  const settings = resolveSettings(options.settings);
-  const progress = options.onProgress ?? (() => {});
-  if (server.unavailable !== undefined) {
-    return { server, report: null, error: server.unavailable, durationMs: 0 };
-  }
-  const t0 = performance.now();
-  let report: Report | null = null;
-  let error: string | undefined;
-  try {
-    report = await runConformance({
-      spawn: server.spawn,
-      cwd: REPO_ROOT,
-      only: settings.only,
-      skip: settings.skip,
-      clients: settings.clients,
-      retries: settings.retries,
-      timeoutScale: settings.timeoutScale,
-      verbose: settings.verbose,
-      maxClients: server.maxClients,
-      onProgress(event) {
-        if (event.type === "start") {
-          progress({
-            type: "server-start",
-            server: server.id,
-            cases: event.total,
-          });
-        } else if (event.type === "case-end") {
-          progress({
-            type: "case-end",
-            server: server.id,
-            index: event.index,
-            total: event.total,
-            id: event.result.id,
-            verdict: event.result.verdict,
-            durationMs: event.result.durationMs,
-            message: event.result.message,
-          });
-        } else if (event.type === "server") {
-          progress({ type: "note", server: server.id, message: event.message });
-        }
-      },
-    });
-  } catch (caught) {
-    if (!(caught instanceof HarnessError)) throw caught;
-    error = caught.message;
-  }
-  return {
-    server,
-    report,
-    error,
-    durationMs: Math.round(performance.now() - t0),
-  };
-}
-
-/**
  * Runs the suite against each server, `concurrency` at a time (heaviest
  * first), and returns every server's report. Servers that are unavailable
  * get an entry with the reason instead of a report.
@@ -291,9 +84,9 @@ export async function runServer(
  * @example Run one case against both transports of our server
  * ```ts ignore
  * import { runMatrix } from "./running.ts";
- * import { matrixServers, selectServers } from "./servers.ts";
+ * import { matrixServers } from "./columns.ts";
  *
- * const servers = selectServers(await matrixServers({ build: false }), ["ours", "ours-node"]);
+ * const servers = (await matrixServers({ build: false })).slice(0, 2);
  * const run = await runMatrix(servers, { settings: { only: ["relay.basic"] } });
  * console.log(run.runs.map((r) => r.report?.cases[0].verdict)); // [ "pass", "pass" ]
  * ```
@@ -303,14 +96,14 @@ export async function runServer(
  * @returns The run, servers in the order given.
  */
 export async function runMatrix(
-  servers: readonly MatrixServer[],
+  servers: readonly KnownServer[],
   options: RunMatrixOptions = {},
 ): Promise<MatrixRun> {
   const settings = resolveSettings(options.settings);
   const concurrency = Math.max(1, options.concurrency ?? 2);
   const startedAt = new Date().toISOString();
   const t0 = performance.now();
-  const runs = new Array<ServerRun>(servers.length);
+  const runs = new Array<MatrixServerRun>(servers.length);
   // Heaviest first: the lanes then finish at about the same time.
   const queue = servers.map((server, index) => ({ server, index }))
     .sort((a, b) => (b.server.weight ?? 1) - (a.server.weight ?? 1));
@@ -318,7 +111,7 @@ export async function runMatrix(
     for (let next = queue.shift(); next; next = queue.shift()) {
       const { server, index } = next;
       const run = server.unavailable !== undefined || options.isolate === false
-        ? await runServer(server, { ...options, settings })
+        ? await runMatrixServer(server, { ...options, settings })
         : await runIsolated(server, settings, options);
       runs[index] = run;
       options.onProgress?.({
@@ -341,10 +134,10 @@ export async function runMatrix(
 }
 
 async function runIsolated(
-  server: MatrixServer,
+  server: KnownServer,
   settings: MatrixSettings,
   options: RunMatrixOptions,
-): Promise<ServerRun> {
+): Promise<MatrixServerRun> {
   const t0 = performance.now();
   const dir = await Deno.makeTempDir({ prefix: "linechat-matrix-" });
   const request: WorkerRequest = {

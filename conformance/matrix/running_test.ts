@@ -1,6 +1,8 @@
 import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
-import { type MatrixProgress, runMatrix } from "./running.ts";
-import { matrixServers, selectServers } from "./servers.ts";
+import { selectServers } from "../../targets/servers.ts";
+import { matrixServers } from "./columns.ts";
+import { runMatrix } from "./running.ts";
+import type { MatrixProgress } from "./server_run.ts";
 
 const ours = selectServers(await matrixServers({ build: false }), [
   "ours",
@@ -51,12 +53,12 @@ Deno.test("runMatrix: in-process too; an unavailable server is not run and says 
 });
 
 Deno.test("runMatrix: a server that will not start is an error, not a crash of the run", async () => {
-  const broken = { ...ours[0], id: "broken", spawn: "exit 3 # {port}" };
+  const broken = { ...ours[0], id: "broken", command: "exit 3 # {port}" };
   const run = await runMatrix([broken], {
     settings: { only: ["relay.basic"] },
   });
   equal(run.runs[0].report, null);
-  match(run.runs[0].error!, /server exited \(exit code 3\) before accepting/);
+  match(run.runs[0].error!, /server exited \(exit code 3\) before listening/);
 });
 
 Deno.test("runMatrix: a run over its time is stopped, and so is its server", async () => {
@@ -69,7 +71,7 @@ Deno.test("runMatrix: a run over its time is stopped, and so is its server", asy
   const slow = {
     ...ours[0],
     id: "slow",
-    spawn: `${Deno.execPath()} eval '${code}' {port}`,
+    command: `${Deno.execPath()} eval '${code}' {port}`,
   };
   const run = await runMatrix([slow], {
     settings: { only: ["relay.basic"] },

@@ -6,22 +6,15 @@
  * @module
  */
 
-import type { CaseResult, Finding, Report, Verdict } from "../types.ts";
-import { formatMs, traceLine, verdictLabel } from "./_text.ts";
-
-/**
- * Escapes text for HTML.
- *
- * @example
- * ```ts
- * import { htmlEscape } from "./html.ts";
- * console.log(htmlEscape("<b>&</b>")); // "&lt;b&gt;&amp;&lt;/b&gt;"
- * ```
- */
-export function htmlEscape(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
-    .replace(/"/g, "&quot;");
-}
+import { escapeMarkup } from "../../lib/markup.ts";
+import {
+  type CaseResult,
+  type Finding,
+  type Report,
+  type Verdict,
+  VERDICTS,
+} from "../types.ts";
+import { formatElapsed, traceLine, verdictLabel } from "./_text.ts";
 
 const STYLE = `
 body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; padding: 0 1em; }
@@ -52,7 +45,7 @@ function linesCell(lines: readonly string[] | undefined): string {
   if (lines === undefined) return `<span class="muted">—</span>`;
   if (lines.length === 0) return `<span class="muted">(nothing)</span>`;
   return lines.map((l) =>
-    l.startsWith("… ") ? htmlEscape(l) : `"${htmlEscape(l)}"`
+    l.startsWith("… ") ? escapeMarkup(l) : `"${escapeMarkup(l)}"`
   ).join("<br>");
 }
 
@@ -67,7 +60,7 @@ function findingHtml(finding: Finding): string {
 <tr><th>client</th><th>expected</th><th>received</th></tr>
 ${
     clients.map((client) =>
-      `<tr><td>${htmlEscape(client)}</td><td>${
+      `<tr><td>${escapeMarkup(client)}</td><td>${
         linesCell(finding.expected?.[client])
       }</td><td>${linesCell(finding.received?.[client])}</td></tr>`
     ).join("\n")
@@ -75,14 +68,14 @@ ${
 </table>`;
   const data = finding.data
     ? `<div class="mono muted">${
-      htmlEscape(
+      escapeMarkup(
         Object.entries(finding.data).map(([k, v]) => `${k}=${v}`).join(" "),
       )
     }</div>`
     : "";
-  return `<div class="finding"><b>${htmlEscape(finding.severity)}</b> ${
-    htmlEscape(finding.clause)
-  } ${htmlEscape(finding.message)}${data}${evidence}</div>`;
+  return `<div class="finding"><b>${escapeMarkup(finding.severity)}</b> ${
+    escapeMarkup(finding.clause)
+  } ${escapeMarkup(finding.message)}${data}${evidence}</div>`;
 }
 
 function caseHtml(c: CaseResult): string {
@@ -90,9 +83,9 @@ function caseHtml(c: CaseResult): string {
     c.verdict === "non-strict";
   const measurements = Object.entries(c.measurements);
   const parts = [
-    `<p>${htmlEscape(c.requirement)} <span class="muted">(${c.level}, ${
-      htmlEscape(c.clause)
-    }, ${formatMs(c.durationMs)}, ${c.attempts} attempt${
+    `<p>${escapeMarkup(c.requirement)} <span class="muted">(${c.level}, ${
+      escapeMarkup(c.clause)
+    }, ${formatElapsed(c.durationMs)}, ${c.attempts} attempt${
       c.attempts === 1 ? "" : "s"
     })</span></p>`,
     ...c.findings.map(findingHtml),
@@ -101,8 +94,8 @@ function caseHtml(c: CaseResult): string {
     parts.push(
       `<table><tr><th>measurement</th><th>value</th></tr>${
         measurements.map(([k, v]) =>
-          `<tr><td>${htmlEscape(k)}</td><td class="mono">${
-            htmlEscape(String(v))
+          `<tr><td>${escapeMarkup(k)}</td><td class="mono">${
+            escapeMarkup(String(v))
           }</td></tr>`
         )
           .join("")
@@ -114,21 +107,23 @@ function caseHtml(c: CaseResult): string {
       `<details><summary>wire trace (${c.trace.length} events${
         c.traceOmitted ? `, ${c.traceOmitted} left out` : ""
       })</summary><pre>${
-        htmlEscape(c.trace.map(traceLine).join("\n"))
+        escapeMarkup(c.trace.map(traceLine).join("\n"))
       }</pre></details>`,
     );
   }
   if (c.serverOutput?.trim()) {
     parts.push(
       `<details><summary>server output during the case</summary><pre>${
-        htmlEscape(c.serverOutput)
+        escapeMarkup(c.serverOutput)
       }</pre></details>`,
     );
   }
-  return `<details class="case" id="${htmlEscape(c.id)}"${open ? " open" : ""}>
-<summary>${badge(c.verdict)} <code>${htmlEscape(c.id)}</code> ${
-    htmlEscape(c.clause)
-  } ${c.level} — ${htmlEscape(c.message)}</summary>
+  return `<details class="case" id="${escapeMarkup(c.id)}"${
+    open ? " open" : ""
+  }>
+<summary>${badge(c.verdict)} <code>${escapeMarkup(c.id)}</code> ${
+    escapeMarkup(c.clause)
+  } ${c.level} — ${escapeMarkup(c.message)}</summary>
 ${parts.join("\n")}
 </details>`;
 }
@@ -144,34 +139,26 @@ ${parts.join("\n")}
  */
 export function formatHtml(report: Report): string {
   const s = report.summary;
-  const verdicts: Verdict[] = [
-    "pass",
-    "non-strict",
-    "fail",
-    "flaky",
-    "skipped",
-    "info",
-  ];
-  const cards = verdicts.map((v) =>
+  const cards = VERDICTS.map((v) =>
     `<div class="card">${badge(v)}<b>${s[v]}</b></div>`
   ).join("");
   const rows = report.cases.map((c) =>
-    `<tr><td><a href="#${htmlEscape(c.id)}"><code>${
-      htmlEscape(c.id)
-    }</code></a></td><td>${htmlEscape(c.clause)}</td><td>${c.level}</td><td>${
+    `<tr><td><a href="#${escapeMarkup(c.id)}"><code>${
+      escapeMarkup(c.id)
+    }</code></a></td><td>${escapeMarkup(c.clause)}</td><td>${c.level}</td><td>${
       badge(c.verdict)
-    }</td><td>${htmlEscape(c.message)}</td><td>${
-      formatMs(c.durationMs)
+    }</td><td>${escapeMarkup(c.message)}</td><td>${
+      formatElapsed(c.durationMs)
     }</td></tr>`
   ).join("\n");
   const spawn = report.spawn
     ? `<p>Spawned with <code>${
-      htmlEscape(report.spawn.command)
+      escapeMarkup(report.spawn.command)
     }</code>: ${report.spawn.restarts} restarts, ${report.spawn.crashes.length} crashes${
       report.spawn.crashes.length > 0
         ? ` (during ${
           report.spawn.crashes.map((c) =>
-            `<code>${htmlEscape(c.caseId)}</code>`
+            `<code>${escapeMarkup(c.caseId)}</code>`
           ).join(", ")
         })`
         : ""
@@ -189,9 +176,11 @@ export function formatHtml(report: Report): string {
 <body>
 <h1>linechat conformance report</h1>
 <p>Targets: ${
-    report.targets.map((t) => `<code>${htmlEscape(t)}</code>`).join(", ")
+    report.targets.map((t) => `<code>${escapeMarkup(t)}</code>`).join(", ")
   } ·
-started ${htmlEscape(report.startedAt)} · took ${formatMs(report.durationMs)} ·
+started ${escapeMarkup(report.startedAt)} · took ${
+    formatElapsed(report.durationMs)
+  } ·
 level <code>${report.options.level}</code> · declared line limit ${report.options.maxLineBytes} bytes ·
 output terminator <b>${report.server.outputTerminator}</b> ·
 exit code <b>${s.exitCode}</b> (${s.counted} counted ${

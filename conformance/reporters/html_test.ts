@@ -1,9 +1,9 @@
 import { equal, ok } from "node:assert/strict";
-import { fixtureReport } from "./_fixture.ts";
-import { formatHtml, htmlEscape } from "./html.ts";
+import { everyVerdictReport } from "../_fixtures.ts";
+import { formatHtml } from "./html.ts";
 
 Deno.test("the HTML report is one page with every case, its verdict and evidence", () => {
-  const report = fixtureReport();
+  const report = everyVerdictReport();
   const html = formatHtml(report);
   ok(html.startsWith("<!doctype html>"));
   for (const c of report.cases) ok(html.includes(`id="${c.id}"`), c.id);
@@ -20,9 +20,7 @@ Deno.test("the HTML report is one page with every case, its verdict and evidence
   ok(!/<link|src=/.test(html), "self-contained");
 });
 
-Deno.test("htmlEscape escapes markup", () => {
-  equal(
-    htmlEscape(`<a href="x">&</a>`),
-    "&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;",
-  );
+Deno.test("the HTML report escapes with lib/markup.ts: quotes and apostrophes too", () => {
+  const html = formatHtml(everyVerdictReport());
+  ok(html.includes("&lt;script&gt;&amp;&quot;&#39;"));
 });

@@ -6,28 +6,29 @@
  * @module
  */
 
+import { escapeMarkup } from "../../lib/markup.ts";
 import type { CaseResult, Report } from "../types.ts";
 import { findingLines, traceLine } from "./_text.ts";
 
 /**
- * Escapes text for XML 1.0 content and attributes, dropping the control
- * characters XML cannot carry.
+ * Replaces the characters XML 1.0 cannot carry at all (control characters
+ * but tab, LF and CR; U+FFFE, U+FFFF) with U+FFFD. Escaping markup is
+ * `escapeMarkup`'s (lib/markup.ts).
  *
  * @example
  * ```ts
- * import { xmlEscape } from "./junit.ts";
- * console.log(xmlEscape(`a<b & "c"`)); // "a&lt;b &amp; &quot;c&quot;"
+ * import { replaceNonXmlChars } from "./junit.ts";
+ * console.log(replaceNonXmlChars("a\x00b\tc") === "a\ufffdb\tc"); // true
  * ```
  */
-export function xmlEscape(text: string): string {
-  return text
-    // deno-lint-ignore no-control-regex
-    .replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]/g, "\ufffd")
-    .replace(/&/g, "&amp;")
-    .replace(/</g, "&lt;")
-    .replace(/>/g, "&gt;")
-    .replace(/"/g, "&quot;")
-    .replace(/'/g, "&apos;");
+export function replaceNonXmlChars(text: string): string {
+  // deno-lint-ignore no-control-regex
+  return text.replace(/[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]/g, "\ufffd");
+}
+
+/** Text for XML content or an attribute in either quote. */
+function xmlEscape(text: string): string {
+  return escapeMarkup(replaceNonXmlChars(text));
 }
 
 function testcase(c: CaseResult): string {

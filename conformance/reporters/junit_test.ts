@@ -1,6 +1,6 @@
 import { equal, ok } from "node:assert/strict";
-import { fixtureReport } from "./_fixture.ts";
-import { formatJunit, xmlEscape } from "./junit.ts";
+import { everyVerdictReport } from "../_fixtures.ts";
+import { formatJunit, replaceNonXmlChars } from "./junit.ts";
 
 /** Checks that tags nest and close (a tiny well-formedness check). */
 function assertBalanced(xml: string): void {
@@ -15,7 +15,7 @@ function assertBalanced(xml: string): void {
 }
 
 Deno.test("JUnit: suites per area, failures for counted results, skipped, escaped", () => {
-  const xml = formatJunit(fixtureReport());
+  const xml = formatJunit(everyVerdictReport());
   ok(xml.startsWith('<?xml version="1.0" encoding="UTF-8"?>'));
   assertBalanced(xml.replace(/^<\?xml[^>]*>/, ""));
   ok(
@@ -31,11 +31,11 @@ Deno.test("JUnit: suites per area, failures for counted results, skipped, escape
   equal((xml.match(/<failure /g) ?? []).length, 3);
   ok(xml.includes('<failure type="flaky"'));
   ok(xml.includes('<skipped message="needs --max-clients N"/>'));
-  ok(xml.includes("&lt;script&gt;&amp;&quot;&apos;"));
+  ok(xml.includes("&lt;script&gt;&amp;&quot;&#39;"));
   ok(!xml.includes("<script>"));
   ok(xml.includes("wire trace:"));
 });
 
-Deno.test("xmlEscape replaces characters XML 1.0 cannot carry", () => {
-  equal(xmlEscape("a\x00b\x1bc\td"), "a\ufffdb\ufffdc\td");
+Deno.test("replaceNonXmlChars replaces characters XML 1.0 cannot carry", () => {
+  equal(replaceNonXmlChars("a\x00b\x1bc\td"), "a\ufffdb\ufffdc\td");
 });

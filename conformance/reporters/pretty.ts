@@ -5,17 +5,31 @@
  * @module
  */
 
-import type { ProgressEvent } from "../runner.ts";
-import type { CaseResult, Report, Verdict } from "../types.ts";
+import type { ProgressEvent } from "../run_options.ts";
+import {
+  type CaseResult,
+  type Report,
+  type Verdict,
+  VERDICTS,
+} from "../types.ts";
 import {
   findingLines,
-  formatMs,
+  formatElapsed,
   plural,
   traceLine,
   verdictLabel,
 } from "./_text.ts";
 
-/** Options for {@linkcode formatPretty} and {@linkcode LiveProgress}. */
+/**
+ * Options for {@linkcode formatPretty} and {@linkcode LiveProgress}.
+ *
+ * @example
+ * ```ts
+ * import type { PrettyOptions } from "./pretty.ts";
+ * const options: PrettyOptions = { color: false, verbose: true };
+ * console.log(options.verbose);
+ * ```
+ */
 export interface PrettyOptions {
   /**
    * Use ANSI colours.
@@ -75,7 +89,7 @@ export function resultLine(c: CaseResult, color = false): string {
     `${paint(head, c.verdict, color)} ${c.id.padEnd(36)} ${
       c.clause.padEnd(6)
     } ` +
-    `${c.level.padEnd(6)} ${formatMs(c.durationMs).padStart(7)}`;
+    `${c.level.padEnd(6)} ${formatElapsed(c.durationMs).padStart(7)}`;
   return c.verdict === "pass" ? line : `${line}  ${c.message}`;
 }
 
@@ -245,21 +259,14 @@ export function formatPretty(
   out.push(
     `Result: ${s.counted} of ${plural(s.total, "case")} failed at level ` +
       `${report.options.level} → exit ${s.exitCode} (${
-        formatMs(report.durationMs)
+        formatElapsed(report.durationMs)
       })`,
   );
   return `${out.join("\n")}\n`;
 }
 
 function summaryTable(report: Report, color: boolean): string {
-  const columns: Verdict[] = [
-    "pass",
-    "non-strict",
-    "fail",
-    "flaky",
-    "skipped",
-    "info",
-  ];
+  const columns = VERDICTS;
   const areas = [...new Set(report.cases.map((c) => c.area))];
   const rows = areas.map((area) => {
     const cases = report.cases.filter((c) => c.area === area);

@@ -1,9 +1,9 @@
 import { ok } from "node:assert/strict";
-import { fixtureReport } from "./_fixture.ts";
+import { everyVerdictReport } from "../_fixtures.ts";
 import { formatPretty, LiveProgress, resultLine } from "./pretty.ts";
 
 Deno.test("pretty: result lines, evidence with expected and received, summary, exit code", () => {
-  const text = formatPretty(fixtureReport());
+  const text = formatPretty(everyVerdictReport());
   ok(text.includes("✗ FAIL       relay.no-echo"));
   ok(text.includes("expected at A: (nothing)"));
   ok(text.includes('received at A: "echo probe \\x00" | … 3 more lines'));
@@ -17,11 +17,11 @@ Deno.test("pretty: result lines, evidence with expected and received, summary, e
 });
 
 Deno.test("pretty: colours only when asked", () => {
-  ok(formatPretty(fixtureReport(), { color: true }).includes("\x1b[31m"));
+  ok(formatPretty(everyVerdictReport(), { color: true }).includes("\x1b[31m"));
 });
 
 Deno.test("live progress rewrites a status line on a terminal and prints result lines", () => {
-  const report = fixtureReport();
+  const report = everyVerdictReport();
   let tty = "";
   const live = new LiveProgress((s) => tty += s, { tty: true });
   live.handle({ type: "start", total: 1, targets: ["t"] });

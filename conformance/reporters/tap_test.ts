@@ -1,9 +1,9 @@
 import { equal, ok } from "node:assert/strict";
-import { fixtureReport } from "./_fixture.ts";
+import { everyVerdictReport } from "../_fixtures.ts";
 import { formatTap } from "./tap.ts";
 
 Deno.test("TAP 13: a plan, one point per case, SKIP directives, YAML blocks for failures", () => {
-  const tap = formatTap(fixtureReport());
+  const tap = formatTap(everyVerdictReport());
   const lines = tap.trimEnd().split("\n");
   equal(lines[0], "TAP version 13");
   equal(lines[1], "1..6");

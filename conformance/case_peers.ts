@@ -1,0 +1,194 @@
+/**
+ * The clients of one attempt of a case: connecting them (round-robin over
+ * the targets, each connect bounded by a scaled timeout), telling whether
+ * the server ended any of them, and closing them all when the case ends.
+ *
+ * @module
+ */
+
+import { connect } from "../client/chat_client.ts";
+import type { Target } from "../lib/args.ts";
+import { describeError } from "./describe_error.ts";
+import { CaseAbort, CaseSkip, type FindingRecorder } from "./findings.ts";
+import type { PeerWriter } from "./line_writer.ts";
+import { Peer } from "./peer.ts";
+import { RawPeer } from "./raw_peer.ts";
+import { type CaseSettings, scaledTimeout, TIMEOUTS } from "./settings.ts";
+import type { TraceRecorder } from "./trace.ts";
+import type { WireStats } from "./wire_stats.ts";
+
+/**
+ * Options for {@linkcode CasePeers.connect}.
+ *
+ * @example
+ * ```ts
+ * import type { PeerOptions } from "./case_peers.ts";
+ * const options: PeerOptions = { quiet: true, readBufferBytes: 4096 };
+ * console.log(options.quiet);
+ * ```
+ */
+export interface PeerOptions {
+  /** Trace received lines only as counts. */
+  quiet?: boolean;
+  /**
+   * The client's read buffer.
+   *
+   * @default {16384}
+   */
+  readBufferBytes?: number;
+  /**
+   * On failure, record a finding and abort the case; when false, just
+   * throw the error (the caller counts failures itself).
+   *
+   * @default {true}
+   */
+  mustConnect?: boolean;
+}
+
+/**
+ * Connects and tracks the clients of one attempt.
+ *
+ * @example
+ * ```ts ignore
+ * const peers = new CasePeers(settings, trace, stats, findings, 16 * 1024 * 1024);
+ * const a = await peers.connect("A");
+ * peers.dispose();
+ * ```
+ */
+export class CasePeers {
+  readonly #settings: CaseSettings;
+  readonly #trace: TraceRecorder;
+  readonly #stats: WireStats;
+  readonly #findings: FindingRecorder;
+  readonly #maxLineBytes: number;
+  readonly #peers: PeerWriter[] = [];
+  #connects = 0;
+  #disposed = false;
+
+  /**
+   * Connects for `settings`, tracing into `trace`, counting into `stats`;
+   * a failed connect is recorded in `findings`. Clients read lines of up
+   * to `maxLineBytes`.
+   */
+  constructor(
+    settings: CaseSettings,
+    trace: TraceRecorder,
+    stats: WireStats,
+    findings: FindingRecorder,
+    maxLineBytes: number,
+  ) {
+    this.#settings = settings;
+    this.#trace = trace;
+    this.#stats = stats;
+    this.#findings = findings;
+    this.#maxLineBytes = maxLineBytes;
+  }
+
+  /** Whether {@linkcode dispose} ran (the case was abandoned). */
+  get disposed(): boolean {
+    return this.#disposed;
+  }
+
+  /**
+   * Connects a traced client to the next target. Throws
+   * {@linkcode CaseAbort} (after recording why) if it cannot.
+   */
+  async connect(name: string, options: PeerOptions = {}): Promise<Peer> {
+    const target = this.#nextTarget();
+    const where = `${target.hostname}:${target.port}`;
+    const connectMs = scaledTimeout(this.#settings, TIMEOUTS.connect);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const attempt = connect(target, {
+      maxLineBytes: this.#maxLineBytes,
+      readBufferBytes: options.readBufferBytes ?? 16 * 1024,
+    });
+    try {
+      const client = await Promise.race([
+        attempt,
+        new Promise<never>((_, reject) =>
+          timer = setTimeout(
+            () => reject(new Error(`not accepted within ${connectMs} ms`)),
+            connectMs,
+          )
+        ),
+      ]);
+      const peer = new Peer(name, client, this.#trace, this.#stats);
+      peer.quiet = options.quiet ?? false;
+      this.#peers.push(peer);
+      this.#trace.record(name, "connect", `${client.localAddr} → ${where}`);
+      if (this.#disposed) peer.close();
+      return peer;
+    } catch (error) {
+      attempt.then((client) => client.close(), () => {});
+      if (options.mustConnect === false) throw error;
+      return this.#connectFailed(name, where, error);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Connects a `node:net` client, which can leave by reset. */
+  async connectRaw(
+    name: string,
+    options: Pick<PeerOptions, "mustConnect"> = {},
+  ): Promise<RawPeer> {
+    const target = this.#nextTarget();
+    const where = `${target.hostname}:${target.port}`;
+    try {
+      const peer = await RawPeer.connect(
+        name,
+        target,
+        this.#trace,
+        scaledTimeout(this.#settings, TIMEOUTS.connect),
+      );
+      this.#peers.push(peer);
+      if (this.#disposed) peer.close();
+      return peer;
+    } catch (error) {
+      if (options.mustConnect === false) throw error;
+      return this.#connectFailed(name, where, error);
+    }
+  }
+
+  /**
+   * Whether the server ended (EOF or reset) the connection of any client:
+   * how a crash first shows when the case expected no more.
+   */
+  get sawServerEnd(): boolean {
+    return this.#peers.some((peer) =>
+      (peer instanceof Peer || peer instanceof RawPeer) &&
+      peer.ended !== undefined
+    );
+  }
+
+  /** Closes every client; any connected later is closed at once. */
+  dispose(): void {
+    this.#disposed = true;
+    for (const peer of this.#peers) {
+      try {
+        peer.close();
+      } catch {
+        // Already closed.
+      }
+    }
+  }
+
+  #nextTarget(): Target {
+    const targets = this.#settings.targets;
+    return targets[this.#connects++ % targets.length];
+  }
+
+  #connectFailed(name: string, where: string, error: unknown): never {
+    const message = describeError(error);
+    if (/too many open files/i.test(message)) {
+      throw new CaseSkip(
+        `the harness ran out of file descriptors (${message}); raise ulimit -n`,
+      );
+    }
+    this.#trace.record(name, "error", `connect: ${message}`);
+    this.#findings.fail(`${name} could not connect to ${where}: ${message}`, {
+      clause: "§5.2",
+    });
+    throw new CaseAbort();
+  }
+}

@@ -1,0 +1,544 @@
+/**
+ * A small, configurable line-chat server for the conformance self-test.
+ *
+ * With no faults it is a correct server (bounded framer, per-client output
+ * queues charged for what they really hold, small lines merged for a client
+ * that is behind, slow consumers disconnected, and flood control: a client
+ * is not read from while someone who keeps taking output is over a window
+ * behind). Each fault flag breaks ONE clause of PROTOCOL.md the way real
+ * servers do; `faults.ts` names the combinations the self-test uses and
+ * `main.ts --fault NAME --port N` runs one.
+ *
+ * @module
+ */
+
+/**
+ * The faults a faulty server can have; each breaks one clause.
+ *
+ * @example
+ * ```ts
+ * import type { Faults } from "./server.ts";
+ * const faults: Faults = { echo: true, overLimit: "split" };
+ * console.log(faults.overLimit);
+ * ```
+ */
+export interface Faults {
+  /** §2.2: relays each line to its sender too. */
+  echo?: boolean;
+  /** §2.1: the recipient loop starts at index 1, skipping the first client. */
+  skipFirstRecipient?: boolean;
+  /** §2.1: the recipient loop stops one short, skipping the last client. */
+  skipLastRecipient?: boolean;
+  /** §1.4: splits each read at LF with no carry-over: a read's tail is a line. */
+  chunkFraming?: boolean;
+  /** §1.3: trims whitespace (space, tab, CR, VT, FF) around each line. */
+  trim?: boolean;
+  /** §1.3: decodes each line as UTF-8 and encodes it again (U+FFFD). */
+  reencode?: boolean;
+  /** §1.1: a lone CR ends a line (and an LF right after it is swallowed). */
+  loneCrTerminates?: boolean;
+  /** §1.6: relays the unterminated tail when a client leaves. */
+  relayPartialAtClose?: boolean;
+  /**
+   * §4.2–§4.5: what happens to a line longer than L: `disconnect` (the
+   * correct default), `truncate` (relay its first L bytes), `split` (relay
+   * it in L-byte pieces) or `unbounded` (no limit; buffered whole).
+   */
+  overLimit?: "disconnect" | "truncate" | "split" | "unbounded";
+  /** §2.5: ends relayed lines with LF alone. */
+  lfOutput?: boolean;
+  /** §3.1: greets each client with a line. */
+  banner?: string;
+  /** §3.2/§4.6: fan-out awaits each recipient's write in turn, unbounded. */
+  blockingWrites?: boolean;
+  /**
+   * §2.10: departed clients stay in the room; a write to one throws and
+   * aborts the rest of that fan-out.
+   */
+  keepDeadClients?: boolean;
+  /** §2.8: drops empty lines. */
+  dropEmpty?: boolean;
+  /** §2.7: one partial-line buffer shared by all clients. */
+  sharedPartialBuffer?: boolean;
+  /** §2.9: replays the last lines to each newcomer. */
+  history?: number;
+  /** §2.11: no TCP_NODELAY, and one write per line. */
+  nagle?: boolean;
+  /** §2.3/§4.7: drops lines for a client whose queue is full, silently. */
+  dropForSlow?: boolean;
+  /** §4.6: no bound on a client's queue (never a slow consumer). */
+  unboundedQueue?: boolean;
+  /** §5.2: an unhandled read error on reset kills the server. */
+  crashOnReset?: boolean;
+  /**
+   * §5.2: closing a client for an over-long line leaves a timer that kills
+   * the server this many ms later (a crash the case sees only as its client
+   * being disconnected, which it expected).
+   */
+  crashAfterDisconnectMs?: number;
+  /** §5.2: never closes a departed client's socket (fd leak). */
+  leakSockets?: boolean;
+  /** §5.1/§2.10: a half-closed client stays in the room and keeps receiving. */
+  keepHalfClosed?: boolean;
+  /** §2.1: recipients are fixed when a line starts, not when it ends. */
+  snapshotRecipients?: boolean;
+  /**
+   * §4.9: no flood control: a client is read from as fast as it sends,
+   * however far behind its lines leave the others.
+   */
+  noFloodControl?: boolean;
+  /**
+   * The output held for one client before it is disconnected as a slow
+   * consumer (§4.6).
+   *
+   * @default {4194304}
+   */
+  maxPendingBytes?: number;
+  /**
+   * §4.10: a client's pending output is charged by payload only, and every
+   * line is queued for every recipient as an entry (a copy) of its own, so
+   * tiny lines to a client that does not read cost many times their bytes.
+   */
+  payloadOnlyAccounting?: boolean;
+}
+
+const LF = 0x0a;
+const CR = 0x0d;
+const MAX_LINE_BYTES = 64 * 1024;
+const MAX_PENDING_BYTES = 4 * 1024 * 1024;
+const DROP_QUEUE_BYTES = 256 * 1024;
+/** What a queued entry costs beyond its bytes (object, slot), charged. */
+const ENTRY_OVERHEAD_BYTES = 64;
+/** Lines shorter than this are merged into the tail of a client's queue. */
+const MERGE_BELOW_BYTES = 512;
+/** A merged tail is queued as an entry once it holds this much. */
+const TAIL_BYTES = 16 * 1024;
+/** Flood control: a client is not read while someone is this far behind… */
+const SENDER_WINDOW_BYTES = 256 * 1024;
+/** …unless that one has taken nothing for this long (left to the bound). */
+const SENDER_WAIT_MS = 1000;
+
+interface Client {
+  id: number;
+  conn: Deno.TcpConn;
+  partial: Growable;
+  skipping: boolean;
+  afterCr: boolean;
+  snapshot: Client[] | undefined;
+  queue: Uint8Array[];
+  /** Small lines merged while the client is behind, queued after `queue`. */
+  tail: Growable | undefined;
+  /** Bytes charged for `queue` and `tail` (entries cost their overhead). */
+  pending: number;
+  writing: boolean;
+  gone: boolean;
+  /** When a write last completed, or output began waiting (flood control). */
+  progressAt: number;
+  /** Senders waiting for this client to take output. */
+  progressWaiters: (() => void)[];
+}
+
+/** A byte buffer that grows geometrically. */
+class Growable {
+  data = new Uint8Array(256);
+  length = 0;
+  push(bytes: Uint8Array): void {
+    if (this.length + bytes.length > this.data.length) {
+      const grown = new Uint8Array(
+        Math.max(this.length + bytes.length, this.data.length * 2),
+      );
+      grown.set(this.data.subarray(0, this.length));
+      this.data = grown;
+    }
+    this.data.set(bytes, this.length);
+    this.length += bytes.length;
+  }
+  take(): Uint8Array {
+    const out = this.data.slice(0, this.length);
+    this.length = 0;
+    if (this.data.length > 64 * 1024) this.data = new Uint8Array(256);
+    return out;
+  }
+}
+
+/**
+ * Starts a faulty server with `faults` on 127.0.0.1:`port` and says so on
+ * stdout (`faulty server listening addr=… faults=…`).
+ *
+ * @example
+ * ```ts ignore
+ * import { serveFaulty } from "./server.ts";
+ * const listener = serveFaulty(7000, { echo: true });
+ * listener.close();
+ * ```
+ */
+export function serveFaulty(port: number, faults: Faults): Deno.Listener {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port });
+  console.log(
+    `faulty server listening addr=127.0.0.1:${port} faults=${
+      JSON.stringify(faults)
+    }`,
+  );
+  const clients: Client[] = [];
+  const history: Uint8Array[] = [];
+  const shared = new Growable();
+  const limit = faults.overLimit ?? "disconnect";
+  const terminator = faults.lfOutput ? [LF] : [CR, LF];
+  let nextId = 1;
+
+  const encode = (line: Uint8Array): Uint8Array => {
+    const out = new Uint8Array(line.length + terminator.length);
+    out.set(line);
+    out.set(terminator, line.length);
+    return out;
+  };
+
+  const remove = (client: Client) => {
+    const index = clients.indexOf(client);
+    if (index !== -1) clients.splice(index, 1);
+  };
+
+  const close = (client: Client) => {
+    client.gone = true;
+    remove(client);
+    // Senders waiting for it to take output wait no more.
+    for (const wake of client.progressWaiters.splice(0)) wake();
+    if (faults.leakSockets) return;
+    try {
+      client.conn.close();
+    } catch {
+      // Already closed.
+    }
+  };
+
+  const progressed = (client: Client) => {
+    client.progressAt = performance.now();
+    const waiters = client.progressWaiters;
+    client.progressWaiters = [];
+    for (const wake of waiters) wake();
+  };
+
+  const flush = async (client: Client) => {
+    if (client.writing) return;
+    client.writing = true;
+    // Output starts waiting now: the flood-control clock starts here.
+    client.progressAt = performance.now();
+    try {
+      while (
+        (client.queue.length > 0 || client.tail !== undefined) && !client.gone
+      ) {
+        if (client.tail !== undefined) {
+          const tail = client.tail.take();
+          client.tail = undefined;
+          client.queue.push(tail);
+          client.pending += ENTRY_OVERHEAD_BYTES;
+        }
+        let out: Uint8Array;
+        let entries: number;
+        if (faults.nagle) {
+          out = client.queue.shift()!;
+          entries = 1;
+        } else {
+          const size = client.queue.reduce((n, b) => n + b.length, 0);
+          out = new Uint8Array(size);
+          let offset = 0;
+          for (const b of client.queue) {
+            out.set(b, offset);
+            offset += b.length;
+          }
+          entries = client.queue.length;
+          client.queue = [];
+        }
+        let offset = 0;
+        while (offset < out.length) {
+          offset += await client.conn.write(out.subarray(offset));
+          progressed(client);
+        }
+        client.pending -= out.length +
+          (faults.payloadOnlyAccounting ? 0 : entries * ENTRY_OVERHEAD_BYTES);
+      }
+    } catch {
+      // The client is gone, but lines it completed before leaving may still
+      // be unread (§5.1): stop writing, leave the room, let the reader drain.
+      client.gone = true;
+      client.queue = [];
+      client.tail = undefined;
+      remove(client);
+    } finally {
+      client.writing = false;
+      progressed(client);
+    }
+  };
+
+  /** Queues `out` for `client`, charging what it really holds. */
+  const enqueue = (client: Client, out: Uint8Array) => {
+    if (faults.payloadOnlyAccounting) {
+      // The fault: an entry (a copy) per line, charged by payload only.
+      client.queue.push(out.slice());
+      client.pending += out.length;
+      return;
+    }
+    if (client.writing && !faults.nagle && out.length < MERGE_BELOW_BYTES) {
+      // Behind: merge small lines into one growing tail.
+      client.tail ??= new Growable();
+      client.tail.push(out);
+      client.pending += out.length;
+      if (client.tail.length >= TAIL_BYTES) {
+        client.queue.push(client.tail.take());
+        client.tail = undefined;
+        client.pending += ENTRY_OVERHEAD_BYTES;
+      }
+      return;
+    }
+    if (client.tail !== undefined) {
+      client.queue.push(client.tail.take());
+      client.tail = undefined;
+      client.pending += ENTRY_OVERHEAD_BYTES;
+    }
+    client.queue.push(out);
+    client.pending += out.length + ENTRY_OVERHEAD_BYTES;
+  };
+
+  /**
+   * Flood control (§4.9): before reading from `sender`, waits while another
+   * client is over the window behind and still taking output; one that has
+   * taken nothing for SENDER_WAIT_MS no longer holds senders back.
+   */
+  const throttle = async (sender: Client) => {
+    if (faults.noFloodControl) return;
+    while (!sender.gone) {
+      const now = performance.now();
+      const behind = clients.filter((c) =>
+        c !== sender && !c.gone && c.pending > SENDER_WINDOW_BYTES &&
+        now - c.progressAt < SENDER_WAIT_MS
+      );
+      if (behind.length === 0) return;
+      const waitMs = Math.max(
+        1,
+        SENDER_WAIT_MS - Math.min(...behind.map((c) => now - c.progressAt)),
+      );
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        ...behind.map((c) =>
+          new Promise<void>((resolve) => c.progressWaiters.push(resolve))
+        ),
+        new Promise<void>((resolve) => timer = setTimeout(resolve, waitMs)),
+      ]);
+      clearTimeout(timer);
+    }
+  };
+
+  const broadcast = async (from: Client, line: Uint8Array) => {
+    if (faults.dropEmpty && line.length === 0) return;
+    if (faults.trim) line = trimWhitespace(line);
+    if (faults.reencode) {
+      line = new TextEncoder().encode(new TextDecoder().decode(line));
+    }
+    if (faults.history) {
+      history.push(line.slice());
+      if (history.length > faults.history) history.shift();
+    }
+    const out = encode(line);
+    const everyone = from.snapshot ?? [...clients];
+    from.snapshot = undefined;
+    const start = faults.skipFirstRecipient ? 1 : 0;
+    const end = everyone.length - (faults.skipLastRecipient ? 1 : 0);
+    const recipients = everyone.slice(start, end)
+      .filter((c) => c !== from || faults.echo);
+    if (faults.blockingWrites || faults.keepDeadClients) {
+      // One write after the other; an error aborts the rest of the loop.
+      try {
+        for (const c of recipients) await c.conn.write(out);
+      } catch {
+        // Logged and forgotten by this kind of server.
+      }
+      return;
+    }
+    const bound = faults.dropForSlow
+      ? DROP_QUEUE_BYTES
+      : faults.maxPendingBytes ?? MAX_PENDING_BYTES;
+    for (const c of recipients) {
+      if (c.gone) continue;
+      if (!faults.unboundedQueue && c.pending + out.length > bound) {
+        if (faults.dropForSlow) continue;
+        close(c);
+        continue;
+      }
+      enqueue(c, out);
+      if (!c.writing) flush(c);
+    }
+  };
+
+  // Frames a chunk for `client`; returns false if the client must go.
+  const frame = async (client: Client, chunk: Uint8Array): Promise<boolean> => {
+    const partial = faults.sharedPartialBuffer ? shared : client.partial;
+    if (faults.snapshotRecipients && partial.length === 0 && !client.snapshot) {
+      client.snapshot = [...clients];
+    }
+    if (faults.chunkFraming) {
+      let start = 0;
+      for (let i = 0; i <= chunk.length; i++) {
+        if (i === chunk.length || chunk[i] === LF) {
+          if (i === chunk.length && start === i) break;
+          let end = i;
+          if (end > start && chunk[end - 1] === CR) end--;
+          await broadcast(client, chunk.slice(start, end));
+          start = i + 1;
+        }
+      }
+      return true;
+    }
+    let start = 0;
+    for (let i = 0; i < chunk.length; i++) {
+      const b = chunk[i];
+      if (faults.loneCrTerminates && client.afterCr) {
+        client.afterCr = false;
+        if (b === LF) {
+          start = i + 1;
+          continue;
+        }
+      }
+      const ends = b === LF || (faults.loneCrTerminates && b === CR);
+      if (!ends) continue;
+      partial.push(chunk.subarray(start, i));
+      start = i + 1;
+      if (faults.loneCrTerminates && b === CR) client.afterCr = true;
+      let line = partial.take();
+      if (client.skipping) {
+        client.skipping = false;
+        if (limit !== "truncate") continue;
+        line = line.subarray(0, MAX_LINE_BYTES);
+      }
+      if (
+        !faults.loneCrTerminates && line.length > 0 &&
+        line[line.length - 1] === CR
+      ) {
+        line = line.subarray(0, line.length - 1);
+      }
+      if (line.length > MAX_LINE_BYTES && limit !== "unbounded") {
+        if (limit === "disconnect") return false;
+        if (limit === "truncate") line = line.subarray(0, MAX_LINE_BYTES);
+        if (limit === "split") {
+          while (line.length > MAX_LINE_BYTES) {
+            await broadcast(client, line.slice(0, MAX_LINE_BYTES));
+            line = line.subarray(MAX_LINE_BYTES);
+          }
+        }
+      }
+      await broadcast(client, line);
+    }
+    if (start < chunk.length && !client.skipping) {
+      partial.push(chunk.subarray(start));
+    }
+    if (partial.length > MAX_LINE_BYTES + 1 && limit !== "unbounded") {
+      if (limit === "disconnect") return false;
+      const head = partial.take();
+      if (limit === "split") {
+        await broadcast(client, head.slice(0, MAX_LINE_BYTES));
+        partial.push(head.subarray(MAX_LINE_BYTES));
+      } else {
+        // truncate: keep the first L bytes, skip the rest up to the LF.
+        partial.push(head.subarray(0, MAX_LINE_BYTES));
+        client.skipping = true;
+      }
+    }
+    return true;
+  };
+
+  const serveClient = async (client: Client) => {
+    const buffer = new Uint8Array(64 * 1024);
+    while (true) {
+      await throttle(client);
+      let n: number | null;
+      if (faults.crashOnReset) {
+        // The bug: no try/catch around the read.
+        n = await client.conn.read(buffer);
+      } else {
+        try {
+          n = await client.conn.read(buffer);
+        } catch {
+          n = null;
+        }
+      }
+      if (n === null) break;
+      if (!(await frame(client, buffer.subarray(0, n)))) {
+        close(client);
+        if (faults.crashAfterDisconnectMs !== undefined) {
+          setTimeout(() => {
+            throw new Error("crashed after disconnecting a client");
+          }, faults.crashAfterDisconnectMs);
+        }
+        return;
+      }
+    }
+    if (faults.relayPartialAtClose && client.partial.length > 0) {
+      await broadcast(client, client.partial.take());
+    }
+    if (faults.keepDeadClients || faults.keepHalfClosed) return;
+    if (client.writing) {
+      // Let queued output go out before closing (§5.3).
+      const wait = (resolve: () => void) => {
+        if (!client.writing || client.gone) resolve();
+        else setTimeout(() => wait(resolve), 10);
+      };
+      await new Promise<void>(wait);
+    }
+    close(client);
+  };
+
+  (async () => {
+    while (true) {
+      let conn: Deno.Conn;
+      try {
+        conn = await listener.accept();
+      } catch {
+        // A connection reset before it was accepted (ENOTCONN): next one.
+        continue;
+      }
+      const tcp = conn as Deno.TcpConn;
+      if (!faults.nagle) {
+        try {
+          tcp.setNoDelay(true);
+        } catch {
+          // Gone already.
+        }
+      }
+      const client: Client = {
+        id: nextId++,
+        conn: tcp,
+        partial: new Growable(),
+        skipping: false,
+        afterCr: false,
+        snapshot: undefined,
+        queue: [],
+        tail: undefined,
+        pending: 0,
+        writing: false,
+        gone: false,
+        progressAt: performance.now(),
+        progressWaiters: [],
+      };
+      if (faults.banner !== undefined) {
+        client.queue.push(encode(new TextEncoder().encode(faults.banner)));
+      }
+      for (const line of history) client.queue.push(encode(line));
+      client.pending = client.queue.reduce(
+        (n, b) => n + b.length + ENTRY_OVERHEAD_BYTES,
+        0,
+      );
+      clients.push(client);
+      flush(client);
+      serveClient(client);
+    }
+  })();
+  return listener;
+}
+
+function trimWhitespace(line: Uint8Array): Uint8Array {
+  const space = (b: number) => b === 0x20 || (b >= 0x09 && b <= 0x0d);
+  let start = 0;
+  let end = line.length;
+  while (start < end && space(line[start])) start++;
+  while (end > start && space(line[end - 1])) end--;
+  return line.subarray(start, end);
+}

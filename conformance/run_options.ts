@@ -1,0 +1,197 @@
+/**
+ * What a run of the suite is asked to do: {@linkcode ConformanceOptions},
+ * which cases they select, the progress a run reports, and the error a
+ * run that cannot start throws.
+ *
+ * @module
+ */
+
+import type { Target } from "../lib/args.ts";
+import type { CaseDefinition } from "./case.ts";
+import { ALL_CASES } from "./cases/mod.ts";
+import { selectByPatterns } from "./glob.ts";
+import type { CaseResult, LevelFilter } from "./types.ts";
+import { levelSelected } from "./verdict.ts";
+
+/**
+ * The suite's version, reported in `tool.version`.
+ *
+ * @example
+ * ```ts
+ * import { CONFORMANCE_VERSION } from "./run_options.ts";
+ * console.log(CONFORMANCE_VERSION); // "1.0.0"
+ * ```
+ */
+export const CONFORMANCE_VERSION = "1.0.0";
+
+/**
+ * The harness itself cannot run (bad options, target unreachable, server
+ * will not start): the CLI prints the one-line message and exits 2.
+ *
+ * @example
+ * ```ts
+ * import { HarnessError } from "./run_options.ts";
+ * console.log(new HarnessError("no target").name); // "HarnessError"
+ * ```
+ */
+export class HarnessError extends Error {
+  /** Creates the error. */
+  constructor(message: string) {
+    super(message);
+    this.name = "HarnessError";
+  }
+}
+
+/**
+ * Progress of a run, for live display.
+ *
+ * @example
+ * ```ts
+ * import type { ProgressEvent } from "./run_options.ts";
+ * const event: ProgressEvent = { type: "server", message: "restarted the server" };
+ * console.log(event.type);
+ * ```
+ */
+export type ProgressEvent =
+  | { type: "start"; total: number; targets: string[] }
+  | {
+    type: "case-start";
+    index: number;
+    total: number;
+    definition: CaseDefinition;
+  }
+  | { type: "case-end"; index: number; total: number; result: CaseResult }
+  | { type: "server"; message: string };
+
+/**
+ * Options for `runConformance`.
+ *
+ * @example
+ * ```ts
+ * import type { ConformanceOptions } from "./run_options.ts";
+ * const options: ConformanceOptions = { spawn: "deno run -A server/main.ts --port {port}", only: ["relay.*"] };
+ * console.log(options.only);
+ * ```
+ */
+export interface ConformanceOptions {
+  /**
+   * Servers to test (`host:port`); clients are spread across them. Needed
+   * unless `spawn` is given.
+   *
+   * @default {[]}
+   */
+  targets?: readonly (string | Target)[];
+  /**
+   * A shell command that starts the server, with `{port}` where the port
+   * goes. The harness starts it on a free port, watches it, restarts it
+   * after a crash, and measures it from /proc.
+   */
+  spawn?: string;
+  /**
+   * Working directory for `spawn`.
+   *
+   * @default {Deno.cwd()}
+   */
+  cwd?: string;
+  /**
+   * Globs of case ids (or `§` clauses) to run; all when empty.
+   *
+   * @default {[]}
+   */
+  only?: readonly string[];
+  /**
+   * Globs of case ids (or `§` clauses) not to run.
+   *
+   * @default {[]}
+   */
+  skip?: readonly string[];
+  /**
+   * Which levels run and count.
+   *
+   * @default {"all"}
+   */
+  level?: LevelFilter;
+  /**
+   * Clients connected at once in `limits.many-clients`.
+   *
+   * @default {500}
+   */
+  clients?: number;
+  /**
+   * Multiplies every timeout (slow machines, remote targets).
+   *
+   * @default {1}
+   */
+  timeoutScale?: number;
+  /**
+   * The target's declared maximum line length L.
+   *
+   * @default {65536}
+   */
+  maxLineBytes?: number;
+  /**
+   * The target's declared bound on the output it holds for one client;
+   * floods in the slow-consumer cases are at least 4 times it.
+   *
+   * @default {4194304}
+   */
+  maxPendingBytes?: number;
+  /**
+   * The target's declared maximum number of clients; enables
+   * `limits.server-full`.
+   *
+   * @default {undefined}
+   */
+  maxClients?: number;
+  /**
+   * Times a failing case is run again (a pass then makes it `flaky`).
+   *
+   * @default {1}
+   */
+  retries?: number;
+  /**
+   * Keep the wire trace of every case, not only of those that fail.
+   *
+   * @default {false}
+   */
+  verbose?: boolean;
+  /**
+   * The cases to choose from.
+   *
+   * @default {ALL_CASES}
+   */
+  cases?: readonly CaseDefinition[];
+  /** Called as the run progresses. */
+  onProgress?: (event: ProgressEvent) => void;
+}
+
+/**
+ * {@linkcode ConformanceOptions.clients}'s default.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_CLIENTS } from "./run_options.ts";
+ * console.log(DEFAULT_CLIENTS); // 500
+ * ```
+ */
+export const DEFAULT_CLIENTS = 500;
+
+/**
+ * Selects cases by level and globs, in suite order.
+ *
+ * @example
+ * ```ts
+ * import { selectCases } from "./run_options.ts";
+ * console.log(selectCases({ only: ["relay.no-echo"] }).map((c) => c.id)); // [ "relay.no-echo" ]
+ * ```
+ */
+export function selectCases(
+  options: Pick<ConformanceOptions, "cases" | "only" | "skip" | "level"> = {},
+): CaseDefinition[] {
+  const level = options.level ?? "all";
+  return selectByPatterns(
+    options.cases ?? ALL_CASES,
+    options.only ?? [],
+    options.skip ?? [],
+  ).filter((c) => levelSelected(c.level, level));
+}
