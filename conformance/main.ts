@@ -28,6 +28,7 @@ import {
   selectCases,
 } from "./run_options.ts";
 import { runConformance } from "./runner.ts";
+import { REPORT_SCHEMA } from "./schema.ts";
 import type { LevelFilter } from "./types.ts";
 
 const PROGRAM = "linechat-conformance";
@@ -56,7 +57,9 @@ Target:
   --max-clients N         the target's declared client limit (enables limits.server-full)
 
 Selection:
-  --list                  list the selected cases (id, clause, level, requirement) and exit
+  --list                  list the selected cases (id, clause, level, requirement) and exit;
+                          --format json or markdown lists them as JSON or a Markdown table
+  --schema                print the JSON report's schema (JSON Schema) and exit
   --only GLOB             run only matching cases (ids, or clauses like '§1.*'); repeatable, comma lists
   --skip GLOB             do not run matching cases; repeatable
   --level must|should|all which levels run and count (default all); at 'must' non-strict does not fail
@@ -88,7 +91,9 @@ Exit code: 0 no failure at the selected level, 1 some case failed, 2 the harness
 export interface ConformanceArgs {
   help: boolean;
   list: boolean;
-  format: "pretty" | "json" | "junit" | "tap";
+  /** `--schema`: print the report's JSON Schema and exit. */
+  schema: boolean;
+  format: "pretty" | "json" | "junit" | "tap" | "markdown";
   out?: string;
   html?: string;
   options: ConformanceOptions;
@@ -114,6 +119,7 @@ export function parseConformanceArgs(args: string[]): ConformanceArgs {
       target: { type: "string", multiple: true, default: [] },
       spawn: { type: "string" },
       list: { type: "boolean", default: false },
+      schema: { type: "boolean", default: false },
       only: { type: "string", multiple: true, default: [] },
       skip: { type: "string", multiple: true, default: [] },
       level: { type: "string", default: "all" },
@@ -140,9 +146,12 @@ export function parseConformanceArgs(args: string[]): ConformanceArgs {
     );
   }
   const format = values.format;
+  if (format === "markdown" && !values.list) {
+    throw new UsageError("--format markdown goes with --list");
+  }
   if (
     format !== "pretty" && format !== "json" && format !== "junit" &&
-    format !== "tap"
+    format !== "tap" && format !== "markdown"
   ) {
     throw new UsageError(
       `--format: expected pretty, json, junit or tap, got "${format}"`,
@@ -158,7 +167,7 @@ export function parseConformanceArgs(args: string[]): ConformanceArgs {
   }
   const list = values.list;
   if (
-    !list && !values.help && values.spawn === undefined &&
+    !list && !values.help && !values.schema && values.spawn === undefined &&
     values.target.length === 0
   ) {
     throw new UsageError(
@@ -168,6 +177,7 @@ export function parseConformanceArgs(args: string[]): ConformanceArgs {
   return {
     help: values.help,
     list,
+    schema: values.schema,
     format,
     out: values.out,
     html: values.html,
@@ -220,8 +230,26 @@ async function main(): Promise<void> {
     console.log(CONFORMANCE_USAGE);
     return;
   }
+  if (args.schema) {
+    console.log(JSON.stringify(REPORT_SCHEMA, null, 2));
+    return;
+  }
   if (args.list) {
     const cases = selectCases(args.options);
+    if (args.format === "markdown") {
+      console.log("| id | clause | level | requirement |");
+      console.log("| --- | --- | --- | --- |");
+      for (const c of cases) {
+        const requirement = c.requirement.replaceAll("|", "\\|");
+        const needs = c.needs?.length
+          ? ` (needs ${c.needs.map((need) => `\`--${need}\``).join(", ")})`
+          : "";
+        console.log(
+          `| \`${c.id}\` | ${c.clause} | ${c.level} | ${requirement}${needs} |`,
+        );
+      }
+      return;
+    }
     if (args.format === "json") {
       console.log(JSON.stringify(
         cases.map(({ id, clause, level, requirement, needs }) => ({
@@ -297,7 +325,7 @@ async function main(): Promise<void> {
     json: () => formatJson(report),
     junit: () => formatJunit(report),
     tap: () => formatTap(report),
-  }[args.format]();
+  }[args.format as Exclude<typeof args.format, "markdown">]();
   if (args.out !== undefined) {
     await Deno.writeTextFile(args.out, text);
   } else {

@@ -52,3 +52,37 @@ Deno.test("--list and --help need no target", () => {
   equal(parseConformanceArgs(["--list"]).list, true);
   equal(parseConformanceArgs(["-h"]).help, true);
 });
+
+Deno.test("--list --format markdown is a table of every case; --schema prints the report schema", async () => {
+  const run = (args: string[]) =>
+    new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        new URL("./main.ts", import.meta.url).pathname,
+        ...args,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  const table = new TextDecoder().decode(
+    (await run(["--list", "--format", "markdown"])).stdout,
+  );
+  const rows = table.trim().split("\n");
+  if (!rows[0].startsWith("| id | clause | level | requirement |")) {
+    throw new Error(`not a table: ${rows[0]}`);
+  }
+  if (!rows.some((row) => row.startsWith("| `relay.basic` | §2.1 | MUST |"))) {
+    throw new Error("relay.basic missing");
+  }
+  const schema = JSON.parse(
+    new TextDecoder().decode((await run(["--schema"])).stdout),
+  );
+  if (schema.$schema === undefined && schema.type === undefined) {
+    throw new Error("not a JSON Schema");
+  }
+  const bad = await run(["--format", "markdown", "--target", "127.0.0.1:1"]);
+  if (bad.code !== 2) {
+    throw new Error(`--format markdown without --list: exit ${bad.code}`);
+  }
+});
