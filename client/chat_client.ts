@@ -68,6 +68,19 @@ export interface ConnectOptions {
    * @default {16384}
    */
   readBufferBytes?: number;
+  /**
+   * Speak TLS (a target written `tls://host:port` sets it).
+   *
+   * @default {false}
+   */
+  tls?: boolean;
+  /**
+   * Certificates (PEM) to trust besides the system's, for `tls`, e.g. a
+   * private CA's.
+   *
+   * @default {[]}
+   */
+  caCerts?: string[];
 }
 
 /** Options for {@linkcode ChatClient.readLine}. */
@@ -104,7 +117,7 @@ export interface ReadLineOptions {
  */
 export class ChatClient {
   /** The underlying connection. */
-  readonly conn: Deno.TcpConn;
+  readonly conn: Deno.Conn;
   /** Lines skipped for exceeding `maxLineBytes`. */
   skippedLines = 0;
   /** Bytes read from the server. */
@@ -121,7 +134,7 @@ export class ChatClient {
   #closed = false;
 
   /** Wraps an open connection; most code calls {@linkcode connect}. */
-  constructor(conn: Deno.TcpConn, options: ConnectOptions = {}) {
+  constructor(conn: Deno.Conn, options: ConnectOptions = {}) {
     this.conn = conn;
     this.#splitter = new LineSplitter({
       maxLineBytes: options.maxLineBytes ?? 1024 * 1024,
@@ -287,8 +300,10 @@ export class ChatClient {
 }
 
 /**
- * Connects to a line-chat server at `target` (`"host:port"` or options).
- * Rejects with `Deno.errors.ConnectionRefused` and the like.
+ * Connects to a line-chat server at `target` (`"host:port"`,
+ * `"tls://host:port"` or options). Rejects with
+ * `Deno.errors.ConnectionRefused` and the like, or, for TLS, with the
+ * handshake's error (an untrusted certificate, a server that is not TLS).
  *
  * @example
  * ```ts ignore
@@ -302,12 +317,28 @@ export async function connect(
   target: string | Target | ConnectOptions,
   options: ConnectOptions = {},
 ): Promise<ChatClient> {
-  const where = typeof target === "string" ? parseTarget(target) : target;
-  const conn = await Deno.connect({
-    hostname: where.hostname ?? "127.0.0.1",
+  const tls = typeof target === "string" && target.startsWith("tls://");
+  const where = typeof target === "string"
+    ? parseTarget(tls ? target.slice("tls://".length) : target)
+    : target;
+  const settings: ConnectOptions = { ...where, ...options };
+  const hostname = where.hostname ?? "127.0.0.1";
+  const tcp = await Deno.connect({
+    hostname,
     port: where.port ?? 7687,
     transport: "tcp",
   });
-  conn.setNoDelay(true);
-  return new ChatClient(conn, { ...where, ...options });
+  tcp.setNoDelay(true);
+  if (!(tls || settings.tls)) return new ChatClient(tcp, settings);
+  const secure = await Deno.startTls(tcp, {
+    hostname,
+    caCerts: settings.caCerts,
+  });
+  try {
+    await secure.handshake();
+  } catch (error) {
+    secure.close();
+    throw error;
+  }
+  return new ChatClient(secure, settings);
 }

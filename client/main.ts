@@ -27,7 +27,9 @@ const USAGE =
 
 Usage: deno run -A client/main.ts [host:port] [options]
 
-  host:port            server to join (default 127.0.0.1:7687)
+  host:port            server to join (default 127.0.0.1:7687); tls://host:port
+                       for a server that speaks TLS
+  --ca FILE            with tls://: also trust this CA certificate (PEM)
   --linger-ms N        with piped input: after sending everything, how long to
                        keep printing incoming lines if the server keeps the
                        connection open (default 1000)
@@ -62,6 +64,7 @@ await runMain("linechat-client", async () => {
       "linger-ms": { type: "string", default: "1000" },
       "keep-open": { type: "boolean", default: false },
       "max-line-bytes": { type: "string", default: "1m" },
+      ca: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -74,17 +77,30 @@ await runMain("linechat-client", async () => {
       `expected one host:port, got "${positionals.join(" ")}"`,
     );
   }
-  const target = parseTarget(positionals[0] ?? "127.0.0.1:7687");
+  const given = positionals[0] ?? "127.0.0.1:7687";
+  const tls = given.startsWith("tls://");
+  const target = parseTarget(tls ? given.slice("tls://".length) : given);
+  if (values.ca !== undefined && !tls) {
+    throw new UsageError("--ca goes with a tls://host:port target");
+  }
+  let caCerts: string[] | undefined;
+  if (values.ca !== undefined) {
+    try {
+      caCerts = [Deno.readTextFileSync(values.ca)];
+    } catch (error) {
+      throw new Error(`--ca: cannot read ${values.ca}: ${describe(error)}`);
+    }
+  }
   const lingerMs = parseInteger("--linger-ms", values["linger-ms"]);
   const maxLineBytes = parseInteger(
     "--max-line-bytes",
     values["max-line-bytes"],
     { min: 1 },
   );
-  const where = formatTarget(target);
+  const where = (tls ? "tls://" : "") + formatTarget(target);
   let client: ChatClient;
   try {
-    client = await connect(target, { maxLineBytes });
+    client = await connect(target, { maxLineBytes, tls, caCerts });
   } catch (error) {
     throw new Error(`cannot connect to ${where}: ${describe(error)}`);
   }

@@ -5,6 +5,8 @@ import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { connect } from "../client/chat_client.ts";
 import { textLines } from "../_testing/lines.ts";
 import { freePort } from "../lib/free_port.ts";
+import { startServer as startProcess } from "../lib/server_process.ts";
+import { shellJoin } from "../lib/shell.ts";
 import { readTexts, redisTest, waitFor } from "./_testing.ts";
 import { startRedisServer } from "./redis_server.ts";
 
@@ -187,5 +189,44 @@ redisTest(
       ),
     );
     equal(new TextDecoder().decode(out.stdout).includes("node0"), false);
+  },
+);
+
+redisTest(
+  "a node's /metrics shows its bus: connected, and the lines it published",
+  async () => {
+    await using redis = await startRedisServer();
+    const log: string[] = [];
+    await using node = await startProcess({
+      command: `${
+        shellJoin([Deno.execPath(), "run", "-A", SERVER_MAIN])
+      } --redis ${redis.url} --http-port 0 --port {port}`,
+      onLine: (line) => log.push(line),
+    });
+    await waitFor(
+      () => log.some((l) => l.includes("cluster-joined")),
+      "joined",
+    );
+    const httpPort = Number(/http_addr=[\d.]+:(\d+)/.exec(log.join("\n"))?.[1]);
+    const [a, b] = await Promise.all([
+      connect({ port: node.port }),
+      connect({ port: node.port }),
+    ]);
+    await waitFor(
+      () => log.filter((l) => l.includes(" connect ")).length === 2,
+      "two clients",
+    );
+    await a.send("to the cluster");
+    deepEqual(await readTexts(b, 1), ["to the cluster"]);
+    let text = "";
+    for (let tries = 0; tries < 50; tries++) {
+      text = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+      if (text.includes("linechat_bus_lines_published_total 1\n")) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    match(text, /\nlinechat_bus_connected 1\n/);
+    match(text, /\nlinechat_bus_lines_published_total 1\n/);
+    a.close();
+    b.close();
   },
 );

@@ -26,6 +26,8 @@
  * @module
  */
 
+import { busMetrics } from "./bus_metrics.ts";
+import type { MetricFamily } from "../server/metrics.ts";
 import type { LogFields } from "../server/logger.ts";
 import type { Room, RoomMember } from "../server/room.ts";
 import { BusPublisher } from "./_bus_publisher.ts";
@@ -169,6 +171,11 @@ export class RedisBus {
       stall_timeout_ms: stallTimeoutMs,
       max_backlog_bytes: maxBacklogBytes,
     });
+  }
+
+  /** The bus's metric families, for the server's `/metrics`. */
+  metrics(): MetricFamily[] {
+    return busMetrics(this.stats, this.connected);
   }
 
   /**

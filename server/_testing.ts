@@ -219,6 +219,7 @@ export function spawnFlooder(
 export class FakeTransport implements Transport {
   readonly remoteAddr: string;
   readonly remoteHost: string;
+  readonly kind = "tcp" as const;
   sink: TransportSink | undefined;
   blocked = false;
   paused = false;
@@ -294,4 +295,83 @@ export function fakeServer(
       return transport;
     },
   };
+}
+
+/** A WebSocket client for tests (Deno's own), with what it received. */
+export interface TestWebSocket {
+  socket: WebSocket;
+  /** Messages received: text as strings, binary as bytes. */
+  received: (string | Uint8Array)[];
+  /** Resolves with the close code and reason once closed. */
+  closed: Promise<{ code: number; reason: string }>;
+}
+
+/** Opens a WebSocket to `url` and waits until it is open. */
+export async function openWebSocket(url: string): Promise<TestWebSocket> {
+  const socket = new WebSocket(url);
+  socket.binaryType = "arraybuffer";
+  const received: (string | Uint8Array)[] = [];
+  socket.onmessage = (event) =>
+    received.push(
+      typeof event.data === "string" ? event.data : new Uint8Array(event.data),
+    );
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    socket.addEventListener(
+      "close",
+      (event) => resolve({ code: event.code, reason: event.reason }),
+    )
+  );
+  await new Promise<void>((resolve, reject) => {
+    socket.onopen = () => resolve();
+    socket.onerror = () => reject(new Error(`cannot open ${url}`));
+  });
+  return { socket, received, closed };
+}
+
+/**
+ * A raw connection that does the WebSocket handshake on `/ws` and then
+ * reads only when asked: to send frames a browser would never send, and
+ * to be a WebSocket client that stops reading.
+ */
+export async function rawWebSocket(port: number): Promise<Deno.TcpConn> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  await conn.write(
+    new TextEncoder().encode(
+      "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n" +
+        "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" +
+        "Sec-WebSocket-Version: 13\r\n\r\n",
+    ),
+  );
+  const buffer = new Uint8Array(1024);
+  let head = "";
+  while (!head.includes("\r\n\r\n")) {
+    const n = await conn.read(buffer);
+    if (n === null) throw new Error("closed during the handshake");
+    head += new TextDecoder().decode(buffer.subarray(0, n));
+  }
+  if (!head.startsWith("HTTP/1.1 101")) throw new Error(head.split("\r\n")[0]);
+  return conn;
+}
+
+/** A masked client frame (FIN set), as a browser sends it. */
+export function clientFrame(opcode: number, payload: Uint8Array): Uint8Array {
+  const length = payload.length;
+  const size = length < 126 ? 2 : length < 65536 ? 4 : 10;
+  const out = new Uint8Array(size + 4 + length);
+  out[0] = 0x80 | opcode;
+  if (length < 126) out[1] = 0x80 | length;
+  else if (length < 65536) {
+    out[1] = 0x80 | 126;
+    out[2] = length >> 8;
+    out[3] = length & 0xff;
+  } else {
+    out[1] = 0x80 | 127;
+    new DataView(out.buffer).setUint32(6, length);
+  }
+  const mask = Uint8Array.of(1, 2, 3, 4);
+  out.set(mask, size);
+  for (let i = 0; i < length; i++) {
+    out[size + 4 + i] = payload[i] ^ mask[i & 3];
+  }
+  return out;
 }

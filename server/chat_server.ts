@@ -28,10 +28,15 @@ import {
   DEFAULT_SENDER_WINDOW_BYTES,
 } from "./sender_window.ts";
 import { ServerStats } from "./stats.ts";
+import { listenHttp } from "./http_server.ts";
+import { formatMetrics, type MetricFamily } from "./metrics.ts";
+import { serverMetrics } from "./server_metrics.ts";
 import {
   formatAddr,
   type ListenOptions,
+  type TlsFiles,
   type Transport,
+  type TransportKind,
   type TransportListener,
 } from "./transport.ts";
 
@@ -149,6 +154,27 @@ export interface ChatServerOptions {
    * @default {"deno"}
    */
   transport?: "deno" | "node";
+  /**
+   * The ops port: the web page at `/`, WebSocket clients at `/ws`,
+   * `/metrics` and `/healthz` (see {@linkcode listenHttp}); `0` picks a
+   * free port. Off when unset.
+   *
+   * @default {undefined}
+   */
+  httpPort?: number;
+  /**
+   * Serve TLS on the TCP port, and HTTPS/WSS on the ops port, with this
+   * certificate and key (PEM text). `"deno"` transport only.
+   *
+   * @default {undefined}
+   */
+  tls?: TlsFiles;
+  /**
+   * More metric families for `/metrics` (a cluster node's bus).
+   *
+   * @default {() => []}
+   */
+  extraMetrics?: () => MetricFamily[];
 }
 
 /**
@@ -171,6 +197,17 @@ export class ChatServer {
   readonly stats: ServerStats = new ServerStats();
   /** The address actually listened on (the real port when 0 was asked). */
   readonly addr: { readonly hostname: string; readonly port: number };
+  /** The ops port's address, when `httpPort` was given. */
+  readonly httpAddr:
+    | { readonly hostname: string; readonly port: number }
+    | undefined;
+  /** Clients connected now, by what carries them. */
+  readonly clientsByKind: Record<TransportKind, number> = {
+    tcp: 0,
+    tls: 0,
+    ws: 0,
+    wss: 0,
+  };
   /** The limits in force. */
   readonly limits: ConnectionLimits & {
     readonly maxClients: number;
@@ -180,6 +217,7 @@ export class ChatServer {
   readonly ledger = { total: 0 };
 
   readonly #listener: TransportListener;
+  readonly #http: TransportListener | undefined;
   readonly #logger: Logger;
   readonly #shutdownGraceMs: number;
   readonly #clients = new Set<ClientConnection>();
@@ -245,9 +283,13 @@ export class ChatServer {
       for (const client of this.#clients) client.sweep(now);
     }, sweepMs);
     Deno.unrefTimer(this.#sweeper);
+    if (options.tls !== undefined && options.transport === "node") {
+      throw new TypeError('tls needs transport "deno"');
+    }
     this.#listener = startListening({
       hostname: options.hostname ?? "127.0.0.1",
       port: options.port ?? DEFAULT_PORT,
+      tls: options.tls,
       onConnection: (transport) => this.#admit(transport),
       onAcceptError: (error) => {
         this.stats.acceptErrors++;
@@ -255,9 +297,31 @@ export class ChatServer {
       },
     });
     this.addr = this.#listener.addr;
+    this.#http = options.httpPort === undefined ? undefined : listenHttp({
+      hostname: options.hostname ?? "127.0.0.1",
+      port: options.httpPort,
+      tls: options.tls,
+      maxLineBytes: this.limits.maxLineBytes,
+      onWebSocket: (transport) => this.#admit(transport),
+      metrics: () =>
+        formatMetrics([
+          ...serverMetrics(this, this.#logger),
+          ...(options.extraMetrics?.() ?? []),
+        ]),
+      health: () => ({
+        ok: this.#shutdown === undefined,
+        clients: this.#clients.size,
+      }),
+      onAcceptError: () => this.stats.acceptErrors++,
+    });
+    this.httpAddr = this.#http?.addr;
     const limits = this.limits;
     this.#logger.event("listening", {
       addr: formatAddr(this.addr.hostname, this.addr.port),
+      tls: options.tls === undefined ? undefined : true,
+      http_addr: this.httpAddr === undefined
+        ? undefined
+        : formatAddr(this.httpAddr.hostname, this.httpAddr.port),
       transport: options.transport ?? "deno",
       max_line_bytes: limits.maxLineBytes,
       max_pending_bytes: limits.maxPendingBytes,
@@ -280,6 +344,16 @@ export class ChatServer {
     return this.#clients.size;
   }
 
+  /** Whether the server is shutting down. */
+  get shuttingDown(): boolean {
+    return this.#shutdown !== undefined;
+  }
+
+  /** How many log lines were dropped because stdout could not take them. */
+  get logLinesDropped(): number {
+    return this.#logger.dropped;
+  }
+
   /**
    * Stops accepting, flushes pending output for at most the grace period,
    * closes every client and resolves with the summary it logged. Calling it
@@ -299,6 +373,8 @@ export class ChatServer {
       ),
     );
     await listenerClosed;
+    // The ops port answered 503 on /healthz meanwhile; now it goes too.
+    await this.#http?.close();
     clearInterval(this.#sweeper);
     const summary = this.stats.summary(this.room);
     const logDropped = this.#logger.dropped;
@@ -310,7 +386,7 @@ export class ChatServer {
   #admit(transport: Transport): void {
     this.stats.accepted++;
     if (this.#shutdown !== undefined) {
-      transport.close();
+      transport.close("shutdown");
       return;
     }
     const { maxClients, maxClientsPerIp } = this.limits;
@@ -322,7 +398,7 @@ export class ChatServer {
       ? "ip-limit"
       : undefined;
     if (refusal !== undefined) {
-      transport.close();
+      transport.close(refusal);
       this.stats.closes[refusal]++;
       this.#logger.repeated("reject", {
         addr: transport.remoteAddr,
@@ -338,6 +414,7 @@ export class ChatServer {
       this.#context,
     );
     this.#clients.add(client);
+    this.clientsByKind[transport.kind]++;
     this.room.join(client);
     this.stats.clientsServed++;
     this.#logger.event("connect", {
@@ -350,6 +427,7 @@ export class ChatServer {
 
   #closed(client: ClientConnection): void {
     this.#clients.delete(client);
+    this.clientsByKind[client.kind]--;
     if (this.limits.maxClientsPerIp === 0) return;
     const left = (this.#perHost.get(client.host) ?? 1) - 1;
     if (left > 0) this.#perHost.set(client.host, left);

@@ -52,6 +52,11 @@ Options:
   --line-timeout MS         disconnect a client that left a line unfinished for MS
                             (default 0: never)
   --shutdown-grace-ms N     on SIGINT/SIGTERM, how long pending output may flush (default 2000)
+  --http-port PORT          serve the web chat page (/), WebSocket clients (/ws), /metrics
+                            and /healthz on this port (default off; 0 picks a free one)
+  --tls-cert FILE           serve TLS on the TCP port and HTTPS/WSS on the HTTP port with
+                            this certificate chain (PEM), with --tls-key
+  --tls-key FILE            the certificate's private key (PEM)
   --transport deno|node     how TCP is served: Deno.listen (default) or node:net, which
                             holds less memory per idle client (see docs/server.md)
   --log text|json           log format (default text)
@@ -103,6 +108,11 @@ export interface ServerArgs {
   log: "text" | "json";
   quiet: boolean;
   transport: "deno" | "node";
+  /** `--http-port`: the ops port; unset means off. */
+  httpPort: number | undefined;
+  /** `--tls-cert` and `--tls-key`: paths of the PEM files. */
+  tlsCert: string | undefined;
+  tlsKey: string | undefined;
 }
 
 /**
@@ -153,6 +163,9 @@ export function parseServerArgs(args: string[]): ServerArgs {
       "line-timeout": { type: "string", default: "0" },
       "shutdown-grace-ms": { type: "string", default: "2000" },
       log: { type: "string", default: "text" },
+      "http-port": { type: "string" },
+      "tls-cert": { type: "string" },
+      "tls-key": { type: "string" },
       transport: { type: "string", default: "deno" },
       quiet: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
@@ -182,6 +195,14 @@ export function parseServerArgs(args: string[]): ServerArgs {
     values["max-pending-bytes"],
     { min: 1, max: 16 * 1024 ** 3 },
   );
+  if (
+    (values["tls-cert"] === undefined) !== (values["tls-key"] === undefined)
+  ) {
+    throw new UsageError("--tls-cert and --tls-key go together");
+  }
+  if (values["tls-cert"] !== undefined && values.transport === "node") {
+    throw new UsageError("TLS is served by --transport deno only");
+  }
   if (maxPendingBytes < maxLineCost(maxLineBytes)) {
     throw new UsageError(
       `--max-pending-bytes (${maxPendingBytes}) must be at least the cost of one longest line, --max-line-bytes + ${
@@ -234,6 +255,11 @@ export function parseServerArgs(args: string[]): ServerArgs {
     log: values.log,
     quiet: values.quiet,
     transport: values.transport,
+    httpPort: values["http-port"] === undefined
+      ? undefined
+      : parseInteger("--http-port", values["http-port"], { max: 65535 }),
+    tlsCert: values["tls-cert"],
+    tlsKey: values["tls-key"],
   };
 }
 

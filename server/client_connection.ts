@@ -21,7 +21,12 @@ import { type CostLedger, OutboundQueue } from "./outbound_queue.ts";
 import type { Room, RoomMember } from "./room.ts";
 import { SenderWindow } from "./sender_window.ts";
 import type { ServerStats } from "./stats.ts";
-import type { Transport, TransportEnd, TransportSink } from "./transport.ts";
+import type {
+  Transport,
+  TransportEnd,
+  TransportKind,
+  TransportSink,
+} from "./transport.ts";
 import { type Writer, WriteScheduler } from "./write_scheduler.ts";
 
 /** How long the read side may go on after a write failed. */
@@ -114,6 +119,8 @@ export class ClientConnection implements RoomMember, TransportSink, Writer {
   readonly addr: string;
   /** The peer's host alone (what `maxClientsPerIp` counts). */
   readonly host: string;
+  /** What carries it: TCP, TLS, WebSocket. */
+  readonly kind: TransportKind;
   /** When it connected (ms since the epoch). */
   readonly connectedAt: number = Date.now();
   /** Lines received from this client and relayed. */
@@ -158,6 +165,7 @@ export class ClientConnection implements RoomMember, TransportSink, Writer {
     this.#queue = new OutboundQueue({ ledger: context.ledger });
     this.addr = transport.remoteAddr;
     this.host = transport.remoteHost;
+    this.kind = transport.kind;
     this.#inputSince =
       this.#outputSince =
       this.#partialSince =
@@ -213,23 +221,55 @@ export class ClientConnection implements RoomMember, TransportSink, Writer {
     collectedTooLong = false;
     const count = collected.length;
     if (count > 0) {
-      const window = this.#window ??= this.#newWindow();
-      const batch = new Batch(encodeLines(collected), count, window);
+      const encoded = encodeLines(collected);
       collected.length = 0;
-      this.linesIn += count;
-      this.#context.room.broadcast(this, batch);
-      window.check();
+      this.#relay(encoded, count);
     }
-    if (tooLong) {
+    if (tooLong) this.close("line-too-long");
+    else this.#throttleInput(count, chunk.length);
+  }
+
+  /**
+   * Relays one whole line from a transport whose messages are lines
+   * (WebSocket): the same limits and flood control as framed input.
+   */
+  receiveLine(line: Uint8Array): void {
+    if (this.#leaving) return;
+    this.bytesIn += line.length;
+    this.#context.stats.bytesIn += line.length;
+    if (line.length > this.#context.limits.maxLineBytes) {
       this.close("line-too-long");
       return;
     }
+    this.#relay(encodeLines([line]), 1);
+    this.#throttleInput(1, line.length);
+  }
+
+  /** Broadcasts encoded lines as one batch, charged to this sender. */
+  #relay(encoded: Uint8Array, count: number): void {
+    const window = this.#window ??= this.#newWindow();
+    const batch = new Batch(encoded, count, window);
+    this.linesIn += count;
+    this.#context.stats.linesReceived += count;
+    this.#context.room.broadcast(this, batch);
+    window.check();
+  }
+
+  /** Applies `maxInputRate`, if set, to input just taken. */
+  #throttleInput(lines: number, bytes: number): void {
     const rate = this.#context.limits.maxInputRate;
-    if (rate !== undefined) {
-      this.#throttle ??= new InputThrottle(rate);
-      const waitMs = this.#throttle.consume(count, chunk.length);
-      if (waitMs > 0) this.#throttleFor(waitMs);
-    }
+    if (rate === undefined || this.#leaving) return;
+    this.#throttle ??= new InputThrottle(rate);
+    const waitMs = this.#throttle.consume(lines, bytes);
+    if (waitMs > 0) this.#throttleFor(waitMs);
+  }
+
+  /** The transport's rules were broken: close with `reason`. */
+  violation(
+    reason: "line-too-long" | "protocol-error",
+    detail: string,
+  ): void {
+    this.close(reason, new Error(detail));
   }
 
   /** The client's input ended: FIN leaves after a flush, errors at once. */
@@ -357,7 +397,7 @@ export class ClientConnection implements RoomMember, TransportSink, Writer {
     clearTimeout(this.#throttleTimer);
     const pendingBytes = this.#queue.pendingBytes;
     this.#queue.clear();
-    this.#transport.close();
+    this.#transport.close(reason);
     stats.closes[reason]++;
     if (limit !== undefined) stats.slowConsumers[limit]++;
     logger.event("disconnect", {
@@ -366,7 +406,8 @@ export class ClientConnection implements RoomMember, TransportSink, Writer {
       reason,
       limit,
       pending_bytes: limit === undefined ? undefined : pendingBytes,
-      error: reason === "error" && error instanceof Error
+      error: (reason === "error" || reason === "protocol-error") &&
+          error instanceof Error
         ? error.message
         : undefined,
       lines_in: this.linesIn,

@@ -11,6 +11,8 @@
  * - `eof`: the client closed (or half-closed) its side.
  * - `reset`: the connection was reset or broke (RST, EPIPE).
  * - `line-too-long`: the client sent a line over `maxLineBytes`.
+ * - `protocol-error`: the client broke its transport's rules (a WebSocket
+ *   message holding LF, a text frame that is not UTF-8, an unmasked frame).
  * - `slow-consumer`: its pending output passed a bound: `maxPendingBytes`,
  *   `writeTimeoutMs` or `maxTotalPendingBytes` (see {@linkcode OUTPUT_LIMITS}).
  * - `server-full`: it connected while `maxClients` were connected.
@@ -30,6 +32,7 @@ export const CLOSE_REASONS = [
   "eof",
   "reset",
   "line-too-long",
+  "protocol-error",
   "slow-consumer",
   "server-full",
   "ip-limit",

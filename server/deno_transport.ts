@@ -36,15 +36,20 @@ import {
 export class DenoTransport implements Transport {
   readonly remoteAddr: string;
   readonly remoteHost: string;
+  readonly kind: "tcp" | "tls";
   readonly #conn: Deno.Conn;
   #closed = false;
   #paused = false;
   /** Set while the read loop waits for {@linkcode resumeReading}. */
   #resume: (() => void) | undefined;
 
-  /** Wraps an accepted connection, with Nagle's algorithm off (§2.11). */
-  constructor(conn: Deno.Conn) {
+  /**
+   * Wraps an accepted connection (a `Deno.TlsConn` for `kind` `"tls"`),
+   * with Nagle's algorithm off (§2.11).
+   */
+  constructor(conn: Deno.Conn, kind: "tcp" | "tls" = "tcp") {
     this.#conn = conn;
+    this.kind = kind;
     const remote = conn.remoteAddr as Deno.NetAddr;
     this.remoteAddr = formatAddr(remote.hostname, remote.port);
     this.remoteHost = remote.hostname;
@@ -146,11 +151,19 @@ export class DenoTransport implements Transport {
  * ```
  */
 export function listenDeno(options: ListenOptions): TransportListener {
-  const listener = Deno.listen({
-    hostname: options.hostname,
-    port: options.port,
-    transport: "tcp",
-  });
+  const listener: Deno.Listener = options.tls === undefined
+    ? Deno.listen({
+      hostname: options.hostname,
+      port: options.port,
+      transport: "tcp",
+    })
+    : Deno.listenTls({
+      hostname: options.hostname,
+      port: options.port,
+      cert: options.tls.cert,
+      key: options.tls.key,
+    });
+  const kind = options.tls === undefined ? "tcp" : "tls";
   let closing = false;
   const accepting = (async () => {
     while (!closing) {
@@ -169,7 +182,7 @@ export function listenDeno(options: ListenOptions): TransportListener {
         }
         continue;
       }
-      options.onConnection(new DenoTransport(conn));
+      options.onConnection(new DenoTransport(conn, kind));
     }
   })();
   const addr = listener.addr as Deno.NetAddr;

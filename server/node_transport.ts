@@ -66,6 +66,7 @@ const ignoreError = () => {};
 export class NodeTransport implements Transport {
   readonly remoteAddr: string;
   readonly remoteHost: string;
+  readonly kind = "tcp" as const;
   readonly #socket: net.Socket;
   readonly #handle: OwnedHandle;
   #sink: TransportSink | undefined;

@@ -9,6 +9,7 @@
 import { type ChatServer, listen } from "./chat_server.ts";
 import type { ServerArgs } from "./cli.ts";
 import { Logger } from "./logger.ts";
+import type { MetricFamily } from "./metrics.ts";
 import type { Room, RoomMember } from "./room.ts";
 
 /** Something joined to the server's room for its lifetime (a cluster bus). */
@@ -17,6 +18,8 @@ export interface RoomExtension {
   attach<M extends RoomMember>(room: Room<M>): void;
   /** Called on shutdown, after the server has closed its clients. */
   close(): Promise<unknown>;
+  /** Metric families for `/metrics`, if it has any. */
+  metrics?(): MetricFamily[];
 }
 
 /** Options for {@linkcode runServer}. */
@@ -67,14 +70,36 @@ export async function runServer(
   };
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
+  const tls = args.tlsCert === undefined ? undefined : {
+    cert: readPem("--tls-cert", args.tlsCert),
+    key: readPem("--tls-key", args.tlsKey!),
+  };
   const extension = running.extension = await options.extend?.(logger);
   try {
-    running.server = await listen({ ...args, logger });
+    running.server = await listen({
+      ...args,
+      tls,
+      logger,
+      extraMetrics: extension?.metrics?.bind(extension),
+    });
   } catch (error) {
     await extension?.close();
     throw listenError(args, error);
   }
   extension?.attach(running.server.room);
+}
+
+/** Reads a PEM file named by `flag`, or says in one line why it cannot. */
+function readPem(flag: string, path: string): string {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch (error) {
+    throw new Error(
+      `${flag}: cannot read ${path}: ${
+        error instanceof Error ? error.message : error
+      }`,
+    );
+  }
 }
 
 /** Says why listening failed, in one line. */

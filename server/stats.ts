@@ -39,6 +39,8 @@ export class ServerStats {
   acceptErrors = 0;
   /** Clients that joined the room. */
   clientsServed = 0;
+  /** Lines received from this server's clients (and relayed). */
+  linesReceived = 0;
   /** Bytes read from clients. */
   bytesIn = 0;
   /** Bytes written to clients. */

@@ -1,16 +1,23 @@
 /**
- * What the server needs from a connected byte stream, whatever carries it.
- * Two TCP transports implement it: `Deno.listen` ({@linkcode listenDeno},
- * the default) and `node:net` ({@linkcode listenNode}, lighter per idle
- * connection); a WebSocket one can follow.
+ * What the server needs from a connected client, whatever carries it. Two
+ * TCP transports implement it: `Deno.listen` ({@linkcode listenDeno}, the
+ * default, also with TLS) and `node:net` ({@linkcode listenNode}); and a
+ * WebSocket one ({@linkcode WebSocketTransport}), whose messages are lines.
  *
  * @module
  */
 
 import { formatTarget } from "../lib/args.ts";
+import type { CloseReason } from "./close_reason.ts";
 
 /** How a transport's input ended. */
 export type TransportEnd = "eof" | "reset" | "error";
+
+/**
+ * What carries a client: TCP, TCP with TLS, a WebSocket, a WebSocket over
+ * TLS. Counted apart in the metrics.
+ */
+export type TransportKind = "tcp" | "tls" | "ws" | "wss";
 
 /** Receives what a transport reads. */
 export interface TransportSink {
@@ -20,6 +27,20 @@ export interface TransportSink {
    * views that are consumed before the call returns.
    */
   receive(chunk: Uint8Array): void;
+  /**
+   * Called, by transports whose messages are lines (WebSocket), with one
+   * whole line, without terminator; valid only during the call.
+   */
+  receiveLine?(line: Uint8Array): void;
+  /**
+   * Called once when the peer broke the transport's rules (a WebSocket
+   * message over the line limit, or holding LF); the transport has told
+   * the peer why and the client is to be closed with `reason`.
+   */
+  violation?(
+    reason: "line-too-long" | "protocol-error",
+    detail: string,
+  ): void;
   /** Called once when input ends: EOF (FIN), a reset, or another error. */
   end(how: TransportEnd, error?: unknown): void;
 }
@@ -30,6 +51,8 @@ export interface Transport {
   readonly remoteAddr: string;
   /** The peer's host alone, unbracketed: what per-address limits count. */
   readonly remoteHost: string;
+  /** What carries it. */
+  readonly kind: TransportKind;
   /** Starts reading into `sink`; call once. */
   start(sink: TransportSink): void;
   /**
@@ -45,8 +68,11 @@ export interface Transport {
    * one), or rejects when the connection is broken. One write at a time.
    */
   write(bytes: Uint8Array): Promise<number>;
-  /** Stops reading and closes the connection at once; never throws. */
-  close(): void;
+  /**
+   * Stops reading and closes the connection at once; never throws. A
+   * transport that can say why (WebSocket close codes) says `reason`.
+   */
+  close(reason?: CloseReason): void;
 }
 
 /** A listening transport, handing each accepted connection on. */
@@ -57,10 +83,18 @@ export interface TransportListener {
   close(): Promise<void>;
 }
 
+/** A TLS certificate chain and its private key, both PEM text. */
+export interface TlsFiles {
+  cert: string;
+  key: string;
+}
+
 /** Where and how to listen; see {@linkcode ChatServerOptions}. */
 export interface ListenOptions {
   hostname: string;
   port: number;
+  /** Serve TLS with this certificate and key (Deno transport only). */
+  tls?: TlsFiles;
   /** Called for each accepted connection. */
   onConnection(transport: Transport): void;
   /** Called when accepting fails but the listener carries on (EMFILE…). */

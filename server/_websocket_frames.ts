@@ -1,0 +1,315 @@
+// WebSocket framing (RFC 6455 §5) for the server side: a bounded decoder of
+// client frames and an encoder of server frames. Private to the server:
+// `websocket_transport.ts` is the public face.
+
+/** Opcodes (RFC 6455 §5.2). */
+export const OP_CONTINUATION = 0x0;
+export const OP_TEXT = 0x1;
+export const OP_BINARY = 0x2;
+export const OP_CLOSE = 0x8;
+export const OP_PING = 0x9;
+export const OP_PONG = 0xa;
+
+/** Close codes (RFC 6455 §7.4.1) the server sends. */
+export const CLOSE_NORMAL = 1000;
+export const CLOSE_GOING_AWAY = 1001;
+export const CLOSE_PROTOCOL_ERROR = 1002;
+export const CLOSE_INVALID_DATA = 1007;
+export const CLOSE_POLICY = 1008;
+export const CLOSE_TOO_BIG = 1009;
+export const CLOSE_TRY_LATER = 1013;
+
+/** What the decoder hands on. */
+export interface FrameHandler {
+  /** A complete data message (text or binary), unmasked. */
+  message(bytes: Uint8Array, text: boolean): void;
+  /** A ping's payload, to answer with a pong. */
+  ping(payload: Uint8Array): void;
+  /** The peer's close frame: its code (1005 if none) and reason. */
+  close(code: number, reason: string): void;
+  /** The peer broke the protocol: close with `code`, saying `reason`. */
+  fail(code: number, reason: string): void;
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+/** Whether `bytes` is valid UTF-8. */
+export function isUtf8(bytes: Uint8Array): boolean {
+  // A fast path for ASCII, the common case for chat lines.
+  let i = 0;
+  while (i < bytes.length && bytes[i] < 0x80) i++;
+  if (i === bytes.length) return true;
+  try {
+    utf8.decode(bytes.subarray(i));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Decodes client frames from chunks as they arrive. A message's payload is
+ * never held beyond `maxMessageBytes`: a longer one fails at once with
+ * 1009, before it is buffered. Control frames are answered through the
+ * handler; every protocol breach fails the connection once.
+ */
+export class FrameDecoder {
+  readonly #maxMessageBytes: number;
+  readonly #handler: FrameHandler;
+  /**
+   * Bytes of a frame that spans chunks: `#buffer[0, #buffered)`, grown by
+   * doubling (so a message arriving a byte at a time costs linear work),
+   * never past one frame of the largest message.
+   */
+  #buffer: Uint8Array = new Uint8Array(0);
+  #buffered = 0;
+  /** The message being assembled from fragments. */
+  #fragments: Uint8Array[] = [];
+  #fragmentBytes = 0;
+  #fragmentText = false;
+  #inMessage = false;
+  #failed = false;
+
+  constructor(maxMessageBytes: number, handler: FrameHandler) {
+    this.#maxMessageBytes = maxMessageBytes;
+    this.#handler = handler;
+  }
+
+  /** Bytes held for a frame not complete yet. */
+  get bufferedBytes(): number {
+    return this.#buffered;
+  }
+
+  /** Feeds bytes read from the connection (valid only during the call). */
+  push(chunk: Uint8Array): void {
+    if (this.#failed) return;
+    let data = chunk;
+    let length = chunk.length;
+    if (this.#buffered > 0) {
+      this.#append(chunk);
+      data = this.#buffer;
+      length = this.#buffered;
+    }
+    let offset = 0;
+    while (offset < length && !this.#failed) {
+      const used = this.#frame(data, offset, length);
+      if (used === 0) break;
+      offset += used;
+    }
+    if (this.#failed) return;
+    if (data === this.#buffer) {
+      this.#buffer.copyWithin(0, offset, length);
+      this.#buffered = length - offset;
+    } else if (offset < length) {
+      this.#buffered = 0;
+      this.#append(chunk.subarray(offset));
+    }
+  }
+
+  #append(bytes: Uint8Array): void {
+    const needed = this.#buffered + bytes.length;
+    if (needed > this.#buffer.length) {
+      const grown = new Uint8Array(
+        Math.max(needed, this.#buffer.length * 2, 256),
+      );
+      grown.set(this.#buffer.subarray(0, this.#buffered));
+      this.#buffer = grown;
+    }
+    this.#buffer.set(bytes, this.#buffered);
+    this.#buffered = needed;
+  }
+
+  /**
+   * Decodes one frame at `offset`; returns the bytes it used, or 0 when
+   * the frame is not complete yet.
+   */
+  #frame(data: Uint8Array, offset: number, end: number): number {
+    if (end - offset < 2) return 0;
+    const b0 = data[offset];
+    const b1 = data[offset + 1];
+    const fin = (b0 & 0x80) !== 0;
+    const opcode = b0 & 0x0f;
+    if ((b0 & 0x70) !== 0) {
+      return this.#fail(CLOSE_PROTOCOL_ERROR, "reserved bits set");
+    }
+    if ((b1 & 0x80) === 0) {
+      return this.#fail(CLOSE_PROTOCOL_ERROR, "client frames must be masked");
+    }
+    let length = b1 & 0x7f;
+    let header = 2;
+    if (length === 126) {
+      if (end - offset < 4) return 0;
+      length = (data[offset + 2] << 8) | data[offset + 3];
+      header = 4;
+    } else if (length === 127) {
+      if (end - offset < 10) return 0;
+      const view = new DataView(data.buffer, data.byteOffset + offset + 2, 8);
+      const high = view.getUint32(0);
+      if (high !== 0) return this.#fail(CLOSE_TOO_BIG, "line-too-long");
+      length = view.getUint32(4);
+      header = 10;
+    }
+    const control = opcode >= 0x8;
+    if (control && (length > 125 || !fin)) {
+      return this.#fail(CLOSE_PROTOCOL_ERROR, "bad control frame");
+    }
+    if (!control && this.#fragmentBytes + length > this.#maxMessageBytes) {
+      return this.#fail(CLOSE_TOO_BIG, "line-too-long");
+    }
+    const total = header + 4 + length;
+    // Incomplete: held, at most the bound plus a header (checked above).
+    if (end - offset < total) return 0;
+    const mask = data.subarray(offset + header, offset + header + 4);
+    const payload = data.slice(offset + header + 4, offset + total);
+    for (let i = 0; i < payload.length; i++) payload[i] ^= mask[i & 3];
+    this.#dispatch(opcode, fin, payload);
+    return total;
+  }
+
+  #dispatch(opcode: number, fin: boolean, payload: Uint8Array): void {
+    switch (opcode) {
+      case OP_PING:
+        this.#handler.ping(payload);
+        return;
+      case OP_PONG:
+        return;
+      case OP_CLOSE: {
+        const code = payload.length >= 2
+          ? (payload[0] << 8) | payload[1]
+          : 1005;
+        const reason = payload.length > 2 && isUtf8(payload.subarray(2))
+          ? utf8.decode(payload.subarray(2))
+          : "";
+        this.#handler.close(code, reason);
+        return;
+      }
+      case OP_TEXT:
+      case OP_BINARY:
+        if (this.#inMessage) {
+          this.#fail(
+            CLOSE_PROTOCOL_ERROR,
+            "a new message inside a fragmented one",
+          );
+          return;
+        }
+        this.#fragmentText = opcode === OP_TEXT;
+        break;
+      case OP_CONTINUATION:
+        if (!this.#inMessage) {
+          this.#fail(CLOSE_PROTOCOL_ERROR, "a continuation with no message");
+          return;
+        }
+        break;
+      default:
+        this.#fail(CLOSE_PROTOCOL_ERROR, `unknown opcode ${opcode}`);
+        return;
+    }
+    if (fin && !this.#inMessage) {
+      this.#deliver(payload);
+      return;
+    }
+    this.#inMessage = true;
+    this.#fragments.push(payload);
+    this.#fragmentBytes += payload.length;
+    if (!fin) return;
+    const message = new Uint8Array(this.#fragmentBytes);
+    let at = 0;
+    for (const part of this.#fragments) {
+      message.set(part, at);
+      at += part.length;
+    }
+    this.#fragments = [];
+    this.#fragmentBytes = 0;
+    this.#inMessage = false;
+    this.#deliver(message);
+  }
+
+  #deliver(message: Uint8Array): void {
+    if (this.#fragmentText && !isUtf8(message)) {
+      this.#fail(CLOSE_INVALID_DATA, "text message is not valid UTF-8");
+      return;
+    }
+    this.#handler.message(message, this.#fragmentText);
+  }
+
+  #fail(code: number, reason: string): number {
+    if (!this.#failed) {
+      this.#failed = true;
+      this.#buffer = new Uint8Array(0);
+      this.#buffered = 0;
+      this.#fragments = [];
+      this.#handler.fail(code, reason);
+    }
+    return 0;
+  }
+}
+
+/** The header of an unmasked server frame of `length` payload bytes. */
+function headerOf(opcode: number, length: number): Uint8Array {
+  if (length < 126) return Uint8Array.of(0x80 | opcode, length);
+  if (length < 65536) {
+    return Uint8Array.of(0x80 | opcode, 126, length >> 8, length & 0xff);
+  }
+  const header = new Uint8Array(10);
+  header[0] = 0x80 | opcode;
+  header[1] = 127;
+  new DataView(header.buffer).setUint32(6, length);
+  return header;
+}
+
+/** Bytes of a server frame's header for a payload of `length`. */
+export function headerBytes(length: number): number {
+  return length < 126 ? 2 : length < 65536 ? 4 : 10;
+}
+
+/**
+ * Encodes lines (each ending in CR LF, as the room relays them) as one
+ * server frame each: text when the line is valid UTF-8, binary otherwise.
+ */
+export function encodeLineFrames(bytes: Uint8Array): Uint8Array {
+  // First pass: where the lines are, and the size of the whole.
+  const ends: number[] = [];
+  let size = 0;
+  let start = 0;
+  while (start < bytes.length) {
+    let lf = bytes.indexOf(0x0a, start);
+    if (lf === -1) lf = bytes.length; // never: batches end with CR LF
+    const end = lf > start && bytes[lf - 1] === 0x0d ? lf - 1 : lf;
+    ends.push(start, end);
+    size += headerBytes(end - start) + (end - start);
+    start = lf + 1;
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (let i = 0; i < ends.length; i += 2) {
+    const line = bytes.subarray(ends[i], ends[i + 1]);
+    const header = headerOf(isUtf8(line) ? OP_TEXT : OP_BINARY, line.length);
+    out.set(header, at);
+    at += header.length;
+    out.set(line, at);
+    at += line.length;
+  }
+  return out;
+}
+
+/** A server control frame: close (with code and reason), ping or pong. */
+export function controlFrame(
+  opcode: number,
+  payload: Uint8Array = new Uint8Array(0),
+): Uint8Array {
+  const header = headerOf(opcode, payload.length);
+  const out = new Uint8Array(header.length + payload.length);
+  out.set(header);
+  out.set(payload, header.length);
+  return out;
+}
+
+/** A close frame's payload: the code, then the reason (≤ 123 bytes). */
+export function closePayload(code: number, reason: string): Uint8Array {
+  const text = new TextEncoder().encode(reason).subarray(0, 123);
+  const payload = new Uint8Array(2 + text.length);
+  payload[0] = code >> 8;
+  payload[1] = code & 0xff;
+  payload.set(text, 2);
+  return payload;
+}
