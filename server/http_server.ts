@@ -47,7 +47,8 @@ export interface HttpServerOptions {
   /** Called when an accept fails. */
   onAcceptError(error: unknown): void;
   /**
-   * Where the page's files are: `index.html`, `app.js`, `style.css`.
+   * Where the page's files are: `index.html`, `app.js`, `escape.js`,
+   * `style.css`.
    *
    * @default {the repository's web/}
    */
@@ -77,6 +78,7 @@ const PAGE_FILES: Record<string, { file: string; type: string }> = {
   "/": { file: "index.html", type: "text/html; charset=utf-8" },
   "/index.html": { file: "index.html", type: "text/html; charset=utf-8" },
   "/app.js": { file: "app.js", type: "text/javascript; charset=utf-8" },
+  "/escape.js": { file: "escape.js", type: "text/javascript; charset=utf-8" },
   "/style.css": { file: "style.css", type: "text/css; charset=utf-8" },
 };
 
