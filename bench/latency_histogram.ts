@@ -25,6 +25,16 @@ export interface LatencySummary {
   max: number;
 }
 
+/** A {@linkcode LatencyHistogram} as plain data, to post between workers. */
+export interface HistogramTransfer {
+  /** HdrHistogram's compressed base64 form. */
+  encoded: string;
+  /** The largest value recorded, exactly, µs. */
+  maxUs: number;
+  /** Values clamped to the highest trackable one. */
+  clamped: number;
+}
+
 /** Options for {@linkcode LatencyHistogram}. */
 export interface LatencyHistogramOptions {
   /**
@@ -71,6 +81,38 @@ export class LatencyHistogram {
       numberOfSignificantValueDigits: options.significantDigits ?? 3,
       useWebAssembly: false,
     });
+  }
+
+  /**
+   * Rebuilds a histogram from {@linkcode LatencyHistogram.transfer}'s
+   * form: one a worker recorded and posted, to {@linkcode add} to another
+   * with nothing lost.
+   *
+   * @example
+   * ```ts
+   * import { LatencyHistogram } from "./latency_histogram.ts";
+   * const worker = new LatencyHistogram();
+   * worker.record(2501);
+   * const merged = new LatencyHistogram();
+   * merged.add(LatencyHistogram.fromTransfer(worker.transfer()));
+   * console.log(merged.summary().max); // 2.501 (ms)
+   * ```
+   */
+  static fromTransfer(
+    transfer: HistogramTransfer,
+    options: LatencyHistogramOptions = {},
+  ): LatencyHistogram {
+    const histogram = new LatencyHistogram(options);
+    const decoded = hdr.decodeFromCompressedBase64(transfer.encoded, 32, false);
+    histogram.#histogram.add(decoded);
+    decoded.destroy();
+    // The compressed form keeps each value to the histogram's precision,
+    // and so the largest one only to its bucket: put the exact one back.
+    if (histogram.count > 0) {
+      (histogram.#histogram as { maxValue: number }).maxValue = transfer.maxUs;
+    }
+    histogram.clamped = transfer.clamped;
+    return histogram;
   }
 
   /** How many values were recorded. */
@@ -129,6 +171,18 @@ export class LatencyHistogram {
       p99: ms(h.getValueAtPercentile(99)),
       p999: ms(h.getValueAtPercentile(99.9)),
       max: ms(h.maxValue),
+    };
+  }
+
+  /**
+   * The histogram as plain data a worker can post: HdrHistogram's
+   * compressed form, with what that form leaves out.
+   */
+  transfer(): HistogramTransfer {
+    return {
+      encoded: this.encode(),
+      maxUs: this.#histogram.maxValue,
+      clamped: this.clamped,
     };
   }
 

@@ -76,3 +76,20 @@ Deno.test("encode gives HdrHistogram's compressed base64 form", () => {
   histogram.record(123);
   deepEqual(/^[A-Za-z0-9+/]+=*$/.test(histogram.encode()), true);
 });
+
+Deno.test("a histogram posted as transfer() and rebuilt merges exactly", () => {
+  const a = new LatencyHistogram();
+  const b = new LatencyHistogram();
+  const all = new LatencyHistogram();
+  for (let us = 1; us <= 5000; us++) {
+    (us % 3 === 0 ? a : b).record(us * 7);
+    all.record(us * 7);
+  }
+  const merged = LatencyHistogram.fromTransfer(a.transfer());
+  merged.add(LatencyHistogram.fromTransfer(b.transfer()));
+  deepEqual(merged.summary(), all.summary());
+  deepEqual(
+    LatencyHistogram.fromTransfer(new LatencyHistogram().transfer()).summary(),
+    new LatencyHistogram().summary(),
+  );
+});

@@ -1,8 +1,9 @@
 /**
  * linechat's load and comparison toolkit: a load generator for any
- * line-protocol chat server (`deno task load`), a comparison of several
- * servers under the same workloads (`deno task compare`), and the pieces
- * they are made of.
+ * line-protocol chat server (`deno task load`, in `load/`), a comparison
+ * of several servers under the same workloads (`deno task compare`, in
+ * `compare/`), and the pieces they share. The hostile-client attacks
+ * (`deno task attack`) have their own module, `attack/mod.ts`.
  *
  * @example Drive a server and read the accounting
  * ```ts ignore
@@ -15,15 +16,10 @@
  * @module
  */
 
-export * from "./compare_report.ts";
-export * from "./compare_runner.ts";
-export * from "./compare_servers.ts";
-export * from "./compare_workloads.ts";
+export * from "./compare/mod.ts";
+export * from "./flag_values.ts";
 export * from "./latency_histogram.ts";
-export * from "./load_cli.ts";
-export * from "./load_generator.ts";
-export * from "./payload.ts";
-export * from "../lib/proc_stats.ts";
-export * from "./server_process.ts";
+export * from "./load/mod.ts";
+export * from "./spawn.ts";
 export * from "./statistics.ts";
-export * from "./svg_chart.ts";
+export * from "./units.ts";

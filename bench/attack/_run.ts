@@ -2,6 +2,7 @@
 // server run, connecting many clients, sleeping, and sampling the
 // server's memory while something goes on.
 
+import { sleep, within } from "../_async.ts";
 import type { ServerRun } from "./report.ts";
 import {
   openTarget,
@@ -10,7 +11,17 @@ import {
   type TargetSpec,
 } from "./target.ts";
 
-/** Opens the target, runs `fn` on it, stops it (always), and records it. */
+export { sleep, within };
+
+/**
+ * Opens the target, runs `fn` on it, stops it (always), and records it.
+ *
+ * @example
+ * ```ts ignore
+ * import { withTarget } from "./_run.ts";
+ * const { value, server } = await withTarget(spec, "as given", {}, (target) => Promise.resolve(target.port));
+ * ```
+ */
 export async function withTarget<T>(
   spec: TargetSpec,
   label: string,
@@ -37,14 +48,15 @@ export async function withTarget<T>(
   };
 }
 
-/** Resolves after `ms`. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /**
  * Connects `count` clients to the target, at most `parallel` at a time,
  * with TCP_NODELAY. Throws if any connect fails (the attack cannot run).
+ *
+ * @example
+ * ```ts ignore
+ * import { connectMany } from "./_run.ts";
+ * const readers = await connectMany(target, 50);
+ * ```
  */
 export async function connectMany(
   target: Target,
@@ -78,7 +90,15 @@ export async function connectMany(
   return conns;
 }
 
-/** The local port of a connection (the key of the server's log and /proc). */
+/**
+ * The local port of a connection (the key of the server's log and /proc).
+ *
+ * @example
+ * ```ts ignore
+ * import { localPort } from "./_run.ts";
+ * console.log(localPort(await Deno.connect({ port: 7687 })));
+ * ```
+ */
 export function localPort(conn: Deno.Conn): number {
   return (conn.localAddr as Deno.NetAddr).port;
 }
@@ -91,7 +111,18 @@ export interface RssSample {
   rssBytes: number;
 }
 
-/** Samples the server's RSS every `everyMs` until stopped. */
+/**
+ * Samples the server's RSS every `everyMs` until stopped.
+ *
+ * @example
+ * ```ts ignore
+ * import { RssSampler } from "./_run.ts";
+ * const rss = new RssSampler(target, performance.now(), 1000);
+ * // … the attack
+ * rss.stop();
+ * console.log(rss.peakBytes);
+ * ```
+ */
 export class RssSampler {
   /** The samples so far. */
   readonly samples: RssSample[] = [];
@@ -129,22 +160,5 @@ export class RssSampler {
   /** Stops sampling. */
   stop(): void {
     clearInterval(this.#timer);
-  }
-}
-
-/** Resolves with `promise`, or with `fallback` after `ms`. */
-export async function within<T>(
-  ms: number,
-  promise: Promise<T>,
-  fallback: T,
-): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<T>((resolve) => timer = setTimeout(resolve, ms, fallback)),
-    ]);
-  } finally {
-    clearTimeout(timer);
   }
 }

@@ -45,7 +45,15 @@ import {
   tinyLinesVerdict,
 } from "./tiny_lines.ts";
 
-/** The attacks, in the order `--help` lists them. */
+/**
+ * The attacks, in the order `--help` lists them.
+ *
+ * @example
+ * ```ts
+ * import { ATTACK_NAMES } from "./attacks.ts";
+ * console.log(ATTACK_NAMES[0]); // "flood"
+ * ```
+ */
 export const ATTACK_NAMES = [
   "flood",
   "tiny-lines",

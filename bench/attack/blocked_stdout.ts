@@ -12,7 +12,7 @@
  */
 
 import net from "node:net";
-import { formatBytes, formatCount, formatMs } from "../load_cli.ts";
+import { formatBytes, formatCount, formatMs } from "../units.ts";
 import { markedLine } from "./marked_lines.ts";
 import { PacedChat } from "./paced_chat.ts";
 import { type AttackRun, latencyCell, seconds, type Table } from "./report.ts";

@@ -8,12 +8,11 @@
 
 import {
   parseFlags,
-  parseInteger,
   parseNumber,
   parseTarget,
   UsageError,
 } from "../../lib/args.ts";
-import { parseDuration } from "../load_cli.ts";
+import { negativeValues, parseCount, parseDuration } from "../flag_values.ts";
 import {
   ATTACK_NAMES,
   type AttackName,
@@ -62,7 +61,15 @@ function attackFlagLines(): string {
   return lines.join("\n");
 }
 
-/** The text `--help` prints. */
+/**
+ * The text `--help` prints.
+ *
+ * @example
+ * ```ts
+ * import { ATTACK_USAGE } from "./cli.ts";
+ * console.log(ATTACK_USAGE.startsWith("linechat attack:")); // true
+ * ```
+ */
 export const ATTACK_USAGE =
   `linechat attack: runs one hostile-client attack against a line-protocol chat
 server and reports what the server did. Every attack is bounded in time and
@@ -72,7 +79,7 @@ Usage: deno task attack ATTACK [options]
 
 Server (default: ours, ${ourCommand()},
 started on a free port; per attack --quiet gives way to the log it needs):
-  --spawn "CMD {port}"      start this server instead (no shell); stopped afterwards
+  --spawn "CMD {port}"      start this server instead (run with sh -c); stopped afterwards
   --server-log json         with --spawn: its stdout is linechat's JSON log
                             (close reasons are read from it)
   --target HOST:PORT        attack a server that is already running
@@ -112,17 +119,11 @@ export function shellQuote(word: string): string {
 function parseFlagValue(spec: FlagSpec, value: string): number {
   const name = `--${spec.flag}`;
   const bounds = { min: spec.min, max: spec.max };
-  const n = spec.kind === "count"
-    ? parseInteger(name, value, bounds)
+  return spec.kind === "count"
+    ? parseCount(name, value, bounds)
     : spec.kind === "number"
     ? parseNumber(name, value, bounds)
-    : parseDuration(name, value);
-  if (spec.kind === "duration" && (n < spec.min || n > spec.max)) {
-    throw new UsageError(
-      `${name}: ${value} is out of range (${spec.min} ms to ${spec.max} ms)`,
-    );
-  }
-  return n;
+    : parseDuration(name, value, { minMs: spec.min, maxMs: spec.max });
 }
 
 /**
@@ -157,7 +158,7 @@ export function parseAttackArgs(args: string[]): AttackArgs {
   for (const name of COMMON_STRING_FLAGS) options[name] = { type: "string" };
   for (const name of attackFlags.keys()) options[name] = { type: "string" };
   const { values, positionals } = parseFlags({
-    args,
+    args: negativeValues(args, options),
     allowPositionals: true,
     options,
   });
@@ -298,7 +299,7 @@ function parseTargetFlags(
     env[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
   if (oldSpace !== undefined) {
-    const mb = parseInteger("--max-old-space-size", oldSpace, {
+    const mb = parseCount("--max-old-space-size", oldSpace, {
       min: 16,
       max: 1024 * 1024,
     });
@@ -313,9 +314,7 @@ function parseTargetFlags(
       kind: "address",
       hostname,
       port,
-      pid: pid === undefined
-        ? undefined
-        : parseInteger("--pid", pid, { min: 1 }),
+      pid: pid === undefined ? undefined : parseCount("--pid", pid, { min: 1 }),
     };
   }
   if (spawn !== undefined) {

@@ -142,6 +142,6 @@ Deno.test("main: a bad flag is one line on stderr and exit 2; a server that cann
   equal(down.code, 1);
   match(
     new TextDecoder().decode(down.stderr),
-    /exited with code 1 before listening/,
+    /exited \(exit code 1\) before listening/,
   );
 });

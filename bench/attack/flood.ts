@@ -8,8 +8,8 @@
  * @module
  */
 
-import { formatBytes, formatCount, formatMs } from "../load_cli.ts";
-import { cpuShare, sampleProcess, sampleThread } from "../../lib/proc_stats.ts";
+import { formatBytes, formatCount, formatMs } from "../units.ts";
+import { cpuShare, sampleThread } from "../../lib/proc_stats.ts";
 import { PacedChat } from "./paced_chat.ts";
 import {
   type AttackRun,
@@ -270,9 +270,7 @@ export async function runFlood(
         const floodStart = performance.now();
         const epochOffset = Date.now() - floodStart; // epoch = perf + offset
         const rss = new RssSampler(target, floodStart);
-        const cpu0 = target.pid === undefined
-          ? undefined
-          : await sampleProcess(target.pid).catch(() => undefined);
+        const cpu0 = await target.sample();
         const thread0 = await sampleThread();
         const timeline: FloodInterval[] = [];
         const intervalMs = Math.max(
@@ -320,9 +318,7 @@ export async function runFlood(
         const floodEnd = performance.now();
         const readAtEnd = chat.bytesRead();
         const thread1 = await sampleThread();
-        const cpu1 = target.pid === undefined || cpu0 === undefined
-          ? undefined
-          : await sampleProcess(target.pid).catch(() => undefined);
+        const cpu1 = cpu0 === undefined ? undefined : await target.sample();
         worker.postMessage({ type: "stop" });
         await chat.stopSending();
         const atEnd = chat.accounting();

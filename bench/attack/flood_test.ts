@@ -7,7 +7,10 @@ Deno.test("flood, in small: the flooder is slowed, not cut; no reader is cut and
     { readers: 4, rate: 20, baselineMs: 500, durationMs: 1500, drainMs: 3000 },
   );
   equal(servers.length, 1);
-  match(servers[0].command, /server\/main\.ts --port \d+ --log json$/);
+  match(
+    servers[0].command,
+    /server\/main\.ts --port \d+ --max-clients 10000 --log json$/,
+  );
   equal(servers[0].exit?.code, 0);
   ok(
     result.flooder.lines > 10_000,

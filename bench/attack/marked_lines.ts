@@ -8,7 +8,15 @@
  * @module
  */
 
-/** The first byte of every marked line. */
+/**
+ * The first byte of every marked line.
+ *
+ * @example
+ * ```ts
+ * import { MARK } from "./marked_lines.ts";
+ * console.log(String.fromCharCode(MARK)); // "p"
+ * ```
+ */
 export const MARK = 0x70; // "p"
 const LF = 0x0a;
 const CR = 0x0d;

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { formatCount } from "../load_cli.ts";
+import { formatCount } from "../units.ts";
 import { markedLine, MarkedLineScanner } from "./marked_lines.ts";
 import { randomTag } from "./paced_chat.ts";
 import type { AttackRun, ServerRun, Table } from "./report.ts";

@@ -6,7 +6,7 @@
  */
 
 import type { LatencySummary } from "../latency_histogram.ts";
-import { formatCount, formatMs } from "../load_cli.ts";
+import { formatCount, formatMs } from "../units.ts";
 import type { LogEvent, TargetExit } from "./target.ts";
 
 /** One server run of an attack (`per-ip` and `slowloris` make two). */

@@ -11,7 +11,7 @@
  */
 
 import net from "node:net";
-import { formatCount } from "../load_cli.ts";
+import { formatCount } from "../units.ts";
 import { markedLine, MarkedLineScanner } from "./marked_lines.ts";
 import { randomTag } from "./paced_chat.ts";
 import { type AttackRun, percent, seconds, type Table } from "./report.ts";

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { formatBytes, formatCount, formatMs } from "../load_cli.ts";
+import { formatBytes, formatCount, formatMs } from "../units.ts";
 import type { LatencySummary } from "../latency_histogram.ts";
 import { markedLine } from "./marked_lines.ts";
 import { PacedChat } from "./paced_chat.ts";

@@ -2,23 +2,30 @@
  * The server under attack: our server or any command with `{port}`,
  * started on a free port, or one already running at an address.
  *
- * Unlike `startServer` of `bench/server_process.ts` (which this reuses for
- * splitting commands, free ports and the listening check), a target's
- * stdout can be kept: read as linechat's JSON log (close reasons), or
- * held as a pipe nobody reads (`blocked-stdout`); and its environment can
- * be set (`DENO_V8_FLAGS`, to cap the heap).
+ * A started server is a `ServerProcess` of `lib/server_process.ts` (a
+ * `sh -c` command in a process group of its own), our server's command
+ * comes from the registry (`targets/servers.ts`), and what an attack
+ * needs of its stdout is had through the shell: discarded
+ * (`> /dev/null`), read line by line as linechat's JSON log (close
+ * reasons), or redirected into a named pipe nobody reads until the
+ * server has stopped (`blocked-stdout`). Its environment can be set
+ * (`DENO_V8_FLAGS`, to cap the heap).
  *
  * @module
  */
 
 import { UsageError } from "../../lib/args.ts";
-import { sampleProcess } from "../../lib/proc_stats.ts";
+import { type ProcSample, sampleProcess } from "../../lib/proc_stats.ts";
+import { ServerProcess } from "../../lib/server_process.ts";
+import { fillPorts, shellQuote } from "../../lib/shell.ts";
+import { DEFAULT_MAX_CLIENTS } from "../../protocol/limits.ts";
 import {
-  fillPort,
-  freePort,
-  isListening,
-  splitCommand,
-} from "../server_process.ts";
+  knownServers,
+  REPO_ROOT,
+  selectServers,
+} from "../../targets/servers.ts";
+import { within } from "../_async.ts";
+import { discardStdout, signalOf } from "../spawn.ts";
 
 /** Where the attack finds its server. */
 export type TargetSpec =
@@ -31,7 +38,7 @@ export type TargetSpec =
     env: Record<string, string>;
   }
   | {
-    /** A command line with `{port}`, run without a shell. */
+    /** A command line with `{port}`, run with `sh -c`. */
     kind: "spawn";
     command: string;
     /** Variables added to its environment. */
@@ -76,30 +83,39 @@ export interface OurCommandOptions {
   flags?: readonly string[];
 }
 
-/** The repository root, where our server's default command is run. */
-export const REPO_ROOT: string = new URL("../../", import.meta.url).pathname;
+/**
+ * Our server as the registry knows it, with its default client limit
+ * (the attacks' counts are far below it).
+ */
+const REGISTRY = await knownServers({
+  build: false,
+  oursMaxClients: DEFAULT_MAX_CLIENTS,
+});
 
 /**
- * Our server's command line with `{port}`: the default target, with the
- * log settings an attack needs and any extra flags.
+ * Our server's command line with `{port}`: the registry's `ours` (or
+ * `ours-node`), with the log settings an attack needs and any extra
+ * flags.
  *
  * @example
  * ```ts
  * import { ourCommand } from "./target.ts";
- * console.log(ourCommand()); // "deno run -A server/main.ts --port {port} --quiet"
+ * console.log(ourCommand());
+ * // "deno run -A server/main.ts --port {port} --quiet --max-clients 10000"
  * console.log(ourCommand({ quiet: false, jsonLog: true, transport: "node" }));
- * // "deno run -A server/main.ts --port {port} --log json --transport node"
+ * // "deno run -A server/main.ts --port {port} --max-clients 10000 --transport node --log json"
  * ```
  */
 export function ourCommand(options: OurCommandOptions = {}): string {
-  const words = ["deno", "run", "-A", "server/main.ts", "--port", "{port}"];
-  if (options.quiet ?? true) words.push("--quiet");
-  if (options.jsonLog) words.push("--log", "json");
-  if ((options.transport ?? "deno") !== "deno") {
-    words.push("--transport", options.transport!);
-  }
-  words.push(...options.flags ?? []);
-  return words.join(" ");
+  const id = (options.transport ?? "deno") === "node" ? "ours-node" : "ours";
+  const [ours] = selectServers(REGISTRY, [id]);
+  const words = ours.command.split(" ");
+  const quiet = options.quiet ?? true;
+  return [
+    ...words.filter((word) => quiet || word !== "--quiet"),
+    ...(options.jsonLog ? ["--log", "json"] : []),
+    ...(options.flags ?? []).map(shellQuote),
+  ].join(" ");
 }
 
 /** What becomes of the server's stdout. */
@@ -157,7 +173,7 @@ export interface Target {
   readonly port: number;
   /** The command as run (`{port}` filled in), or the address. */
   readonly description: string;
-  /** Its process id, when known. */
+  /** Its process id when known (of a started server: its group's). */
   readonly pid: number | undefined;
   /** Whether its JSON log is read ({@linkcode Target.events}). */
   readonly jsonLog: boolean;
@@ -167,6 +183,11 @@ export interface Target {
   readonly running: boolean;
   /** Its RSS now, bytes; undefined if unknown or gone. */
   rssBytes(): Promise<number | undefined>;
+  /**
+   * Its CPU time and RSS now (of a started server, its whole process
+   * group); undefined if unknown or gone.
+   */
+  sample(): Promise<ProcSample | undefined>;
   /**
    * SIGTERM, then SIGKILL after `graceMs`; resolves with how it ended
    * (undefined for an address target, which is left running).
@@ -198,7 +219,7 @@ export interface OpenTargetOptions {
   readyTimeoutMs?: number;
 }
 
-const STDERR_TAIL_BYTES = 8 * 1024;
+const STDERR_TAIL_CHARS = 8 * 1024;
 /** Events kept from a JSON log; more are counted, not kept. */
 const MAX_EVENTS = 200_000;
 
@@ -249,6 +270,10 @@ function addressTarget(
   port: number,
   pid: number | undefined,
 ): Target {
+  const sample = () =>
+    pid === undefined
+      ? Promise.resolve(undefined)
+      : sampleProcess(pid).catch(() => undefined);
   return {
     hostname,
     port,
@@ -259,19 +284,11 @@ function addressTarget(
     jsonLog: false,
     events: [],
     running: true,
-    rssBytes: () => rssOf(pid),
+    rssBytes: async () => (await sample())?.rssBytes || undefined,
+    sample,
     stop: () => Promise.resolve(undefined),
     blockedStdout: () => Promise.resolve(undefined),
   };
-}
-
-async function rssOf(pid: number | undefined): Promise<number | undefined> {
-  if (pid === undefined) return undefined;
-  try {
-    return (await sampleProcess(pid)).rssBytes || undefined;
-  } catch {
-    return undefined; // gone
-  }
 }
 
 interface SpawnSettings {
@@ -285,157 +302,161 @@ async function spawnTarget(
   template: string,
   settings: SpawnSettings,
 ): Promise<Target> {
-  const port = freePort();
-  const command = fillPort(splitCommand(template), port);
-  if (command.length === 0) throw new UsageError("empty server command");
-  let child: Deno.ChildProcess;
-  try {
-    // "deno" is this very binary, whatever PATH holds.
-    const program = command[0] === "deno" ? Deno.execPath() : command[0];
-    child = new Deno.Command(program, {
-      args: command.slice(1),
-      cwd: settings.cwd,
-      env: settings.env,
-      stdin: "null",
-      stdout: settings.stdout === "discard" ? "null" : "piped",
-      stderr: "piped",
-    }).spawn();
-  } catch (error) {
-    throw new Error(
-      `cannot start "${command[0]}": ${
-        error instanceof Error ? error.message : error
-      }`,
-    );
-  }
-  let tail = new Uint8Array(0);
-  const stderrDone = (async () => {
-    for await (const chunk of child.stderr) {
-      const joined = new Uint8Array(tail.length + chunk.length);
-      joined.set(tail);
-      joined.set(chunk, tail.length);
-      tail = joined.slice(Math.max(0, joined.length - STDERR_TAIL_BYTES));
-    }
-  })().catch(() => {});
-  const stderrTail = () => new TextDecoder().decode(tail).trim();
   const events: LogEvent[] = [];
-  const stdoutDone = settings.stdout === "json-log"
-    ? readJsonLog(child.stdout, events)
-    : Promise.resolve();
-  let running = true;
+  let stderrTail = "";
+  const onLine = (line: string, stream: "stdout" | "stderr") => {
+    if (stream === "stdout") {
+      takeLogLine(line, events);
+      return;
+    }
+    stderrTail = `${stderrTail}${line}\n`.slice(-STDERR_TAIL_CHARS);
+  };
+  const pipe = settings.stdout === "blocked"
+    ? await UnreadPipe.create()
+    : undefined;
+  const command = pipe
+    ? `exec >${shellQuote(pipe.path)}; ${template}`
+    : settings.stdout === "discard"
+    ? discardStdout(template)
+    : template;
+  const server = new ServerProcess({
+    command,
+    cwd: settings.cwd,
+    env: { NO_COLOR: "1", ...settings.env },
+    readyTimeoutMs: settings.readyTimeoutMs,
+    maxOutputChars: STDERR_TAIL_CHARS,
+    onLine,
+  });
+  try {
+    pipe?.open();
+    await server.start();
+  } catch (error) {
+    await pipe?.abandon();
+    throw error;
+  }
   let stopping = false;
   let diedEarly = false;
-  const exited = child.status.then(async (status) => {
-    running = false;
+  server.exited.then(() => {
     if (!stopping) diedEarly = true;
-    await stderrDone;
-    return status;
   });
   let exit: Promise<TargetExit> | undefined;
   const stop = (graceMs = 5000): Promise<TargetExit> => {
     exit ??= (async () => {
       stopping = true;
-      const wasRunning = running;
+      const wasRunning = server.alive;
       const t0 = performance.now();
       let killed = false;
-      if (running) {
-        try {
-          child.kill("SIGTERM");
-        } catch {
-          // Exited in between.
-        }
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const done = await Promise.race([
-          exited.then(() => true),
-          new Promise<false>((r) => timer = setTimeout(r, graceMs, false)),
-        ]);
-        clearTimeout(timer);
-        if (!done) {
+      if (wasRunning) {
+        server.signal("SIGTERM");
+        if (!await within(graceMs, server.exited.then(() => true), false)) {
           killed = true;
-          try {
-            child.kill("SIGKILL");
-          } catch {
-            // Exited in between.
-          }
+          server.kill("SIGKILL");
         }
       }
-      const status = await exited;
+      const status = await server.exited;
       const stopMs = wasRunning ? Math.round(performance.now() - t0) : null;
-      if (settings.stdout === "json-log") await stdoutDone;
+      await server.stop();
+      const signal = signalOf(status);
       return {
-        code: status.signal === null ? status.code : null,
-        signal: status.signal,
+        code: signal === null ? status.code : null,
+        signal,
         diedEarly,
         stopMs,
         killed,
-        stderrTail: stderrTail(),
+        stderrTail: stderrTail.trim(),
       };
     })();
     return exit;
   };
   const blockedStdout = async (): Promise<BlockedStdout | undefined> => {
-    if (settings.stdout !== "blocked") return undefined;
+    if (!pipe) return undefined;
     await stop();
-    return summariseBlocked(await new Response(child.stdout).bytes());
+    return summariseBlocked(await pipe.readAll());
   };
-  const target: Target = {
+  const sample = async () =>
+    server.alive ? (await server.sample()) ?? undefined : undefined;
+  return {
     hostname: "127.0.0.1",
-    port,
-    description: command.join(" "),
-    pid: child.pid,
+    port: server.port,
+    description: fillPorts(template, server.port),
+    pid: server.pid,
     jsonLog: settings.stdout === "json-log",
     events,
     get running() {
-      return running;
+      return server.alive;
     },
-    rssBytes: () => running ? rssOf(child.pid) : Promise.resolve(undefined),
+    rssBytes: async () => (await sample())?.rssBytes || undefined,
+    sample,
     stop,
     blockedStdout,
   };
-  const deadline = performance.now() + settings.readyTimeoutMs;
-  while (!(await isListening(port))) {
-    if (!running) {
-      const status = await exited;
-      throw new Error(
-        `${command.join(" ")} exited with code ${status.code} before ` +
-          `listening${stderrTail() ? `: ${stderrTail().slice(-300)}` : ""}`,
-      );
-    }
-    if (performance.now() > deadline) {
-      await stop(500);
-      throw new Error(
-        `${command.join(" ")} did not listen on port ${port} in time`,
-      );
-    }
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-  return target;
 }
 
-/** Reads a JSON log line by line into `events`; other lines are skipped. */
-async function readJsonLog(
-  stream: ReadableStream<Uint8Array>,
-  events: LogEvent[],
-): Promise<void> {
-  let rest = "";
-  const take = (line: string) => {
-    if (!line.startsWith("{") || events.length >= MAX_EVENTS) return;
+/**
+ * A named pipe for a server's stdout that nobody reads until the server
+ * has stopped (`blocked-stdout`): opened for reading as the server starts
+ * (so that the shell's redirection into it can complete), read to the end
+ * afterwards, then removed.
+ */
+class UnreadPipe {
+  readonly path: string;
+  readonly #dir: string;
+  #reader: Promise<Deno.FsFile> | undefined;
+
+  private constructor(dir: string) {
+    this.#dir = dir;
+    this.path = `${dir}/stdout`;
+  }
+
+  /** Makes the pipe in a directory of its own. */
+  static async create(): Promise<UnreadPipe> {
+    const dir = await Deno.makeTempDir({ prefix: "linechat-attack-" });
+    const pipe = new UnreadPipe(dir);
+    const made = await new Deno.Command("mkfifo", { args: [pipe.path] })
+      .output();
+    if (!made.success) {
+      await Deno.remove(dir, { recursive: true });
+      throw new Error(`mkfifo ${pipe.path} failed`);
+    }
+    return pipe;
+  }
+
+  /** Opens the reading end (it completes once the server's shell opens the other). */
+  open(): void {
+    this.#reader = Deno.open(this.path, { read: true });
+  }
+
+  /** Everything the server wrote, once it is gone; then removes the pipe. */
+  async readAll(): Promise<Uint8Array> {
     try {
-      const { ts, event, ...fields } = JSON.parse(line);
-      if (typeof event !== "string") return;
-      events.push({ atMs: Date.parse(ts), event, fields });
-    } catch {
-      // Not JSON: not a log line of ours.
+      const file = await this.#reader!;
+      return await new Response(file.readable).bytes();
+    } finally {
+      await Deno.remove(this.#dir, { recursive: true }).catch(() => {});
     }
-  };
+  }
+
+  /** The server did not start: completes a pending open, and removes the pipe. */
+  async abandon(): Promise<void> {
+    if (this.#reader) {
+      // Opening the writing end lets a pending open of the reading end return.
+      const writer = await Deno.open(this.path, { write: true });
+      writer.close();
+      (await this.#reader).close();
+    }
+    await Deno.remove(this.#dir, { recursive: true }).catch(() => {});
+  }
+}
+
+/** Takes one stdout line into `events` if it is a JSON log event. */
+function takeLogLine(line: string, events: LogEvent[]): void {
+  if (!line.startsWith("{") || events.length >= MAX_EVENTS) return;
   try {
-    for await (const text of stream.pipeThrough(new TextDecoderStream())) {
-      const lines = (rest + text).split("\n");
-      rest = lines.pop()!;
-      for (const line of lines) take(line);
-    }
-    take(rest);
+    const { ts, event, ...fields } = JSON.parse(line);
+    if (typeof event !== "string") return;
+    events.push({ atMs: Date.parse(ts), event, fields });
   } catch {
-    // The pipe broke with the process: what was read is kept.
+    // Not JSON: not a log line of ours.
   }
 }
 

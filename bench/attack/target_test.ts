@@ -1,8 +1,11 @@
 import { deepEqual, equal, match, ok, rejects } from "node:assert/strict";
 import { openTarget, ourCommand, summariseBlocked } from "./target.ts";
 
-Deno.test("ourCommand: --quiet by default, the JSON log, the transport and extra flags on request", () => {
-  equal(ourCommand(), "deno run -A server/main.ts --port {port} --quiet");
+Deno.test("ourCommand: the registry's ours, --quiet by default, the JSON log, the transport and extra flags on request", () => {
+  equal(
+    ourCommand(),
+    "deno run -A server/main.ts --port {port} --quiet --max-clients 10000",
+  );
   equal(
     ourCommand({
       quiet: false,
@@ -10,7 +13,7 @@ Deno.test("ourCommand: --quiet by default, the JSON log, the transport and extra
       transport: "node",
       flags: ["--line-timeout", "5"],
     }),
-    "deno run -A server/main.ts --port {port} --log json --transport node --line-timeout 5",
+    "deno run -A server/main.ts --port {port} --max-clients 10000 --transport node --log json --line-timeout 5",
   );
 });
 
@@ -37,7 +40,7 @@ Deno.test("openTarget: our server with its JSON log read, its RSS, and a clean s
   );
   match(
     target.description,
-    /^deno run -A server\/main\.ts --port \d+ --log json$/,
+    /^deno run -A server\/main\.ts --port \d+ --max-clients 10000 --log json$/,
   );
   ok((await target.rssBytes() ?? 0) > 1024 * 1024);
   const conn = await Deno.connect({
@@ -65,6 +68,30 @@ Deno.test("openTarget: a command that exits before listening is an error that sa
       env: {},
       jsonLog: false,
     }),
-    /exited with code 3 before listening: nope/,
+    /exited \(exit code 3\) before listening on port \d+: nope/,
   );
+});
+
+Deno.test("openTarget: a command runs with sh -c, its environment set, and a blocked stdout gives back what it held", async () => {
+  const target = await openTarget(
+    {
+      kind: "spawn",
+      command:
+        'echo "greeting=$GREETING"; exec ncat -l --broker 127.0.0.1 {port}',
+      env: { GREETING: "hi there" },
+      jsonLog: false,
+    },
+    { stdout: "blocked" },
+  );
+  equal(target.pid !== undefined && target.running, true);
+  ok(((await target.sample())?.rssBytes ?? 0) > 0);
+  const held = await target.blockedStdout();
+  equal(held?.lines, 1);
+  equal(held?.bytes, "greeting=hi there\n".length);
+  const exit = await target.stop();
+  deepEqual([exit?.signal, exit?.killed, exit?.diedEarly], [
+    "SIGTERM",
+    false,
+    false,
+  ]);
 });

@@ -13,7 +13,7 @@
  * @module
  */
 
-import { formatBytes, formatCount } from "../load_cli.ts";
+import { formatBytes, formatCount } from "../units.ts";
 import { markedLine, MarkedLineScanner } from "./marked_lines.ts";
 import { randomTag } from "./paced_chat.ts";
 import {

@@ -1,0 +1,167 @@
+/**
+ * The servers `deno task compare` measures, taken from the one registry
+ * (`targets/servers.ts`), and how each is started for a run: through
+ * `lib/server_process.ts`, stdout discarded, fresh for every run.
+ *
+ * @module
+ */
+
+import { isListening } from "../../lib/listening.ts";
+import { groupMembers } from "../../lib/proc_stats.ts";
+import { ServerProcess } from "../../lib/server_process.ts";
+import { portsUsed } from "../../lib/shell.ts";
+import {
+  type KnownServer,
+  knownServers,
+  REPO_ROOT,
+  selectServers,
+} from "../../targets/servers.ts";
+import { discardStdout } from "../spawn.ts";
+
+/**
+ * The `--max-clients` our server runs with: room for the 10,000-client
+ * workload plus the generator's slow consumers.
+ *
+ * @example
+ * ```ts
+ * import { COMPARE_MAX_CLIENTS } from "./servers.ts";
+ * console.log(COMPARE_MAX_CLIENTS); // 20000
+ * ```
+ */
+export const COMPARE_MAX_CLIENTS = 20_000;
+
+/** The servers to compare, and those that cannot be had here. */
+export interface CompareServers {
+  /** The servers to measure, in registry order. */
+  servers: KnownServer[];
+  /** One line per known server that cannot run here, and why. */
+  missing: string[];
+}
+
+/**
+ * Picks the servers to compare from the registry: those named (all when
+ * `ids` is empty) that can run here. A named server that cannot run is
+ * an error; every server that cannot run is listed in `missing`, so a
+ * report never leaves one out silently. Builds the Nim references.
+ *
+ * @example
+ * ```ts ignore
+ * import { compareServers } from "./servers.ts";
+ * const { servers, missing } = await compareServers(["ours", "ncat"]);
+ * console.log(servers.map((s) => s.id), missing);
+ * ```
+ */
+export async function compareServers(
+  ids: readonly string[],
+): Promise<CompareServers> {
+  const known = await knownServers({ oursMaxClients: COMPARE_MAX_CLIENTS });
+  const chosen = selectServers(known, ids);
+  for (const server of chosen) {
+    if (ids.includes(server.id) && server.unavailable) {
+      throw new Error(`"${server.id}" cannot run here: ${server.unavailable}`);
+    }
+  }
+  return {
+    servers: chosen.filter((server) => !server.unavailable),
+    missing: known.filter((server) => server.unavailable)
+      .map((server) => `${server.id}: ${server.unavailable}`),
+  };
+}
+
+/**
+ * How many of a server's ports clients connect to: all those of its
+ * command template but the ones it names as a Redis URL (the nodes'
+ * own redis-server); clients are spread round-robin over them.
+ *
+ * @example
+ * ```ts
+ * import { clientPorts } from "./servers.ts";
+ * console.log(clientPorts("ncat -l --broker 127.0.0.1 {port}")); // 1
+ * console.log(clientPorts(
+ *   "deno run -A cluster/main.ts --nodes 2 --base-port {port} --start-redis --redis redis://127.0.0.1:{port+2}",
+ * )); // 2
+ * ```
+ */
+export function clientPorts(command: string): number {
+  const redis = command.match(/redis:\/\/[^\s]*\{port\+\d+\}/g) ?? [];
+  return portsUsed(command) - redis.length;
+}
+
+/**
+ * The first of `count` consecutive ports nobody listens on, below Linux's
+ * ephemeral range (32768 and up). A server of several nodes needs it:
+ * its nodes connect out (to Redis) while the later ones start, and an
+ * outgoing connection's ephemeral port is often the next node's.
+ *
+ * @example
+ * ```ts
+ * import { portBlockBelowEphemeral } from "./servers.ts";
+ * const first = portBlockBelowEphemeral(3);
+ * console.log(first >= 20_000 && first + 2 < 32_768); // true
+ * ```
+ */
+export function portBlockBelowEphemeral(count: number): number {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * (12_000 - count));
+    const ports = Array.from({ length: count }, (_, k) => base + k);
+    if (!ports.some(isListening)) return base;
+  }
+  throw new Error(`no ${count} consecutive free ports below 32768`);
+}
+
+/**
+ * Starts `server` for one run, from the repository root, its stdout
+ * discarded. A server of several ports gets a block below the ephemeral
+ * range, and is ready once every port listens, whoever holds it (its
+ * nodes and redis-server run in process groups of their own).
+ *
+ * @example
+ * ```ts ignore
+ * import { startCompareServer } from "./servers.ts";
+ * const process = await startCompareServer(server);
+ * await process.stop();
+ * ```
+ */
+export async function startCompareServer(
+  server: Pick<KnownServer, "command">,
+  cwd: string = REPO_ROOT,
+): Promise<ServerProcess> {
+  const ports = portsUsed(server.command);
+  const process = new ServerProcess({
+    command: discardStdout(server.command),
+    cwd,
+    port: ports > 1 ? portBlockBelowEphemeral(ports) : undefined,
+    ready: ports > 1
+      ? (started) => started.ports.every((port) => isListening(port))
+      : "listening",
+    // `deno task compare` stops its servers itself on SIGINT and SIGTERM,
+    // after writing the results so far.
+    handleSignals: false,
+  });
+  await process.start();
+  return process;
+}
+
+/**
+ * The pid of the server a started command runs, to sample its CPU and
+ * memory as one process: the one process of its group besides the shell
+ * (or the shell itself, if it exec'd the server). Undefined for a server
+ * of several processes, which then reports no such figures rather than
+ * wrong ones.
+ *
+ * @example
+ * ```ts ignore
+ * import { serverPid } from "./servers.ts";
+ * console.log(serverPid(process)); // e.g. 4242
+ * ```
+ */
+export function serverPid(process: ServerProcess): number | undefined {
+  const pgid = process.pid;
+  if (pgid === undefined) return undefined;
+  const others = groupMembers(pgid).filter((pid) => pid !== pgid);
+  return others.length === 0
+    ? pgid
+    : others.length === 1
+    ? others[0]
+    : undefined;
+}

@@ -1,0 +1,64 @@
+import { equal, match, ok } from "node:assert/strict";
+import type { LoadReport } from "./report.ts";
+
+const MAIN = new URL("./main.ts", import.meta.url).pathname;
+const ROOT = new URL("../../", import.meta.url).pathname;
+
+async function load(args: string[]) {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, ...args],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return {
+    code: output.code,
+    stdout: new TextDecoder().decode(output.stdout),
+    stderr: new TextDecoder().decode(output.stderr),
+  };
+}
+
+Deno.test("main: an unknown flag is one line on stderr and exit 2", async () => {
+  const { code, stderr } = await load(["--target", ":1", "--bogus"]);
+  equal(code, 2);
+  equal(stderr, "linechat-load: Unknown option '--bogus' (try --help)\n");
+});
+
+Deno.test("main: a negative rate names the flag and its range, exit 2", async () => {
+  const { code, stderr } = await load(["--target", ":1", "--rate", "-5"]);
+  equal(code, 2);
+  equal(
+    stderr,
+    'linechat-load: --rate: expected a number from 0 to 1000000, got "-5" (try --help)\n',
+  );
+});
+
+Deno.test("main: --spawn runs a shell command (X=1 and > /dev/null work) and samples its group", async () => {
+  const { code, stdout, stderr } = await load([
+    "--spawn",
+    "X=1 deno run -A server/main.ts --port {port} > /dev/null",
+    ...["--clients", "3", "--senders", "1", "--rate", "0", "--lines", "5"],
+    ...["--duration", "2s", "--warmup", "0", "--rss-steps", "1"],
+    ...["--max-cpu", "64", "--max-other-cpu", "1024", "--json"],
+  ]);
+  equal(code, 0, stderr);
+  const report = JSON.parse(stdout) as LoadReport;
+  equal(report.failure, null);
+  equal(report.accounting.delivered, 10);
+  ok(report.server !== null && report.server.pid > 0);
+  // The group's memory: the shell and the server, more than a few MiB.
+  ok(report.server.rssBeforeBytes > 8 * 1024 * 1024);
+  equal(report.server.rssSamples.length, 2);
+});
+
+Deno.test("main: a server that cannot start is one line and exit 1", async () => {
+  const { code, stderr } = await load([
+    "--spawn",
+    "echo nope >&2; exit 3 # {port}",
+  ]);
+  equal(code, 1);
+  match(
+    stderr,
+    /^linechat-load: server exited \(exit code 3\) before listening on port \d+: nope\n$/,
+  );
+});
