@@ -6,9 +6,19 @@
  * @module
  */
 
-import type { ChatServer } from "./chat_server.ts";
+import type { ServerStats } from "./stats.ts";
+import type { TransportKind } from "./transport.ts";
 import type { Logger } from "./logger.ts";
 import { labelled, type MetricFamily, single } from "./metrics.ts";
+
+/** What the metrics are read from: a running `ChatServer`. */
+export interface MetricsSource {
+  readonly stats: ServerStats;
+  readonly room: { readonly linesRelayed: number; readonly deliveries: number };
+  readonly clientsByKind: Record<TransportKind, number>;
+  readonly ledger: { readonly total: number };
+  readonly shuttingDown: boolean;
+}
 
 /**
  * The server's metric families, named after Prometheus conventions
@@ -22,7 +32,7 @@ import { labelled, type MetricFamily, single } from "./metrics.ts";
  * ```
  */
 export function serverMetrics(
-  server: ChatServer,
+  server: MetricsSource,
   logger: Logger,
 ): MetricFamily[] {
   const { stats, room } = server;
