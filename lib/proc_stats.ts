@@ -274,7 +274,9 @@ export async function sampleSystem(): Promise<SystemCpuSample> {
 
 /**
  * The processes of process group `pgid` (a server started in a group of
- * its own, with whatever it started), from `/proc/<pid>/stat`.
+ * its own, with whatever it started), and their descendants that made
+ * groups of their own (a launcher's nodes each in its own group), from
+ * `/proc/<pid>/stat`.
  *
  * @example
  * ```ts
@@ -283,19 +285,34 @@ export async function sampleSystem(): Promise<SystemCpuSample> {
  * ```
  */
 export function groupMembers(pgid: number): number[] {
-  const members: number[] = [];
+  const parents = new Map<number, number>();
+  const inGroup: number[] = [];
   for (const entry of Deno.readDirSync("/proc")) {
     if (!/^\d+$/.test(entry.name)) continue;
     try {
       const stat = Deno.readTextFileSync(`/proc/${entry.name}/stat`);
       // After the command name (which may hold spaces): state ppid pgrp.
       const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(fields[2]) === pgid) members.push(Number(entry.name));
+      const pid = Number(entry.name);
+      parents.set(pid, Number(fields[1]));
+      if (Number(fields[2]) === pgid) inGroup.push(pid);
     } catch {
       // Gone meanwhile.
     }
   }
-  return members;
+  const members = new Set(inGroup);
+  // Descendants of the members, through any number of generations.
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const [pid, parent] of parents) {
+      if (!members.has(pid) && members.has(parent)) {
+        members.add(pid);
+        grew = true;
+      }
+    }
+  }
+  return [...members];
 }
 
 /** One reading of a process group's resource use, summed over it. */

@@ -332,14 +332,25 @@ export class ServerProcess {
     }
   }
 
-  /** Sends `signal` to the whole group at once; never throws. */
+  /**
+   * Sends `signal` to the whole group at once, and SIGKILL also to the
+   * descendants that made groups of their own; never throws.
+   */
   kill(signal: Deno.Signal): void {
     const pgid = this.#child?.pid;
     if (pgid === undefined) return;
+    const others = signal === "SIGKILL" ? groupMembers(pgid) : [];
     try {
       Deno.kill(-pgid, signal);
     } catch {
       // The group is gone.
+    }
+    for (const pid of others) {
+      try {
+        Deno.kill(pid, signal);
+      } catch {
+        // Gone with the group.
+      }
     }
   }
 

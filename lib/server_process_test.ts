@@ -158,3 +158,15 @@ Deno.test("a server that cannot bind, its port taken by another, is not taken fo
   });
   await rejects(server.start(), /did not listen on port/);
 });
+
+Deno.test("a server whose listening child made a group of its own is still found ready", async () => {
+  // setsid: the child is in a new group, as the cluster launcher's nodes are.
+  await using server = await startServer({
+    command: `setsid ${OURS} & wait`,
+    cwd: ROOT,
+  });
+  const conn = await Deno.connect(server.target);
+  conn.close();
+  const sample = await server.sample();
+  ok(sample !== null && sample.processes >= 2, "the child is sampled too");
+});
