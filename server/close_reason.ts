@@ -97,18 +97,37 @@ export type OutputLimit = typeof OUTPUT_LIMITS[number];
  * ```
  */
 export function closeReasonOf(error: unknown): CloseReason {
+  return isResetError(error) ? "reset" : "error";
+}
+
+/** The errno codes `node:net` gives for a connection the peer broke. */
+const RESET_CODES = new Set([
+  "ECONNRESET",
+  "EPIPE",
+  "ECONNABORTED",
+  "ENOTCONN",
+]);
+
+/**
+ * Whether `error` says the peer reset or broke the connection (RST, EPIPE,
+ * an abort), as a `Deno.errors` class or a `node:net` errno code: the one
+ * place that tells a reset from another error.
+ *
+ * @example
+ * ```ts
+ * import { isResetError } from "./close_reason.ts";
+ * console.log(isResetError(Object.assign(new Error("x"), { code: "EPIPE" }))); // true
+ * ```
+ */
+export function isResetError(error: unknown): boolean {
   if (
     error instanceof Deno.errors.ConnectionReset ||
     error instanceof Deno.errors.BrokenPipe ||
     error instanceof Deno.errors.ConnectionAborted ||
     error instanceof Deno.errors.NotConnected
   ) {
-    return "reset";
+    return true;
   }
-  // node:net errors carry errno codes instead.
   const code = (error as { code?: unknown } | null)?.code;
-  if (code === "ECONNRESET" || code === "EPIPE" || code === "ECONNABORTED") {
-    return "reset";
-  }
-  return "error";
+  return typeof code === "string" && RESET_CODES.has(code);
 }

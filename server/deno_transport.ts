@@ -10,7 +10,7 @@ import {
   returnBurstBuffer,
   returnIdleBuffer,
 } from "./_read_buffers.ts";
-import { closeReasonOf } from "./close_reason.ts";
+import { isResetError } from "./close_reason.ts";
 import {
   formatAddr,
   type ListenOptions,
@@ -109,7 +109,7 @@ export class DenoTransport implements Transport {
           if (burst) returnBurstBuffer(buffer);
           if (!this.#closed) {
             sink.end(
-              closeReasonOf(error) === "reset" ? "reset" : "error",
+              isResetError(error) ? "reset" : "error",
               error,
             );
           }
@@ -177,7 +177,7 @@ export function listenDeno(options: ListenOptions): TransportListener {
         // its own: go on at once. Only EMFILE and friends call for a pause;
         // pausing for every reset let clients that connect and reset stall
         // accepting for everyone (100 ms each).
-        if (!isPerConnectionError(error)) {
+        if (!isResetError(error)) {
           await new Promise((resolve) => setTimeout(resolve, 100));
         }
         continue;
@@ -198,10 +198,4 @@ export function listenDeno(options: ListenOptions): TransportListener {
       await accepting;
     },
   };
-}
-
-function isPerConnectionError(error: unknown): boolean {
-  return error instanceof Deno.errors.NotConnected ||
-    error instanceof Deno.errors.ConnectionReset ||
-    error instanceof Deno.errors.ConnectionAborted;
 }

@@ -13,6 +13,7 @@
  * @module
  */
 
+import { isResetError } from "./close_reason.ts";
 import net from "node:net";
 import {
   checkStreamHandles,
@@ -33,13 +34,6 @@ import {
   type TransportListener,
   type TransportSink,
 } from "./transport.ts";
-
-const RESET_CODES = new Set([
-  "ECONNRESET",
-  "EPIPE",
-  "ECONNABORTED",
-  "ENOTCONN",
-]);
 
 /** Which transport a handle reads for: one `onread` serves them all. */
 const owner = Symbol("NodeTransport");
@@ -156,7 +150,7 @@ export class NodeTransport implements Transport {
     this.#done = true;
     if (isEof(status)) return this.#sink!.end("eof");
     const error = errnoError(status, "read");
-    this.#sink!.end(RESET_CODES.has(error.code!) ? "reset" : "error", error);
+    this.#sink!.end(isResetError(error) ? "reset" : "error", error);
   }
 }
 
