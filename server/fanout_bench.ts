@@ -18,10 +18,18 @@ interface Room {
   send(): Promise<void>;
 }
 
-async function room(receivers: number, transport = "deno"): Promise<Room> {
+/**
+ * A room of `receivers` clients reading over TCP, or over WebSocket at
+ * the ops port (`websocket`), and one TCP sender.
+ */
+async function room(
+  receivers: number,
+  transport = "deno",
+  websocket = false,
+): Promise<Room> {
   const server = await startServer({
-    command: "deno run -A server/main.ts --port {port} --quiet " +
-      `--max-clients 20000 --transport ${transport}`,
+    command: "deno run -A server/main.ts --port {port} --http-port {port+1} " +
+      `--quiet --max-clients 20000 --transport ${transport}`,
     cwd: ROOT,
   });
   const connect = () => Deno.connect(server.target);
@@ -32,6 +40,12 @@ async function room(receivers: number, transport = "deno"): Promise<Room> {
     if (++received === target) done?.();
   };
   for (let i = 0; i < receivers; i++) {
+    if (websocket) {
+      const socket = new WebSocket(`ws://127.0.0.1:${server.port + 1}/ws`);
+      await new Promise((resolve) => socket.onopen = resolve);
+      socket.onmessage = onLine; // one message is one line
+      continue;
+    }
     const conn = await connect();
     conn.setNoDelay(true);
     (async () => {
@@ -71,6 +85,7 @@ const rooms = {
   100: await room(100),
   1000: await room(1000),
   node100: await room(100, "node"),
+  ws100: await room(100, "deno", true),
 };
 
 for (const n of [10, 100, 1000] as const) {
@@ -98,5 +113,22 @@ Deno.bench({
   group: "one line to 100 clients, by server transport",
   async fn() {
     await rooms.node100.send();
+  },
+});
+
+Deno.bench({
+  name: "TCP readers",
+  group: "one line to 100 clients, by client transport",
+  baseline: true,
+  async fn() {
+    await rooms[100].send();
+  },
+});
+
+Deno.bench({
+  name: "WebSocket readers",
+  group: "one line to 100 clients, by client transport",
+  async fn() {
+    await rooms.ws100.send();
   },
 });
