@@ -43,6 +43,9 @@ Options:
                             taken yet before the server stops reading it (default ${DEFAULT_SENDER_WINDOW_BYTES})
   --sender-wait MS          flood control: longest a sender waits for recipients that take
                             nothing; they are left to the limits above (default ${DEFAULT_SENDER_WAIT_MS})
+  --write-coalesce-ms MS    a client that received more while its last write was out
+                            waits MS before its next write, so one write carries more
+                            (default 0: at once)
   --max-input-rate L[/B]    read each client at most L lines (and B bytes) per second;
                             a faster one is read more slowly (default: no cap)
   --max-clients N           clients at once; more are accepted and closed (default ${DEFAULT_MAX_CLIENTS})
@@ -99,6 +102,7 @@ export interface ServerArgs {
   writeTimeoutMs: number;
   senderWindowBytes: number;
   senderWaitMs: number;
+  writeCoalesceMs: number;
   maxInputRate: InputRate | undefined;
   maxClients: number;
   maxClientsPerIp: number;
@@ -156,6 +160,7 @@ export function parseServerArgs(args: string[]): ServerArgs {
         type: "string",
         default: String(DEFAULT_SENDER_WAIT_MS),
       },
+      "write-coalesce-ms": { type: "string", default: "0" },
       "max-input-rate": { type: "string" },
       "max-clients": { type: "string", default: String(DEFAULT_MAX_CLIENTS) },
       "max-clients-per-ip": { type: "string", default: "0" },
@@ -236,6 +241,11 @@ export function parseServerArgs(args: string[]): ServerArgs {
       { min: 1024, max: 1024 ** 3 },
     ),
     senderWaitMs: ms("--sender-wait", values["sender-wait"], 1),
+    writeCoalesceMs: parseInteger(
+      "--write-coalesce-ms",
+      values["write-coalesce-ms"],
+      { max: 100 },
+    ),
     maxInputRate: values["max-input-rate"] === undefined
       ? undefined
       : parseInputRate(values["max-input-rate"]),

@@ -48,6 +48,8 @@ export interface ConnectionLimits {
   readonly senderWindowBytes: number;
   readonly senderWaitMs: number;
   /** 0: off. */
+  readonly writeCoalesceMs: number;
+  /** 0: off. */
   readonly idleTimeoutMs: number;
   /** 0: off. */
   readonly lineTimeoutMs: number;
@@ -475,7 +477,12 @@ export class ClientConnection implements RoomMember, TransportSink, Writer {
     this.#context.stats.bytesOut += n;
     if (n < out.length) this.#write(out.subarray(n));
     else if (this.#queue.isEmpty) this.#writeDone();
-    else writes.add(this);
+    else if (this.#context.limits.writeCoalesceMs > 0) {
+      // More came while this write was out: the client is busy, so gather
+      // what comes next for a moment into one write (fewer write calls per
+      // delivery). A client that went idle writes its next line at once.
+      writes.addLater(this, this.#context.limits.writeCoalesceMs);
+    } else writes.add(this);
   }
 
   #writeDone(): void {

@@ -147,3 +147,38 @@ transportTest(
     await Promise.all(chatters);
   },
 );
+
+Deno.test("with writeCoalesceMs, a busy client's next write gathers what came meanwhile; an idle one writes at once", async () => {
+  for (const coalesce of [0, 20]) {
+    const { server, connect } = fakeServer({ writeCoalesceMs: coalesce });
+    const reader = connect();
+    const sender = connect();
+    // Writes complete only when the test says so.
+    const pending: (() => void)[] = [];
+    reader.write = (bytes) => {
+      reader.written.push(bytes.slice());
+      return new Promise((resolve) =>
+        pending.push(() => resolve(bytes.length))
+      );
+    };
+    const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+    sender.send("a\n");
+    await tick();
+    equal(reader.written.length, 1, "the first line goes at once");
+    sender.send("b\n");
+    sender.send("c\n");
+    pending.shift()!();
+    await tick();
+    if (coalesce === 0) {
+      equal(reader.written.length, 2, "without coalescing: at once");
+    } else {
+      equal(reader.written.length, 1, "busy: waits to gather more");
+      sender.send("d\n");
+      await new Promise((resolve) => setTimeout(resolve, coalesce + 10));
+      equal(reader.written.length, 2);
+      equal(new TextDecoder().decode(reader.written[1]), "b\r\nc\r\nd\r\n");
+    }
+    for (const resolve of pending.splice(0)) resolve();
+    await server.shutdown();
+  }
+});

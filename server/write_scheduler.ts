@@ -53,11 +53,31 @@ export class WriteScheduler {
   #next = 0;
   #running = false;
   #idle: (() => void)[] = [];
+  /** Writers that asked to wait for the next flush (see `addLater`). */
+  #later: Writer[] = [];
+  #laterTimer: ReturnType<typeof setTimeout> | undefined;
 
   /** Makes a scheduler; `writesPerTurn` defaults to {@linkcode WRITES_PER_TURN}. */
   constructor(options: { writesPerTurn?: number } = {}) {
     this.#writesPerTurn = options.writesPerTurn ?? WRITES_PER_TURN;
   }
+
+  /**
+   * Queues `writer` to start its next write after `delayMs` (one timer for
+   * every writer waiting): a client that received more while its last
+   * write was out gathers what comes meanwhile into one write.
+   */
+  addLater(writer: Writer, delayMs: number): void {
+    this.#later.push(writer);
+    this.#laterTimer ??= setTimeout(this.#flushLater, delayMs);
+  }
+
+  #flushLater = (): void => {
+    this.#laterTimer = undefined;
+    const later = this.#later;
+    this.#later = [];
+    for (const writer of later) this.add(writer);
+  };
 
   /** Writers waiting for their slice. */
   get waiting(): number {
