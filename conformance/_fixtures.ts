@@ -28,7 +28,7 @@ export function fixtureResult(
     level: "MUST",
     requirement: "A requirement",
     counted: fields.verdict === "fail" || fields.verdict === "flaky" ||
-      fields.verdict === "non-strict",
+      fields.verdict === "non-strict" || fields.verdict === "timeout",
     message: "ok",
     findings: [],
     measurements: {},
@@ -55,7 +55,7 @@ export function fixtureReport(
 ): Report {
   const { crashes = [], ...rest } = fields;
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     tool: { name: "linechat-conformance", version: "1.0.0" },
     protocol: "linechat/1",
     startedAt: new Date(0).toISOString(),
@@ -75,7 +75,12 @@ export function fixtureReport(
       maxLineBytes: 65536,
       maxClients: null,
       retries: 1,
+      sendEol: "lf",
+      keepGoing: false,
     },
+    bound: { ms: 360_000, fromDeadline: true },
+    latency: { medianMs: 0.3, p99Ms: 0.9, rounds: 20, waitScale: 1 },
+    diagnoses: [],
     server: { outputTerminator: "crlf", linesReceived: 10, lfOnlyLines: 0 },
     summary: summarize(cases),
     cases,
@@ -91,7 +96,7 @@ export function fixtureReport(
  * ```ts
  * import { everyVerdictReport } from "./_fixtures.ts";
  * console.log(everyVerdictReport().cases.map((c) => c.verdict).join(" "));
- * // "pass fail non-strict skipped info flaky"
+ * // "pass fail non-strict skipped info timeout flaky"
  * ```
  */
 export function everyVerdictReport(): Report {
@@ -166,6 +171,18 @@ export function everyVerdictReport(): Report {
       verdict: "info",
       message: "largest line relayed intact: 65536 bytes",
       measurements: { largestLineBytes: 65536 },
+    }),
+    fixtureResult({
+      id: "slow-consumer.others-unaffected",
+      clause: "§4.6",
+      verdict: "timeout",
+      message: "the case reached its deadline of 1.5 min before it could judge",
+      findings: [{
+        severity: "fail",
+        clause: "§4.6",
+        message:
+          "the case reached its deadline of 1.5 min before it could judge",
+      }],
     }),
     fixtureResult({
       id: "disconnect.churn",

@@ -1,7 +1,8 @@
 /**
- * One attempt of one case: its context, its wall-time budget, closing its
- * clients when it ends, and, with `--spawn`, blaming a crash of the server
- * on it (exit status in words and the output tail).
+ * One attempt of one case: its context, its hard deadline (a case still
+ * running then is stopped with verdict `timeout`, its trace kept),
+ * closing its clients when it ends, and, with `--spawn`, blaming a crash
+ * of the server on it (exit status in words and the output tail, escaped).
  *
  * @module
  */
@@ -10,6 +11,8 @@ import { describeStatus } from "../lib/exit_status.ts";
 import type { ServerProcess } from "../lib/server_process.ts";
 import { CaseContext, type CaseDefinition } from "./case.ts";
 import { describeError } from "./describe_error.ts";
+import { formatDuration } from "./duration.ts";
+import { escapeOutput } from "./escape.ts";
 import { CaseAbort, CaseSkip } from "./findings.ts";
 import { ServerMonitor } from "./server_monitor.ts";
 import type { CaseSettings } from "./settings.ts";
@@ -32,6 +35,10 @@ export interface Attempt {
   findings: Finding[];
   /** Whether a wait timed out: only such failures are retried. */
   timedOut?: boolean;
+  /** Whether the attempt reached its hard deadline (verdict `timeout`). */
+  hitDeadline?: boolean;
+  /** Lines the attempt's clients received (0: the server sent nothing). */
+  linesReceived?: number;
   /** The case's measurements. */
   measurements: CaseResult["measurements"];
   /** The wire trace. */
@@ -40,7 +47,7 @@ export interface Attempt {
   traceOmitted: number;
   /** Wall time of the attempt. */
   durationMs: number;
-  /** With `--spawn`: what the server printed meanwhile. */
+  /** With `--spawn`: what the server printed meanwhile (escaped). */
   serverOutput?: string;
   /** With `--spawn`: the server's crash, blamed on this attempt. */
   crash?: CrashRecord;
@@ -83,6 +90,15 @@ export interface AttemptEnvironment {
   /** With `--spawn`: the server. */
   server?: ServerProcess;
   /**
+   * The attempt's hard deadline in ms, already scaled (and cut to what is
+   * left of the run's bound).
+   *
+   * @default {the case's `budgetMs` (20 s) times the scale}
+   */
+  deadlineMs?: number;
+  /** Why the deadline is shorter than the case's own, if it is. */
+  deadlineReason?: string;
+  /**
    * Without `--spawn`, after a failed attempt: checks that the targets
    * still accept connections (and records a finding if not).
    */
@@ -94,10 +110,26 @@ function sleep(ms: number): Promise<void> {
 }
 
 /**
+ * A case's hard deadline before scaling: its `budgetMs`, or 20 s.
+ *
+ * @example
+ * ```ts
+ * import { caseDeadlineMs } from "./attempt.ts";
+ * console.log(caseDeadlineMs({ budgetMs: 60_000 }), caseDeadlineMs({})); // 60000 20000
+ * ```
+ */
+export function caseDeadlineMs(
+  definition: Pick<CaseDefinition, "budgetMs">,
+): number {
+  return definition.budgetMs ?? 20_000;
+}
+
+/**
  * Runs one attempt of `definition`: the case's own errors become findings,
- * a case over its budget fails as stalled, and with a server a crash
- * during it (or just after: a failure or a client the server let go may be
- * the first sign of one) is blamed on it.
+ * a case that reaches its deadline is stopped (verdict `timeout`; what it
+ * records afterwards is not judged), and with a server a crash during it
+ * (or just after: a failure or a client the server let go may be the
+ * first sign of one) is blamed on it.
  *
  * @example
  * ```ts ignore
@@ -121,7 +153,11 @@ export async function runAttempt(
   );
   const mark = server?.outputMark() ?? 0;
   const t0 = performance.now();
-  const budgetMs = (definition.budgetMs ?? 30_000) * scale;
+  const linesBefore = env.stats.linesReceived;
+  const budgetMs = Math.max(
+    1,
+    Math.round(env.deadlineMs ?? caseDeadlineMs(definition) * scale),
+  );
   let budgetTimer: ReturnType<typeof setTimeout> | undefined;
   let exitTimer: ReturnType<typeof setTimeout> | undefined;
   const running = definition.run(ctx).then(
@@ -151,11 +187,29 @@ export async function runAttempt(
   ]);
   clearTimeout(budgetTimer);
   clearTimeout(exitTimer);
-  if (outcome === "budget") {
-    ctx.fail(
-      `the case did not finish within ${budgetMs} ms: the server stalled ` +
-        "(or the harness did); see the trace for the last thing that happened",
+  const hitDeadline = outcome === "budget";
+  if (hitDeadline) {
+    // What the case records from now on comes from its clients being
+    // closed under it, not from the server.
+    ctx.closeFindings();
+    ctx.trace.record(
+      "harness",
+      "timeout",
+      `the case's deadline of ${budgetMs} ms passed`,
     );
+    ctx.harness(
+      "fail",
+      `the case reached its deadline of ${
+        formatDuration(budgetMs)
+      } before it could ` +
+        `judge${
+          env.deadlineReason ? ` (${env.deadlineReason})` : ""
+        }: the server is too slow for it, or stalled; see the trace for the ` +
+        "last thing that happened",
+      { data: { deadlineMs: budgetMs } },
+    );
+  } else if (outcome === "done") {
+    ctx.finish();
   }
   // Before the harness closes its clients (which ends their reads too).
   const serverEnded = ctx.sawServerEnd;
@@ -176,15 +230,19 @@ export async function runAttempt(
   if (server && !server.alive && !monitor?.exitExpected) {
     crash = blameCrash(ctx, server);
   }
-  if (!server && ctx.failed) await env.checkReachable?.(ctx);
+  if (!server && (ctx.failed || hitDeadline)) await env.checkReachable?.(ctx);
+  const output = server?.outputSince(mark);
   return {
     findings: ctx.findings,
-    timedOut: outcome === "budget" || trace.timeouts > 0,
+    timedOut: hitDeadline || trace.timeouts > 0,
+    // A crash explains the stop better than the deadline does.
+    hitDeadline: hitDeadline && crash === undefined,
+    linesReceived: env.stats.linesReceived - linesBefore,
     measurements: ctx.measurements,
     trace: trace.events(),
     traceOmitted: trace.omitted,
     durationMs,
-    serverOutput: server?.outputSince(mark),
+    serverOutput: output === undefined ? undefined : escapeOutput(output),
     crash,
   };
 }
@@ -193,18 +251,20 @@ export async function runAttempt(
 function blameCrash(ctx: CaseContext, server: ServerProcess): CrashRecord {
   const status = server.status!;
   // The crash heads the findings: what follows from it comes after.
-  ctx.failFirst(
+  ctx.harness(
+    ctx.definition.level === "SHOULD" ? "non-strict" : "fail",
     `the server process exited during this case (${describeStatus(status)}); ` +
       "it was restarted for the cases after it",
     {
       clause: "§5.2",
       data: { exitCode: status.code, signal: status.signal },
     },
+    true,
   );
   return {
     caseId: ctx.definition.id,
     code: status.code,
     signal: status.signal,
-    outputTail: server.outputTail(2000),
+    outputTail: escapeOutput(server.outputTail(2000)),
   };
 }

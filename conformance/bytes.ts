@@ -157,3 +157,25 @@ export function endsWith(data: Uint8Array, suffix: Uint8Array): boolean {
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && startsWith(a, b);
 }
+
+/**
+ * Where `needle` first occurs in `data`, or -1 (an empty needle is at 0).
+ *
+ * @example
+ * ```ts
+ * import { indexOfBytes, utf8 } from "./bytes.ts";
+ * console.log(indexOfBytes(utf8("ADDR: hello"), utf8("hello"))); // 6
+ * ```
+ */
+export function indexOfBytes(data: Uint8Array, needle: Uint8Array): number {
+  if (needle.length === 0) return 0;
+  const first = needle[0];
+  const last = data.length - needle.length;
+  for (let i = data.indexOf(first); i !== -1 && i <= last;) {
+    let k = 1;
+    while (k < needle.length && data[i + k] === needle[k]) k++;
+    if (k === needle.length) return i;
+    i = data.indexOf(first, i + 1);
+  }
+  return -1;
+}

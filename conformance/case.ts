@@ -15,7 +15,7 @@ import type { PeerWriter } from "./line_writer.ts";
 import type { Collected, Peer } from "./peer.ts";
 import type { RawPeer } from "./raw_peer.ts";
 import type { ServerMonitor } from "./server_monitor.ts";
-import { type CaseSettings, scaledTimeout } from "./settings.ts";
+import { type CaseSettings, scaledTimeout, scaledWait } from "./settings.ts";
 import { describeEnd, type ExpectLinesOptions, RoomSync } from "./sync.ts";
 import type { TraceRecorder } from "./trace.ts";
 import type { DataValue, Finding, Level } from "./types.ts";
@@ -64,10 +64,11 @@ export interface CaseDefinition {
    */
   freshServer?: boolean;
   /**
-   * Wall-time budget before the case is abandoned as stalled, in ms
-   * (scaled by the timeout scale).
+   * The case's hard deadline, in ms (scaled by the timeout scale): a case
+   * still running then is stopped with verdict `timeout`. The run's bound
+   * is the sum of its cases' deadlines (or `--deadline`).
    *
-   * @default {30000}
+   * @default {20000}
    */
   budgetMs?: number;
   /** Runs the case; findings go through `ctx`. */
@@ -126,7 +127,7 @@ export class CaseContext {
       this.#findings,
       this.hugeLineBytes * 2,
     );
-    this.#sync = new RoomSync(settings, this.#findings);
+    this.#sync = new RoomSync(settings, this.#findings, trace);
   }
 
   // ---- settings ----------------------------------------------------------
@@ -146,9 +147,25 @@ export class CaseContext {
     return Math.max(16 * 1024 * 1024, 4 * this.settings.maxLineBytes);
   }
 
-  /** `baseMs` times the timeout scale. */
+  /**
+   * `baseMs` times the timeout scale: for durations and bounds that do not
+   * depend on how fast the server relays.
+   */
   timeout(baseMs: number): number {
     return scaledTimeout(this.settings, baseMs);
+  }
+
+  /**
+   * A wait for lines: `baseMs` times the timeout scale and the wait scale
+   * measured from the server's latency before the cases.
+   */
+  wait(baseMs: number): number {
+    return scaledWait(this.settings, baseMs);
+  }
+
+  /** The line ending the harness sends: `"\n"`, or `"\r\n"` (`--send-eol crlf`). */
+  get eol(): string {
+    return this.settings.sendEol === "crlf" ? "\r\n" : "\n";
   }
 
   // ---- clients (case_peers.ts) -------------------------------------------
@@ -159,16 +176,25 @@ export class CaseContext {
   }
 
   /** See {@linkcode CasePeers.connect}. */
-  connect(name: string, options: PeerOptions = {}): Promise<Peer> {
-    return this.#peers.connect(name, options);
+  async connect(name: string, options: PeerOptions = {}): Promise<Peer> {
+    const peer = await this.#peers.connect(name, options);
+    this.#sync.connected(name);
+    return peer;
   }
 
   /** See {@linkcode CasePeers.connectRaw}. */
-  connectRaw(
+  async connectRaw(
     name: string,
     options: Pick<PeerOptions, "mustConnect"> = {},
   ): Promise<RawPeer> {
-    return this.#peers.connectRaw(name, options);
+    const peer = await this.#peers.connectRaw(name, options);
+    this.#sync.connected(name);
+    return peer;
+  }
+
+  /** See {@linkcode CasePeers.slowestConnectMs}. */
+  get slowestConnectMs(): number {
+    return this.#peers.slowestConnectMs;
   }
 
   /**
@@ -225,6 +251,15 @@ export class CaseContext {
     return this.#sync.sentinel(from);
   }
 
+  /** See {@linkcode RoomSync.collect}. */
+  collect(
+    receiver: Peer,
+    match: Uint8Array | ((bytes: Uint8Array) => boolean),
+    options: { what: string; timeoutMs?: number; keepControl?: boolean },
+  ): Promise<Collected & { waitedMs: number }> {
+    return this.#sync.collect(receiver, match, options);
+  }
+
   /** See {@linkcode RoomSync.expectLines}. */
   expectLines(
     receiver: Peer,
@@ -240,7 +275,7 @@ export class CaseContext {
     receiver: Peer,
     sentinels: readonly Uint8Array[],
     timeoutMs: number,
-  ): Promise<Collected & { missing: Uint8Array[] }> {
+  ): Promise<Collected & { missing: Uint8Array[]; waitedMs: number }> {
     return this.#sync.collectUntilAll(receiver, sentinels, timeoutMs);
   }
 
@@ -299,6 +334,29 @@ export class CaseContext {
   /** See {@linkcode FindingRecorder.abort}. */
   abort(message: string, evidence: Evidence = {}): never {
     return this.#findings.abort(message, evidence);
+  }
+
+  /** See {@linkcode FindingRecorder.harness}. */
+  harness(
+    severity: Finding["severity"],
+    message: string,
+    evidence: Evidence = {},
+    first = false,
+  ): void {
+    this.#findings.harness(severity, message, evidence, first);
+  }
+
+  /** Takes no more findings from the case (it was stopped at its deadline). */
+  closeFindings(): void {
+    this.#findings.close();
+  }
+
+  /**
+   * Ends the attempt's synchronisation: what arrived late and who was
+   * registered late become findings (see {@linkcode RoomSync.finish}).
+   */
+  finish(): void {
+    this.#sync.finish();
   }
 
   /** See {@linkcode FindingRecorder.measure}. */

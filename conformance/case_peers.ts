@@ -64,6 +64,7 @@ export class CasePeers {
   readonly #peers: PeerWriter[] = [];
   #connects = 0;
   #disposed = false;
+  #slowestConnectMs = 0;
 
   /**
    * Connects for `settings`, tracing into `trace`, counting into `stats`;
@@ -90,6 +91,18 @@ export class CasePeers {
   }
 
   /**
+   * The longest a connect took so far (a server whose listen queue
+   * overflows makes the kernel drop SYNs, and connects take seconds).
+   */
+  get slowestConnectMs(): number {
+    return this.#slowestConnectMs;
+  }
+
+  #eol(): string {
+    return this.#settings.sendEol === "crlf" ? "\r\n" : "\n";
+  }
+
+  /**
    * Connects a traced client to the next target. Throws
    * {@linkcode CaseAbort} (after recording why) if it cannot.
    */
@@ -98,6 +111,7 @@ export class CasePeers {
     const where = `${target.hostname}:${target.port}`;
     const connectMs = scaledTimeout(this.#settings, TIMEOUTS.connect);
     let timer: ReturnType<typeof setTimeout> | undefined;
+    const t0 = performance.now();
     const attempt = connect(target, {
       maxLineBytes: this.#maxLineBytes,
       readBufferBytes: options.readBufferBytes ?? 16 * 1024,
@@ -112,7 +126,12 @@ export class CasePeers {
           )
         ),
       ]);
+      this.#slowestConnectMs = Math.max(
+        this.#slowestConnectMs,
+        performance.now() - t0,
+      );
       const peer = new Peer(name, client, this.#trace, this.#stats);
+      peer.eol = this.#eol();
       peer.quiet = options.quiet ?? false;
       this.#peers.push(peer);
       this.#trace.record(name, "connect", `${client.localAddr} → ${where}`);
@@ -134,6 +153,7 @@ export class CasePeers {
   ): Promise<RawPeer> {
     const target = this.#nextTarget();
     const where = `${target.hostname}:${target.port}`;
+    const t0 = performance.now();
     try {
       const peer = await RawPeer.connect(
         name,
@@ -141,6 +161,11 @@ export class CasePeers {
         this.#trace,
         scaledTimeout(this.#settings, TIMEOUTS.connect),
       );
+      this.#slowestConnectMs = Math.max(
+        this.#slowestConnectMs,
+        performance.now() - t0,
+      );
+      peer.eol = this.#eol();
       this.#peers.push(peer);
       if (this.#disposed) peer.close();
       return peer;

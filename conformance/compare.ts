@@ -5,11 +5,147 @@
  * @module
  */
 
-import { bytesEqual as same } from "./bytes.ts";
+import { bytesEqual as same, indexOfBytes } from "./bytes.ts";
 import { escapeBytes } from "./escape.ts";
 
 const quote = (bytes: Uint8Array) =>
   `"${escapeBytes(bytes, { maxBytes: 60 })}"`;
+
+/** Whether `extra` holds something visible (not only CR and whitespace). */
+function visible(extra: Uint8Array): boolean {
+  return extra.some((b) => b > 0x20 && b !== 0x7f);
+}
+
+/**
+ * How `received` wraps `expected` when it is `expected` with bytes added
+ * around it (a prefix such as `ADDR: `, a suffix), or null when it is not:
+ * equal, not containing it, or only a CR or whitespace added (a terminator
+ * kept as content is a framing fault, not a decoration).
+ *
+ * @example
+ * ```ts
+ * import { decoration } from "./compare.ts";
+ * const e = new TextEncoder();
+ * const d = decoration(e.encode("hello"), e.encode("127.0.0.1:4000: hello"));
+ * console.log(new TextDecoder().decode(d!.prefix)); // "127.0.0.1:4000: "
+ * console.log(decoration(e.encode("one"), e.encode("one\r"))); // null
+ * ```
+ */
+export function decoration(
+  expected: Uint8Array,
+  received: Uint8Array,
+): { prefix: Uint8Array; suffix: Uint8Array } | null {
+  if (expected.length < 2 || received.length <= expected.length) return null;
+  const at = indexOfBytes(received, expected);
+  if (at < 0) return null;
+  const prefix = received.subarray(0, at);
+  const suffix = received.subarray(at + expected.length);
+  if (!visible(prefix) && !visible(suffix)) return null;
+  return { prefix, suffix };
+}
+
+/**
+ * Says how the server decorated `expected` (which arrived as `received`):
+ * `arrived decorated as "ADDR: line"`.
+ *
+ * @example
+ * ```ts
+ * import { describeDecoration } from "./compare.ts";
+ * const e = new TextEncoder();
+ * console.log(describeDecoration(e.encode("hi"), e.encode("A: hi")));
+ * // "hi" arrived decorated as "A: hi"
+ * ```
+ */
+export function describeDecoration(
+  expected: Uint8Array,
+  received: Uint8Array,
+): string {
+  return `${quote(expected)} arrived decorated as ${quote(received)}`;
+}
+
+/**
+ * When every line a client received before its sentinel, and the sentinel
+ * line itself, is the expected line with the same bytes added around it
+ * (`ADDR: ` before, say): those bytes; else null. A sentinel with bytes
+ * before it alone proves nothing (a partial line glued onto it looks the
+ * same), so at least one expected line must show the same decoration.
+ *
+ * @example
+ * ```ts
+ * import { consistentDecoration } from "./compare.ts";
+ * const e = (...l: string[]) => l.map((x) => new TextEncoder().encode(x));
+ * const [sentinel] = e("lcc~end~c1~A~1");
+ * const d = consistentDecoration(e("hi"), e("A: hi", "A: lcc~end~c1~A~1"), sentinel);
+ * console.log(new TextDecoder().decode(d!.prefix)); // "A: "
+ * ```
+ */
+export function consistentDecoration(
+  expected: readonly Uint8Array[],
+  received: readonly Uint8Array[],
+  sentinel: Uint8Array,
+): { prefix: Uint8Array; suffix: Uint8Array } | null {
+  if (expected.length === 0 || received.length !== expected.length + 1) {
+    return null;
+  }
+  const outer = decoration(sentinel, received[received.length - 1]);
+  if (outer === null) return null;
+  const wrapped = (line: Uint8Array) => {
+    const out = new Uint8Array(
+      outer.prefix.length + line.length + outer.suffix.length,
+    );
+    out.set(outer.prefix);
+    out.set(line, outer.prefix.length);
+    out.set(outer.suffix, outer.prefix.length + line.length);
+    return out;
+  };
+  return expected.every((line, i) => same(wrapped(line), received[i]))
+    ? outer
+    : null;
+}
+
+/**
+ * The first difference between what a client received and what it should
+ * have, in one line, and whether the difference is that the server
+ * decorated the lines (every differing line is the expected one with bytes
+ * added around it).
+ *
+ * @example
+ * ```ts
+ * import { lineMismatch } from "./compare.ts";
+ * const e = (...l: string[]) => l.map((x) => new TextEncoder().encode(x));
+ * console.log(lineMismatch("B", e("hi"), e("A: hi"))?.decorated); // true
+ * ```
+ */
+export function lineMismatch(
+  who: string,
+  expected: readonly Uint8Array[],
+  received: readonly Uint8Array[],
+): { message: string; decorated: boolean } | null {
+  const message = describeLineMismatch(who, expected, received);
+  if (message === null) return null;
+  // Decorated: line for line, each differing line wraps the expected one.
+  if (expected.length === received.length) {
+    const differing = expected.map((line, i) => [line, received[i]] as const)
+      .filter(([want, got]) => !same(want, got));
+    if (
+      differing.length > 0 &&
+      differing.every(([want, got]) => decoration(want, got) !== null)
+    ) {
+      const [want, got] = differing[0];
+      return {
+        message:
+          `${who} received the lines decorated: ${
+            describeDecoration(want, got)
+          }` +
+          (differing.length > 1
+            ? ` (and ${differing.length - 1} more lines likewise)`
+            : ""),
+        decorated: true,
+      };
+    }
+  }
+  return { message, decorated: false };
+}
 
 /**
  * `null` when `received` equals `expected` line for line and byte for
@@ -53,6 +189,11 @@ export function describeLineMismatch(
   if (i + 1 < received.length && same(expected[i], received[i + 1])) {
     return `${who} received an unexpected line ${quote(received[i])} ` +
       `before line ${i + 1} ${of}`;
+  }
+  if (decoration(expected[i], received[i]) !== null) {
+    return `${who} received ${quote(expected[i])} decorated as ${
+      quote(received[i])
+    } (line ${i + 1} ${of})`;
   }
   return `${who} received ${quote(received[i])} where ${
     quote(expected[i])

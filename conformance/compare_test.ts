@@ -1,5 +1,10 @@
 import { deepStrictEqual, equal } from "node:assert/strict";
-import { contentOf, describeLineMismatch } from "./compare.ts";
+import {
+  consistentDecoration,
+  contentOf,
+  describeLineMismatch,
+  lineMismatch,
+} from "./compare.ts";
 
 const e = (...lines: string[]) => lines.map((l) => new TextEncoder().encode(l));
 
@@ -52,4 +57,35 @@ Deno.test("contentOf gives an LF server's CR-ended lines their CR back", () => {
     ["end"],
     "a CR LF server: as is",
   );
+});
+
+Deno.test("lineMismatch: lines with bytes added around them are said to be decorated", () => {
+  const decorated = lineMismatch(
+    "B",
+    e("one", "two"),
+    e("127.0.0.1:4000: one", "127.0.0.1:4000: two"),
+  );
+  equal(decorated?.decorated, true);
+  equal(
+    decorated?.message,
+    'B received the lines decorated: "one" arrived decorated as "127.0.0.1:4000: one" (and 1 more lines likewise)',
+  );
+  // A CR kept as content is a framing fault, not a decoration.
+  equal(lineMismatch("B", e("one"), e("one\r"))?.decorated, false);
+  equal(
+    describeLineMismatch("B", e("a b", "c"), e("<u> a b", "x")),
+    'B received "a b" decorated as "<u> a b" (line 1 of 2)',
+  );
+});
+
+Deno.test("consistentDecoration: the sentinel decorated like every line", () => {
+  const [sentinel] = e("lcc~end~c1~A~1");
+  const prefix = consistentDecoration(
+    e("hi", "there"),
+    e("A: hi", "A: there", "A: lcc~end~c1~A~1"),
+    sentinel,
+  )?.prefix;
+  equal(new TextDecoder().decode(prefix), "A: ");
+  // A partial line glued onto the sentinel alone proves nothing.
+  equal(consistentDecoration(e(), e("PARTIALlcc~end~c1~A~1"), sentinel), null);
 });

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { startsWith, utf8 } from "./bytes.ts";
+import { indexOfBytes, startsWith, utf8 } from "./bytes.ts";
 
 /**
  * The prefix of the harness's control lines (registration barriers and
@@ -35,17 +35,25 @@ const CONTROL_BYTES = utf8(CONTROL_PREFIX);
  */
 export const SENTINEL_PREFIX = "lcc~end~";
 
+const DECORATED_CONTROL = utf8(` ${CONTROL_PREFIX}`);
+
 /**
- * Whether `line` is a harness control line.
+ * Whether `line` is a harness control line: one that starts with the
+ * control prefix, or has it after a decoration that ends with a space (a
+ * server's `ADDR: ` or `<user4> `). Bytes glued straight onto it (a
+ * partial line, a merged fragment) make it content, to be judged.
  *
  * @example
  * ```ts
  * import { isControlLine } from "./control_lines.ts";
- * console.log(isControlLine(new TextEncoder().encode("lcc~ctl~tick~c1~1"))); // true
+ * const e = new TextEncoder();
+ * console.log(isControlLine(e.encode("lcc~ctl~tick~c1~1")), isControlLine(e.encode("<user4> lcc~ctl~tick~c1~1"))); // true true
+ * console.log(isControlLine(e.encode("PARTIALlcc~ctl~tick~c1~1"))); // false
  * ```
  */
 export function isControlLine(line: Uint8Array): boolean {
-  return startsWith(line, CONTROL_BYTES);
+  return startsWith(line, CONTROL_BYTES) ||
+    indexOfBytes(line, DECORATED_CONTROL) >= 0;
 }
 
 /**

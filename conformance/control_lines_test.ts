@@ -19,4 +19,9 @@ Deno.test("only control lines are control lines: sentinels are content", () => {
   equal(isControlLine(controlLine("tick", "c1", 1)), true);
   equal(isControlLine(sentinelLine("c1", "A", 1)), false);
   equal(isControlLine(utf8("xlcc~ctl~tick")), false);
+  equal(
+    isControlLine(utf8("127.0.0.1:4000: lcc~ctl~tick~c1~1")),
+    true,
+    "after a decoration",
+  );
 });

@@ -170,3 +170,31 @@ export function escapeLines(
   }
   return out;
 }
+
+/**
+ * Escapes a program's own output (a spawned server's stdout and stderr)
+ * for display: text as it is, line breaks (LF, CR LF as LF) and tabs kept,
+ * every other control character (ESC, a lone CR, BEL, …) and invisible or
+ * confusing one shown as `\xNN` or `\u{…}`, so no report carries raw
+ * terminal escapes.
+ *
+ * @example
+ * ```ts
+ * import { escapeOutput } from "./escape.ts";
+ * console.log(escapeOutput("\x1b[2Jboom\r\n") === "\\x1b[2Jboom\n"); // true
+ * ```
+ */
+export function escapeOutput(text: string): string {
+  let out = "";
+  const chars = [...text];
+  for (const [i, ch] of chars.entries()) {
+    const cp = ch.codePointAt(0)!;
+    if (ch === "\r" && chars[i + 1] === "\n") continue;
+    if (ch === "\n" || ch === "\t") out += ch;
+    else if (cp < 0x20 || cp === 0x7f) {
+      out += `\\x${cp.toString(16).padStart(2, "0")}`;
+    } else if (isInvisible(cp)) out += `\\u{${cp.toString(16)}}`;
+    else out += ch;
+  }
+  return out;
+}

@@ -1,5 +1,5 @@
 import { equal, ok } from "node:assert/strict";
-import { escapeBytes, escapeLines, fnv1a } from "./escape.ts";
+import { escapeBytes, escapeLines, escapeOutput, fnv1a } from "./escape.ts";
 
 const b = (...bytes: number[]) => new Uint8Array(bytes);
 
@@ -68,4 +68,13 @@ Deno.test("fnv1a matches the reference values", () => {
 Deno.test("escapeLines takes strings, bytes and received lines", () => {
   const lines = escapeLines(["a\tb", b(0), { bytes: b(0xff) }]);
   equal(lines.join("|"), "a\\tb|\\0|\\xff");
+});
+
+Deno.test("escapeOutput: a server's own output carries no raw control bytes", () => {
+  equal(
+    escapeOutput("\x1b[31mred\x1b[0m\r\nbell\x07 tab\tok\n"),
+    "\\x1b[31mred\\x1b[0m\nbell\\x07 tab\tok\n",
+  );
+  equal(escapeOutput("lone\rcr"), "lone\\x0dcr");
+  equal(escapeOutput(escapeOutput("\x1b")), "\\x1b", "idempotent");
 });

@@ -64,6 +64,8 @@ export interface Evidence {
   received?: Record<string, readonly (Uint8Array | string | ReceivedLine)[]>;
   /** Numbers and facts. */
   data?: Record<string, DataValue>;
+  /** The id of a run diagnosis that explains it (e.g. `decorated`). */
+  cause?: string;
 }
 
 /** Most lines of one client kept in a finding's evidence. */
@@ -92,6 +94,7 @@ export class FindingRecorder {
   readonly #level: Level;
   readonly #clause: string;
   readonly #trace: TraceRecorder;
+  #closed = false;
 
   /** Records for a case of `level` that checks `clause`. */
   constructor(level: Level, clause: string, trace: TraceRecorder) {
@@ -103,6 +106,15 @@ export class FindingRecorder {
   /** Whether any finding so far fails the case. */
   get failed(): boolean {
     return this.findings.some((f) => f.severity === "fail");
+  }
+
+  /**
+   * Takes no more findings: the case was stopped at its deadline and its
+   * clients closed, so what it records afterwards describes the harness
+   * stopping it, not the server. Later findings go to the trace only.
+   */
+  close(): void {
+    this.#closed = true;
   }
 
   /**
@@ -122,8 +134,25 @@ export class FindingRecorder {
    * recorded before it (a crash, a server that closed clients).
    */
   failFirst(message: string, evidence: Evidence = {}): void {
+    const before = this.findings.length;
     this.fail(message, evidence);
-    this.findings.unshift(this.findings.pop()!);
+    if (this.findings.length > before) {
+      this.findings.unshift(this.findings.pop()!);
+    }
+  }
+
+  /**
+   * A finding of the harness about the attempt (a crash, the deadline),
+   * recorded even after {@linkcode close}; `first` puts it first.
+   */
+  harness(
+    severity: Finding["severity"],
+    message: string,
+    evidence: Evidence = {},
+    first = false,
+  ): void {
+    this.#record(severity, message, evidence, true);
+    if (first) this.findings.unshift(this.findings.pop()!);
   }
 
   /** Records that a SHOULD is broken (whatever the case's level). */
@@ -164,7 +193,14 @@ export class FindingRecorder {
     severity: Finding["severity"],
     message: string,
     evidence: Evidence,
+    force = false,
   ): void {
+    if (this.#closed && !force) {
+      this.#trace.note(
+        `(after the deadline, not judged) ${severity}: ${message}`,
+      );
+      return;
+    }
     const finding: Finding = {
       severity,
       clause: evidence.clause ?? this.#clause,
@@ -177,6 +213,7 @@ export class FindingRecorder {
       finding.received = escapeClientLines(evidence.received);
     }
     if (evidence.data) finding.data = evidence.data;
+    if (evidence.cause) finding.cause = evidence.cause;
     this.findings.push(finding);
     this.#trace.note(`${severity}: ${message}`);
   }

@@ -1,7 +1,8 @@
 /**
  * The one path every client of the harness sends through: a line is its
- * bytes and LF, several lines are one write, and every write is recorded
- * in the case's wire trace before it goes out. {@linkcode Peer} and
+ * bytes and the run's line ending (LF, or CR LF with `--send-eol crlf`),
+ * several lines are one write, and every write is recorded in the case's
+ * wire trace before it goes out. {@linkcode Peer} and
  * {@linkcode RawPeer} differ only in how the bytes then reach the socket.
  *
  * @module
@@ -31,7 +32,7 @@ import type { TraceRecorder } from "./trace.ts";
 export interface PeerWriter {
   /** The client's name in the case. */
   readonly name: string;
-  /** Sends `line` followed by LF. */
+  /** Sends `line` followed by the run's line ending. */
   send(line: string | Uint8Array): Promise<void>;
   /** Writes raw bytes. */
   write(bytes: string | Uint8Array): Promise<void>;
@@ -68,6 +69,8 @@ export abstract class LineWriter implements PeerWriter {
   readonly name: string;
   /** The case's wire trace. */
   protected readonly trace: TraceRecorder;
+  /** What {@linkcode send} ends a line with: `"\n"` or `"\r\n"`. */
+  eol: string = "\n";
 
   /** Names the client and the trace its writes go to. */
   constructor(name: string, trace: TraceRecorder) {
@@ -75,14 +78,14 @@ export abstract class LineWriter implements PeerWriter {
     this.trace = trace;
   }
 
-  /** Sends `line` followed by LF, as one write. */
+  /** Sends `line` followed by the line ending ({@linkcode eol}), as one write. */
   send(line: string | Uint8Array): Promise<void> {
-    return this.write(joinLines([line]));
+    return this.write(joinLines([line], this.eol));
   }
 
-  /** Sends several lines in one write, each followed by LF. */
+  /** Sends several lines in one write, each followed by {@linkcode eol}. */
   sendMany(lines: readonly (string | Uint8Array)[]): Promise<void> {
-    return this.write(joinLines(lines));
+    return this.write(joinLines(lines, this.eol));
   }
 
   /**

@@ -13,6 +13,7 @@ import {
   runMain,
   UsageError,
 } from "../lib/args.ts";
+import { parseDuration } from "./duration.ts";
 import { splitPatterns } from "./glob.ts";
 import {
   formatHtml,
@@ -72,11 +73,20 @@ Output:
 
 Tuning:
   --clients N             clients connected at once in limits.many-clients (default 500)
-  --timeout-scale X       multiply every timeout (default 1; raise it for slow or remote targets)
+  --timeout-scale X       multiply every timeout (default 1; raise it for slow or remote targets);
+                          waits for lines are also scaled by the server's latency, measured first
+  --deadline DURATION     the most the whole run may take, e.g. 90s, 6m (default 6m times
+                          the timeout scale); every case also has a hard deadline of its own,
+                          and one that reaches it gets verdict 'timeout'
   --retries N             re-runs of a failing case; a pass then is 'flaky', never 'pass' (default 1)
+  --send-eol lf|crlf      how the harness ends the lines it sends (default lf; crlf tests a
+                          server that frames only CR LF)
+  --keep-going            run every case even when the first ones all fail on one root cause
   -h, --help              this text
 
-Exit code: 0 no failure at the selected level, 1 some case failed, 2 the harness could not run.`;
+Every run ends within a bound printed at its start ("at most 6 min at --timeout-scale 1").
+Exit code: 0 no failure at the selected level, 1 some case failed, 2 the harness could not run
+(bad options, a selection that matches no case, target unreachable).`;
 
 /**
  * The parsed command line.
@@ -133,6 +143,9 @@ export function parseConformanceArgs(args: string[]): ConformanceArgs {
       "max-pending-bytes": { type: "string", default: "4m" },
       "max-clients": { type: "string" },
       retries: { type: "string", default: "1" },
+      deadline: { type: "string" },
+      "send-eol": { type: "string", default: "lf" },
+      "keep-going": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -156,6 +169,10 @@ export function parseConformanceArgs(args: string[]): ConformanceArgs {
     throw new UsageError(
       `--format: expected pretty, json, junit or tap, got "${format}"`,
     );
+  }
+  const sendEol = values["send-eol"];
+  if (sendEol !== "lf" && sendEol !== "crlf") {
+    throw new UsageError(`--send-eol: expected lf or crlf, got "${sendEol}"`);
   }
   if (values.spawn !== undefined && values.target.length > 0) {
     throw new UsageError("give --spawn or --target, not both");
@@ -212,6 +229,11 @@ export function parseConformanceArgs(args: string[]): ConformanceArgs {
           max: 1_000_000,
         }),
       retries: parseInteger("--retries", values.retries, { max: 5 }),
+      deadlineMs: values.deadline === undefined
+        ? undefined
+        : parseDuration("--deadline", values.deadline),
+      sendEol,
+      keepGoing: values["keep-going"],
     },
   };
 }
@@ -236,6 +258,12 @@ async function main(): Promise<void> {
   }
   if (args.list) {
     const cases = selectCases(args.options);
+    if (cases.length === 0) {
+      console.error(
+        `${PROGRAM}: no case matches the selection (deno task conformance --list shows the ids)`,
+      );
+      Deno.exit(2);
+    }
     if (args.format === "markdown") {
       console.log("| id | clause | level | requirement |");
       console.log("| --- | --- | --- | --- |");
@@ -291,15 +319,35 @@ async function main(): Promise<void> {
     {
       tty: isTerminal(progressOut),
       color: isTerminal(progressOut) && !noColor,
+      verbose: args.options.verbose,
     },
   );
-  // Ctrl-C: exit (lib/server_process.ts kills the spawned server's group
-  // on unload).
-  const interrupt = () => {
-    console.error(`\n${PROGRAM}: interrupted`);
-    Deno.exit(130);
+  // Ctrl-C, SIGTERM (a CI timeout), SIGHUP: lib/server_process.ts stops
+  // the spawned server's process group and exits 128 + the signal; this
+  // only says so (Deno.exit's unload kills any group left as well).
+  const SIGNALS = { SIGINT: 2, SIGTERM: 15, SIGHUP: 1 } as const;
+  const interrupted = (signal: keyof typeof SIGNALS) => () => {
+    const code = 128 + SIGNALS[signal];
+    if (args.options.spawn === undefined) {
+      console.error(`\n${PROGRAM}: interrupted (${signal})`);
+      Deno.exit(code);
+    }
+    console.error(`\n${PROGRAM}: interrupted (${signal}); stopping the server`);
+    // lib/server_process.ts exits once the group is stopped; if it has not
+    // started one yet, exit all the same.
+    setTimeout(() => Deno.exit(code), 5000);
   };
-  Deno.addSignalListener("SIGINT", interrupt);
+  const listeners = (Object.keys(SIGNALS) as (keyof typeof SIGNALS)[]).map(
+    (signal) => {
+      const listener = interrupted(signal);
+      try {
+        Deno.addSignalListener(signal, listener);
+      } catch {
+        // Not supported here.
+      }
+      return [signal, listener] as const;
+    },
+  );
   let report;
   try {
     report = await runConformance({
@@ -313,7 +361,13 @@ async function main(): Promise<void> {
     }
     throw error;
   } finally {
-    Deno.removeSignalListener("SIGINT", interrupt);
+    for (const [signal, listener] of listeners) {
+      try {
+        Deno.removeSignalListener(signal, listener);
+      } catch {
+        // Not supported here.
+      }
+    }
   }
   const text = {
     pretty: () =>

@@ -1,4 +1,4 @@
-import { deepStrictEqual, equal, throws } from "node:assert/strict";
+import { deepStrictEqual, equal, ok, throws } from "node:assert/strict";
 import { UsageError } from "../lib/args.ts";
 import { parseConformanceArgs } from "./main.ts";
 
@@ -39,12 +39,53 @@ Deno.test("bad command lines are usage errors with one-line reasons", () => {
     [["--target", "x:1", "--clients", "lots"], /--clients/],
     [["--target", "x:1", "--bogus"], /Unknown option/],
     [["--target", "x:1", "stray"], /unexpected argument/],
+    [["--target", "x:1", "--deadline", "soon"], /--deadline/],
+    [["--target", "x:1", "--send-eol", "cr"], /--send-eol/],
   ] as const;
   for (const [argv, message] of bad) {
     throws(
       () => parseConformanceArgs([...argv]),
       (e: unknown) => e instanceof UsageError && message.test(e.message),
     );
+  }
+});
+
+Deno.test("--deadline, --send-eol and --keep-going", () => {
+  const args = parseConformanceArgs([
+    "--target",
+    "127.0.0.1:1",
+    "--deadline",
+    "90s",
+    "--send-eol",
+    "crlf",
+    "--keep-going",
+  ]);
+  equal(args.options.deadlineMs, 90_000);
+  equal(args.options.sendEol, "crlf");
+  equal(args.options.keepGoing, true);
+  const defaults = parseConformanceArgs(["--target", "127.0.0.1:1"]);
+  equal(defaults.options.deadlineMs, undefined, "6 min times the scale");
+  equal(defaults.options.sendEol, "lf");
+});
+
+Deno.test("a selection that matches no case exits 2, so a typo cannot pass CI", async () => {
+  for (const extra of [[], ["--list"]]) {
+    const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        new URL("./main.ts", import.meta.url).pathname,
+        "--target",
+        "127.0.0.1:1",
+        "--only",
+        "nosuch",
+        ...extra,
+      ],
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    equal(code, 2, extra.join(" "));
+    ok(/no case matches/.test(new TextDecoder().decode(stderr)));
   }
 });
 

@@ -25,6 +25,7 @@ export type {
   ReadLineOptions,
   ReceivedLine,
 } from "../client/chat_client.ts";
+export * from "./accept_queue.ts";
 export * from "./bytes.ts";
 export * from "./case.ts";
 export * from "./case_peers.ts";
@@ -32,15 +33,18 @@ export * from "./cases/mod.ts";
 export * from "./compare.ts";
 export * from "./control_lines.ts";
 export * from "./describe_error.ts";
+export * from "./duration.ts";
 export * from "./escape.ts";
 export * from "./findings.ts";
 export * from "./glob.ts";
 export * from "./line_writer.ts";
 export * from "./peer.ts";
+export * from "./preflight.ts";
 export * from "./raw_peer.ts";
 export * from "./reporters/mod.ts";
 export * from "./run_options.ts";
-export { runConformance } from "./runner.ts";
+export * from "./reachability.ts";
+export { runBound, runConformance } from "./runner.ts";
 export * from "./schema.ts";
 export * from "./server_monitor.ts";
 export * from "./settings.ts";

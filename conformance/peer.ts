@@ -32,7 +32,8 @@ export type ReadOutcome =
   | { kind: "line"; line: ReceivedLine }
   | { kind: "eof"; unterminated: Uint8Array }
   | { kind: "timeout" }
-  | { kind: "reset"; error: string };
+  | { kind: "reset"; error: string }
+  | { kind: "closed" };
 
 /**
  * What {@linkcode Peer.collectUntil} gathered.
@@ -47,8 +48,12 @@ export type ReadOutcome =
 export interface Collected {
   /** Lines read before the match (control lines left out unless kept). */
   lines: ReceivedLine[];
-  /** Why collecting stopped. */
-  end: "found" | "eof" | "timeout" | "reset";
+  /**
+   * Why collecting stopped: the match came, the server closed the
+   * connection (`eof`) or broke it (`reset`), time ran out, or the harness
+   * itself closed the client (`closed`: the case was stopped).
+   */
+  end: "found" | "eof" | "timeout" | "reset" | "closed";
   /** The matching line, when found. */
   found?: ReceivedLine;
   /** The error, when the connection broke. */
@@ -143,12 +148,18 @@ export class Peer extends LineWriter {
     }
   }
 
-  /** Reads one line, waiting at most `timeoutMs`. Never throws. */
-  async read(timeoutMs: number): Promise<ReadOutcome> {
+  /**
+   * Reads one line, waiting at most `timeoutMs`. Never throws. An end of
+   * the connection is the server's (`eof`, `reset`) only when the harness
+   * had not closed the client itself (`closed`).
+   */
+  async read(timeoutMs: number, traceTimeout = true): Promise<ReadOutcome> {
+    if (this.client.closed) return { kind: "closed" };
     try {
       const line = await this.client.readLine({
         timeoutMs: Math.max(1, timeoutMs),
       });
+      if (line === null && this.client.closed) return { kind: "closed" };
       if (line === null) {
         const unterminated = this.client.takeUnterminated();
         if (this.#ended === undefined) {
@@ -171,13 +182,16 @@ export class Peer extends LineWriter {
       return { kind: "line", line };
     } catch (error) {
       if (error instanceof ReadTimeoutError) {
-        this.trace.record(
-          this.name,
-          "timeout",
-          `no line within ${timeoutMs} ms`,
-        );
+        if (traceTimeout) {
+          this.trace.record(
+            this.name,
+            "timeout",
+            `no line within ${timeoutMs} ms`,
+          );
+        }
         return { kind: "timeout" };
       }
+      if (this.client.closed) return { kind: "closed" };
       const message = describeError(error);
       if (this.#ended === undefined) {
         this.#ended = "reset";
@@ -202,13 +216,28 @@ export class Peer extends LineWriter {
     const test = typeof match === "function"
       ? match
       : (bytes: Uint8Array) => endsWith(bytes, match);
+    const t0 = performance.now();
     while (true) {
       const left = Math.min(fixed, moving?.at ?? Infinity) - performance.now();
-      if (left <= 0) return { lines, end: "timeout" };
-      const outcome = await this.read(moving ? Math.min(left, 250) : left);
+      if (left <= 0) {
+        if (moving) {
+          // One event for the whole wait, not one per 250 ms slice.
+          this.trace.record(
+            this.name,
+            "timeout",
+            `no matching line within ${Math.round(performance.now() - t0)} ms`,
+          );
+        }
+        return { lines, end: "timeout" };
+      }
+      const outcome = await this.read(
+        moving ? Math.min(left, 250) : left,
+        !moving,
+      );
       if (outcome.kind === "timeout" && moving) continue;
       if (outcome.kind === "timeout") return { lines, end: "timeout" };
       if (outcome.kind === "eof") return { lines, end: "eof" };
+      if (outcome.kind === "closed") return { lines, end: "closed" };
       if (outcome.kind === "reset") {
         return { lines, end: "reset", error: outcome.error };
       }

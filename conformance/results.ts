@@ -57,6 +57,7 @@ export function caseResult(
   const findings = sortFindings(attempt.findings);
   const headline = findings.find((f) => f.severity !== "info") ?? findings[0];
   const withTrace = verbose || !["pass", "info", "skipped"].includes(verdict);
+  const cause = findings.find((f) => f.severity !== "info")?.cause;
   const result: CaseResult = {
     id: definition.id,
     area: definition.id.split(".")[0],
@@ -64,13 +65,19 @@ export function caseResult(
     level: definition.level,
     requirement: definition.requirement,
     verdict,
-    counted: isCounted(verdict, level, outcome.firstVerdict),
+    counted: isCounted(
+      verdict,
+      level,
+      outcome.firstVerdict,
+      definition.level,
+    ),
     message: headline?.message ?? "ok",
     findings,
     measurements: attempt.measurements,
     durationMs: Math.round(attempt.durationMs),
     attempts: outcome.attempts,
   };
+  if (cause !== undefined) result.cause = cause;
   if (withTrace && attempt.trace.length > 0) {
     result.trace = attempt.trace;
     if (attempt.traceOmitted > 0) result.traceOmitted = attempt.traceOmitted;

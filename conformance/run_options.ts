@@ -10,7 +10,7 @@ import type { Target } from "../lib/args.ts";
 import type { CaseDefinition } from "./case.ts";
 import { ALL_CASES } from "./cases/mod.ts";
 import { selectByPatterns } from "./glob.ts";
-import type { CaseResult, LevelFilter } from "./types.ts";
+import type { CaseResult, Diagnosis, Latency, LevelFilter } from "./types.ts";
 import { levelSelected } from "./verdict.ts";
 
 /**
@@ -53,7 +53,21 @@ export class HarnessError extends Error {
  * ```
  */
 export type ProgressEvent =
-  | { type: "start"; total: number; targets: string[] }
+  | {
+    type: "start";
+    total: number;
+    targets: string[];
+    /** The run ends within this many ms, however the server behaves. */
+    boundMs: number;
+    /** Whether `--deadline` set the bound (else the cases' deadlines did). */
+    fromDeadline: boolean;
+    timeoutScale: number;
+  }
+  | {
+    type: "preflight";
+    latency: Latency | null;
+    diagnoses: Diagnosis[];
+  }
   | {
     type: "case-start";
     index: number;
@@ -61,7 +75,21 @@ export type ProgressEvent =
     definition: CaseDefinition;
   }
   | { type: "case-end"; index: number; total: number; result: CaseResult }
-  | { type: "server"; message: string };
+  | {
+    type: "stopped";
+    /** Why the run stops before the remaining cases. */
+    message: string;
+    diagnosis?: Diagnosis;
+  }
+  | {
+    type: "server";
+    message: string;
+    /**
+     * Why: `crash` (it died during a case), `failure` (a fresh one after a
+     * failed case), `fresh` (a case measures memory), `preflight`.
+     */
+    reason?: "crash" | "failure" | "fresh" | "preflight";
+  };
 
 /**
  * Options for `runConformance`.
@@ -156,6 +184,28 @@ export interface ConformanceOptions {
    */
   verbose?: boolean;
   /**
+   * The most the whole run may take, in ms: cases that would start after
+   * it get verdict `timeout`. The bound printed at the start is this or
+   * the sum of the selected cases' deadlines, whichever is less.
+   *
+   * @default {6 minutes times the timeout scale}
+   */
+  deadlineMs?: number;
+  /**
+   * How the harness ends the lines it sends (a server that frames only CR
+   * LF can still be tested with `crlf`).
+   *
+   * @default {"lf"}
+   */
+  sendEol?: "lf" | "crlf";
+  /**
+   * Run every case even when the first ones all fail on one root cause
+   * (or the server dies on every connection).
+   *
+   * @default {false}
+   */
+  keepGoing?: boolean;
+  /**
    * The cases to choose from.
    *
    * @default {ALL_CASES}
@@ -175,6 +225,17 @@ export interface ConformanceOptions {
  * ```
  */
 export const DEFAULT_CLIENTS = 500;
+
+/**
+ * {@linkcode ConformanceOptions.deadlineMs}'s default: 6 minutes.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_DEADLINE_MS } from "./run_options.ts";
+ * console.log(DEFAULT_DEADLINE_MS / 60_000); // 6
+ * ```
+ */
+export const DEFAULT_DEADLINE_MS = 6 * 60_000;
 
 /**
  * Selects cases by level and globs, in suite order.

@@ -1,8 +1,12 @@
 /**
  * Runs the selected cases against one or more targets (or a server the
  * harness spawns through `lib/server_process.ts`) and builds the report:
- * retries, restarts of a spawned server (after a crash, after a failure,
- * before memory measurements) and what is skipped when a need is missing.
+ * the run's bound (every run ends within it, however the server behaves),
+ * the preflight (reachability, latency, root causes found before any
+ * case), retries, restarts of a spawned server (after a crash, after a
+ * failure, before memory measurements), what is skipped when a need is
+ * missing, and the diagnoses that group cases failing on one root cause
+ * (stopping the run when the first cases all do).
  *
  * @module
  */
@@ -13,15 +17,24 @@ import {
   DEFAULT_MAX_LINE_BYTES,
   DEFAULT_MAX_PENDING_BYTES,
 } from "../protocol/limits.ts";
-import { type Attempt, runAttempt, skippedAttempt } from "./attempt.ts";
+import {
+  type Attempt,
+  caseDeadlineMs,
+  runAttempt,
+  skippedAttempt,
+} from "./attempt.ts";
 import type { CaseContext, CaseDefinition } from "./case.ts";
-import { describeError } from "./describe_error.ts";
-import { probeTarget } from "./reachability.ts";
+import { describeCrashStatus, describeError } from "./describe_error.ts";
+import { formatDuration } from "./duration.ts";
+import { escapeOutput } from "./escape.ts";
+import { preflight } from "./preflight.ts";
+import { checkReachable } from "./reachability.ts";
 import { caseResult, outputTerminator, singleOutcome } from "./results.ts";
 import {
   CONFORMANCE_VERSION,
   type ConformanceOptions,
   DEFAULT_CLIENTS,
+  DEFAULT_DEADLINE_MS,
   HarnessError,
   selectCases,
 } from "./run_options.ts";
@@ -29,11 +42,18 @@ import { TIMEOUTS } from "./settings.ts";
 import {
   type CaseResult,
   type CrashRecord,
+  type Diagnosis,
+  type Latency,
   type LevelFilter,
   type Report,
   SCHEMA_VERSION,
 } from "./types.ts";
-import { combineAttempts, summarize, verdictOf } from "./verdict.ts";
+import {
+  attemptVerdict,
+  combineAttempts,
+  isFailing,
+  summarize,
+} from "./verdict.ts";
 import type { WireStats } from "./wire_stats.ts";
 
 /**
@@ -58,8 +78,44 @@ export async function runConformance(
   return await run.execute();
 }
 
-function isFailing(verdict: string): boolean {
-  return verdict === "fail" || verdict === "non-strict";
+/** What the run allows each case beyond its own deadline (closing, checks). */
+const CASE_OVERHEAD_MS = 1500;
+/** When the first this many cases fail on one root cause, the run stops. */
+const STOP_AFTER = 3;
+/** Root causes that make every later case fail the same way. */
+const BLOCKING_CAUSES = new Set([
+  "lf-not-terminator",
+  "crlf-not-terminator",
+  "silent",
+]);
+
+/**
+ * The bound of a run of `cases`: the sum of their deadlines (scaled) and
+ * a little for each, or the deadline if that is less. The deadline
+ * defaults to 6 minutes times the timeout scale.
+ *
+ * @example
+ * ```ts
+ * import { runBound } from "./runner.ts";
+ * console.log(runBound([{ budgetMs: 10_000 }, {}], { timeoutScale: 1 }));
+ * // { ms: 38000, fromDeadline: false }
+ * ```
+ */
+export function runBound(
+  cases: readonly Pick<CaseDefinition, "budgetMs">[],
+  options: Pick<ConformanceOptions, "timeoutScale" | "deadlineMs">,
+): { ms: number; fromDeadline: boolean } {
+  const scale = options.timeoutScale ?? 1;
+  const deadline = options.deadlineMs ?? DEFAULT_DEADLINE_MS * scale;
+  // The preflight, and stopping the server at the end.
+  const fixed = (2 * TIMEOUTS.line + 2000) * scale + 3000;
+  const sum = fixed + cases.reduce(
+    (n, c) => n + caseDeadlineMs(c) * scale + CASE_OVERHEAD_MS,
+    0,
+  );
+  return sum <= deadline
+    ? { ms: Math.round(sum), fromDeadline: false }
+    : { ms: Math.round(deadline), fromDeadline: true };
 }
 
 class Run {
@@ -67,35 +123,64 @@ class Run {
   readonly #level: LevelFilter;
   readonly #retries: number;
   readonly #scale: number;
+  readonly #sendEol: "lf" | "crlf";
+  readonly #keepGoing: boolean;
   readonly #stats: WireStats = {
     linesReceived: 0,
     lfOnlyLines: 0,
     sent: new Set(),
   };
   readonly #crashes: CrashRecord[] = [];
+  readonly #diagnoses: Diagnosis[] = [];
   #server: ServerProcess | undefined;
   #targets: Target[] = [];
   #attempts = 0;
-  #dirty = false;
+  #dirty: { reason: "crash" | "failure"; message: string } | undefined;
   #unreachable: string | undefined;
+  #stopped: string | undefined;
+  #latency: Latency | null = null;
+  #bound = { ms: 0, fromDeadline: false };
+  #end = Infinity;
 
   constructor(options: ConformanceOptions) {
     this.#options = options;
     this.#level = options.level ?? "all";
     this.#retries = options.retries ?? 1;
     this.#scale = options.timeoutScale ?? 1;
+    this.#sendEol = options.sendEol ?? "lf";
+    this.#keepGoing = options.keepGoing ?? false;
     if (!(this.#scale > 0)) {
       throw new HarnessError("timeoutScale must be above 0");
     }
     if ((options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES) < 1) {
       throw new HarnessError("maxLineBytes must be at least 1");
     }
+    if (options.deadlineMs !== undefined && !(options.deadlineMs >= 1000)) {
+      throw new HarnessError("deadlineMs must be at least 1000");
+    }
   }
+
+  #progress: NonNullable<ConformanceOptions["onProgress"]> = () => {};
 
   async execute(): Promise<Report> {
     const startedAt = new Date();
     const t0 = performance.now();
     const cases = selectCases(this.#options);
+    if (cases.length === 0) {
+      const filters = [
+        ...(this.#options.only ?? []).map((g) => `--only ${g}`),
+        ...(this.#options.skip ?? []).map((g) => `--skip ${g}`),
+        ...(this.#level !== "all" ? [`--level ${this.#level}`] : []),
+      ];
+      throw new HarnessError(
+        `no case matches ${
+          filters.join(" ") || "the selection"
+        } (deno task conformance --list shows the ids)`,
+      );
+    }
+    this.#bound = runBound(cases, this.#options);
+    this.#end = t0 + this.#bound.ms;
+    this.#progress = this.#options.onProgress ?? (() => {});
     const swallow = (event: PromiseRejectionEvent) => {
       // Work a stalled case left behind may reject after it was abandoned.
       event.preventDefault();
@@ -103,15 +188,18 @@ class Run {
     addEventListener("unhandledrejection", swallow);
     try {
       await this.#prepare();
-      const progress = this.#options.onProgress ?? (() => {});
-      progress({
+      this.#progress({
         type: "start",
         total: cases.length,
         targets: this.#targetNames(),
+        boundMs: this.#bound.ms,
+        fromDeadline: this.#bound.fromDeadline,
+        timeoutScale: this.#scale,
       });
+      await this.#preflight();
       const results: CaseResult[] = [];
       for (const [index, definition] of cases.entries()) {
-        progress({
+        this.#progress({
           type: "case-start",
           index,
           total: cases.length,
@@ -119,7 +207,13 @@ class Run {
         });
         const result = await this.#runCase(definition);
         results.push(result);
-        progress({ type: "case-end", index, total: cases.length, result });
+        this.#progress({
+          type: "case-end",
+          index,
+          total: cases.length,
+          result,
+        });
+        this.#checkStop(results);
       }
       return this.#report(startedAt, performance.now() - t0, results);
     } finally {
@@ -128,6 +222,12 @@ class Run {
       await new Promise((resolve) => setTimeout(resolve, 10));
       removeEventListener("unhandledrejection", swallow);
     }
+  }
+
+  /** Time left before the run's bound, keeping `reserve` for the end. */
+  #left(): number {
+    const reserve = Math.min(5000, this.#bound.ms / 10);
+    return this.#end - reserve - performance.now();
   }
 
   async #prepare(): Promise<void> {
@@ -146,13 +246,15 @@ class Run {
       this.#server = new ServerProcess({
         command: spawn,
         cwd: this.#options.cwd,
-        readyTimeoutMs: 15_000 * this.#scale,
+        readyTimeoutMs: Math.min(15_000 * this.#scale, this.#bound.ms / 4),
       });
       try {
         await this.#server.start();
       } catch (error) {
         throw new HarnessError(
-          error instanceof SpawnError ? error.message : describeError(error),
+          escapeOutput(
+            error instanceof SpawnError ? error.message : describeError(error),
+          ),
         );
       }
       this.#targets = [this.#server.target];
@@ -168,18 +270,101 @@ class Run {
     } catch (error) {
       throw new HarnessError(describeError(error).replace(/^\w+: /, ""));
     }
-    for (const target of this.#targets) {
-      const problem = await this.#probe(target);
-      if (problem) {
+  }
+
+  /**
+   * Before the cases: reachability, a server that dies on a connection,
+   * the line endings it frames, decoration, latency (see preflight.ts).
+   */
+  async #preflight(): Promise<void> {
+    const server = this.#server;
+    for (const [i, target] of this.#targets.entries()) {
+      let result = await preflight({
+        target,
+        timeoutScale: this.#scale,
+        sendEol: this.#sendEol,
+        tag: `p${i}`,
+        server,
+      });
+      if (result.unreachable !== undefined && server === undefined) {
         throw new HarnessError(
-          `cannot connect to ${target.hostname}:${target.port}: ${problem}`,
+          `cannot connect to ${target.hostname}:${target.port}: ${result.unreachable}`,
         );
       }
+      if (result.died && server !== undefined) {
+        // Once more with a fresh server: a crash is a root cause only if
+        // it happens again.
+        const first = result;
+        await this.#restart("preflight", "the server died in the preflight");
+        if (this.#unreachable === undefined) {
+          result = await preflight({
+            target: server.target,
+            timeoutScale: this.#scale,
+            sendEol: this.#sendEol,
+            tag: `p${i}b`,
+            server,
+          });
+          if (!result.died) {
+            // It survived the second time: the first death is noted only.
+            result.diagnoses.push(...first.diagnoses.map((d) => ({
+              ...d,
+              severity: "info" as const,
+              message: `${d.message} (once: it survived a second try)`,
+            })));
+          } else if (server.alive === false) {
+            await this.#restart(
+              "preflight",
+              "the server died in the preflight",
+            );
+          }
+        }
+      } else if (
+        result.unreachable !== undefined && server !== undefined
+      ) {
+        result.diagnoses.push({
+          id: "unreachable",
+          severity: "fail",
+          clause: "§5.2",
+          message:
+            `the spawned server listens but does not accept connections: ${result.unreachable}`,
+          cases: [],
+          stopped: false,
+        });
+      }
+      if (result.latency && this.#latency === null) {
+        this.#latency = result.latency;
+      }
+      for (const diagnosis of result.diagnoses) this.#addDiagnosis(diagnosis);
+    }
+    const fatal = this.#diagnoses.find((d) =>
+      d.severity === "fail" &&
+      ["dies-on-connect", "unreachable"].includes(d.id)
+    );
+    if (fatal && !this.#keepGoing) {
+      fatal.stopped = true;
+      this.#stopped = `not run: the run stopped on root cause ${fatal.id}, ` +
+        "found before the first case (--keep-going runs every case)";
+    }
+    this.#progress({
+      type: "preflight",
+      latency: this.#latency,
+      diagnoses: this.#diagnoses.map((d) => ({ ...d })),
+    });
+    if (this.#stopped && fatal) {
+      this.#progress({
+        type: "stopped",
+        message: `${fatal.message}; no case can run on this server ` +
+          "(--keep-going runs every case anyway)",
+        diagnosis: fatal,
+      });
     }
   }
 
-  #probe(target: Target): Promise<string | undefined> {
-    return probeTarget(target, TIMEOUTS.connect * this.#scale);
+  #addDiagnosis(diagnosis: Diagnosis): Diagnosis {
+    const known = this.#diagnoses.find((d) => d.id === diagnosis.id);
+    if (known) return known;
+    this.#diagnoses.push(diagnosis);
+    return diagnosis;
   }
 
   #targetNames(): string[] {
@@ -187,30 +372,48 @@ class Run {
   }
 
   async #runCase(definition: CaseDefinition): Promise<CaseResult> {
+    if (this.#stopped !== undefined) {
+      return this.#skipped(definition, this.#stopped);
+    }
     const missing = this.#missingNeeds(definition);
     if (missing !== undefined) return this.#skipped(definition, missing);
+    if (this.#left() < CASE_OVERHEAD_MS) return this.#outOfTime(definition);
     await this.#ensureServer(definition);
     if (this.#unreachable !== undefined) {
       return this.#skipped(definition, this.#unreachable);
     }
+    if (this.#left() < CASE_OVERHEAD_MS) return this.#outOfTime(definition);
     const first = await this.#attempt(definition);
-    const firstVerdict = verdictOf(definition.level, first.findings);
+    const firstVerdict = attemptVerdict(
+      definition.level,
+      first.findings,
+      first.hitDeadline ?? false,
+    );
     let attempts = 1;
     let verdict = firstVerdict;
     const failing = isFailing(firstVerdict);
     // A failed case may leave the server in any state: with --spawn the
     // next case (or the retry) gets a fresh one.
-    if (failing) this.#dirty = true;
+    if (failing) this.#markDirty(definition, first);
     // Only a failure that waited out a timeout may be the machine's fault;
-    // one with direct evidence (wrong bytes, an echo) is not retried.
-    const retry = failing && first.timedOut === true && this.#retries > 0;
+    // one with direct evidence (wrong bytes, an echo) is not retried, and
+    // neither is one that reached its deadline (it would only take as long
+    // again), nor one there is no time left for.
+    const deadline = caseDeadlineMs(definition) * this.#scale;
+    const retry = failing && firstVerdict !== "timeout" &&
+      first.timedOut === true && this.#retries > 0 &&
+      this.#left() > deadline + CASE_OVERHEAD_MS;
     if (retry) await this.#ensureServer(definition);
     if (retry && this.#unreachable === undefined) {
       attempts = 2;
       const second = await this.#attempt(definition);
-      const retryVerdict = verdictOf(definition.level, second.findings);
+      const retryVerdict = attemptVerdict(
+        definition.level,
+        second.findings,
+        second.hitDeadline ?? false,
+      );
       verdict = combineAttempts(firstVerdict, retryVerdict);
-      if (isFailing(retryVerdict)) this.#dirty = true;
+      if (isFailing(retryVerdict)) this.#markDirty(definition, second);
       first.findings.push({
         severity: "info",
         clause: definition.clause,
@@ -220,13 +423,132 @@ class Run {
           : `retried: the second attempt was ${retryVerdict} too`,
       });
     }
-    return caseResult(
+    const result = caseResult(
       definition,
       first,
       { attempts, verdict, firstVerdict },
       this.#level,
       this.#options.verbose ?? false,
     );
+    this.#explain(result, first);
+    return result;
+  }
+
+  #markDirty(definition: CaseDefinition, attempt: Attempt): void {
+    this.#dirty = attempt.crash
+      ? {
+        reason: "crash",
+        message: `the server died during ${definition.id} (${
+          describeCrashStatus(attempt.crash)
+        }): restarted`,
+      }
+      : {
+        reason: "failure",
+        message:
+          `restarted the server after ${definition.id} failed, so that the next case starts clean`,
+      };
+  }
+
+  /**
+   * Ties a failing result to the diagnosis that explains it, if one does
+   * (creating it on first sight for what the cases themselves find).
+   */
+  #explain(result: CaseResult, attempt: Attempt): void {
+    const byId = (id: string) => this.#diagnoses.find((d) => d.id === id);
+    if (result.findings.some((f) => f.cause === "late-registration")) {
+      const late = this.#addDiagnosis({
+        id: "late-registration",
+        severity: "info",
+        clause: "§2.1",
+        message:
+          "the server registers some clients later than it accepts them: a barrier line " +
+          "relayed right after a client connected missed it, a repeat reached it (after a banner?); " +
+          "the harness repeats its barrier lines, so the cases still judge the rest",
+        cases: [],
+        stopped: false,
+      });
+      late.cases.push(result.id);
+    }
+    // A cause is named only with its diagnosis, which says what it is.
+    const own = result.cause;
+    delete result.cause;
+    if (!isFailing(result.verdict) && result.verdict !== "flaky") return;
+    let cause: string | undefined;
+    const silent = (attempt.linesReceived ?? 1) === 0;
+    for (const id of ["lf-not-terminator", "crlf-not-terminator", "silent"]) {
+      if (silent && byId(id)) cause = id;
+    }
+    if (cause === undefined && own === "decorated") {
+      this.#addDiagnosis({
+        id: "decorated",
+        severity: "fail",
+        clause: "§2.4",
+        message: "the server adds bytes to the lines it relays (" +
+          (result.findings.find((f) => f.cause === "decorated")?.message ??
+            result.message) +
+          ")",
+        cases: [],
+        stopped: false,
+      });
+      cause = "decorated";
+    }
+    if (
+      cause === undefined && byId("slow-relay") &&
+      (result.verdict === "timeout" || own === "slow-relay")
+    ) {
+      cause = "slow-relay";
+    }
+    if (cause === undefined && attempt.crash) {
+      cause = `crash: ${describeCrashStatus(attempt.crash)}`;
+    }
+    if (cause === undefined) return;
+    result.cause = cause;
+    byId(cause)?.cases.push(result.id);
+  }
+
+  /**
+   * When the first cases all fail on one root cause that will fail every
+   * case after them too, stops the run (unless `keepGoing`).
+   */
+  #checkStop(results: readonly CaseResult[]): void {
+    if (this.#keepGoing || this.#stopped !== undefined) return;
+    const ran = results.filter((r) => r.verdict !== "skipped");
+    if (ran.length !== STOP_AFTER) return;
+    const cause = ran[0].cause;
+    if (
+      cause === undefined ||
+      !ran.every((r) => isFailing(r.verdict) && r.cause === cause)
+    ) return;
+    let diagnosis = this.#diagnoses.find((d) => d.id === cause);
+    if (diagnosis === undefined && cause.startsWith("crash: ")) {
+      diagnosis = this.#addDiagnosis({
+        id: cause,
+        severity: "fail",
+        clause: "§5.2",
+        message:
+          `the server process exited during each of the first ${STOP_AFTER} cases (${
+            cause.slice("crash: ".length)
+          })`,
+        cases: ran.map((r) => r.id),
+        stopped: false,
+      });
+    }
+    if (
+      diagnosis === undefined ||
+      !(BLOCKING_CAUSES.has(cause) || cause.startsWith("crash: "))
+    ) return;
+    diagnosis.stopped = true;
+    this.#stopped = `not run: the run stopped on root cause ${diagnosis.id}, ` +
+      `which failed the first ${STOP_AFTER} cases (--keep-going runs every case)`;
+    this.#progress({
+      type: "stopped",
+      message:
+        `the first ${STOP_AFTER} cases all failed on one root cause, ${diagnosis.id}` +
+        (diagnosis.hint ? `: ${diagnosis.hint}` : "") +
+        "; the others would fail on it too, so they are not run " +
+        "(--keep-going runs every case anyway)",
+      diagnosis,
+    });
   }
 
   #skipped(definition: CaseDefinition, message: string): CaseResult {
@@ -240,13 +562,50 @@ class Run {
     );
   }
 
+  /** A case there is no time left for: `timeout`, counted at its level. */
+  #outOfTime(definition: CaseDefinition): CaseResult {
+    const attempt: Attempt = {
+      findings: [{
+        severity: "fail",
+        clause: definition.clause,
+        message: `not run: the run reached its bound of ${
+          formatDuration(this.#bound.ms)
+        }${
+          this.#bound.fromDeadline ? " (--deadline)" : ""
+        } before this case (a slow server? raise --deadline)`,
+      }],
+      measurements: {},
+      trace: [],
+      traceOmitted: 0,
+      durationMs: 0,
+    };
+    return caseResult(
+      definition,
+      attempt,
+      { attempts: 0, verdict: "timeout", firstVerdict: "timeout" },
+      this.#level,
+      this.#options.verbose ?? false,
+    );
+  }
+
   /** With --spawn: a running server, fresh when the case or state asks. */
   async #ensureServer(definition: CaseDefinition): Promise<void> {
     const server = this.#server;
     if (server === undefined) return;
-    if (server.alive && !this.#dirty && !definition.freshServer) return;
-    await this.#restart();
-    this.#dirty = false;
+    if (!server.alive) {
+      await this.#restart(
+        "crash",
+        this.#dirty?.message ?? "the server had exited: restarted",
+      );
+    } else if (this.#dirty) {
+      await this.#restart(this.#dirty.reason, this.#dirty.message);
+    } else if (definition.freshServer) {
+      await this.#restart(
+        "fresh",
+        `restarted the server for ${definition.id}, which measures a fresh one`,
+      );
+    } else return;
+    this.#dirty = undefined;
   }
 
   #missingNeeds(definition: CaseDefinition): string | undefined {
@@ -265,6 +624,11 @@ class Run {
 
   async #attempt(definition: CaseDefinition): Promise<Attempt> {
     const server = this.#server;
+    // A slow server gets longer waits, and its cases longer deadlines
+    // (as much longer, within the run's bound).
+    const own = caseDeadlineMs(definition) * this.#scale *
+      (this.#latency?.waitScale ?? 1);
+    const left = this.#left() - CASE_OVERHEAD_MS;
     const attempt = await runAttempt(definition, {
       settings: {
         targets: server ? [server.target] : this.#targets,
@@ -273,12 +637,21 @@ class Run {
           DEFAULT_MAX_PENDING_BYTES,
         clients: this.#options.clients ?? DEFAULT_CLIENTS,
         timeoutScale: this.#scale,
+        waitScale: this.#latency?.waitScale ?? 1,
+        latencyP99Ms: this.#latency?.p99Ms ?? 0,
+        sendEol: this.#sendEol,
         maxClients: this.#options.maxClients,
         tag: `c${++this.#attempts}`,
       },
       stats: this.#stats,
       scale: this.#scale,
       server,
+      deadlineMs: Math.max(1000, Math.min(own, left)),
+      deadlineReason: left < own
+        ? `cut short: the run's bound of ${
+          formatDuration(this.#bound.ms)
+        } was near`
+        : undefined,
       checkReachable: (ctx) => this.#checkReachable(ctx),
     });
     if (attempt.crash) this.#crashes.push(attempt.crash);
@@ -287,10 +660,14 @@ class Run {
 
   async #checkReachable(ctx: CaseContext): Promise<void> {
     for (const target of this.#targets) {
-      const problem = await this.#probe(target);
+      const problem = await checkReachable(
+        target,
+        TIMEOUTS.connect * this.#scale,
+      );
       if (problem) {
         const where = `${target.hostname}:${target.port}`;
-        ctx.fail(
+        ctx.harness(
+          "fail",
           `after this case the target ${where} no longer accepts connections ` +
             `(${problem}): it probably crashed`,
           { clause: "§5.2" },
@@ -302,17 +679,33 @@ class Run {
     }
   }
 
-  async #restart(): Promise<void> {
+  async #restart(
+    reason: "crash" | "failure" | "fresh" | "preflight",
+    message: string,
+  ): Promise<void> {
     const server = this.#server!;
+    const left = this.#left();
     try {
-      await server.restart();
-      this.#options.onProgress?.({
-        type: "server",
-        message: `restarted the server (${server.command})`,
-      });
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const done = await Promise.race([
+        server.restart().then(() => true),
+        new Promise<false>((resolve) =>
+          timer = setTimeout(resolve, Math.max(0, left), false)
+        ),
+      ]);
+      clearTimeout(timer);
+      if (!done) {
+        server.kill("SIGKILL");
+        throw new Error(
+          `it was not listening again before the run's bound of ${
+            formatDuration(this.#bound.ms)
+          }`,
+        );
+      }
+      this.#progress({ type: "server", message, reason });
     } catch (error) {
       this.#unreachable = `not run: the server could not be restarted: ${
-        describeError(error)
+        escapeOutput(describeError(error))
       }`;
     }
   }
@@ -344,13 +737,18 @@ class Run {
           DEFAULT_MAX_PENDING_BYTES,
         maxClients: this.#options.maxClients ?? null,
         retries: this.#retries,
+        sendEol: this.#sendEol,
+        keepGoing: this.#keepGoing,
       },
+      bound: { ...this.#bound },
+      latency: this.#latency,
+      diagnoses: this.#diagnoses,
       server: {
         outputTerminator: outputTerminator(linesReceived, lfOnlyLines),
         linesReceived,
         lfOnlyLines,
       },
-      summary: summarize(cases),
+      summary: summarize(cases, this.#diagnoses),
       cases,
     };
   }

@@ -116,7 +116,7 @@ Deno.test("--level must runs MUST cases only and does not count non-strict", asy
   }
 });
 
-Deno.test("a case that throws, or outlives its budget, fails with a message; needs are skipped", async () => {
+Deno.test("a case that throws fails with a message; one that reaches its deadline is timeout, counted, traced; needs are skipped", async () => {
   const server = quietServer();
   try {
     const report = await runConformance({
@@ -124,18 +124,89 @@ Deno.test("a case that throws, or outlives its budget, fails with a message; nee
       retries: 0,
       cases: [
         synthetic("x.throws", () => Promise.reject(new RangeError("boom"))),
-        synthetic("x.hangs", () => new Promise(() => {}), { budgetMs: 50 }),
+        synthetic("x.hangs", async (ctx) => {
+          ctx.note("waiting for ever");
+          await new Promise(() => {});
+        }, { budgetMs: 1000 }),
         synthetic("x.spawn", async () => {}, { needs: ["spawn"] }),
+        synthetic("x.after", async () => {}),
       ],
     });
-    const [throws, hangs, spawn] = report.cases;
+    const [throws, hangs, spawn, after] = report.cases;
     equal(throws.message, "unexpected error: RangeError: boom");
-    ok(hangs.message.startsWith("the case did not finish within 50 ms"));
+    equal(hangs.verdict, "timeout");
+    equal(hangs.counted, true, "a timeout counts as a failure at its level");
+    ok(hangs.message.startsWith("the case reached its deadline of 1 s"));
+    ok(
+      hangs.trace?.some((e) => e.data === "waiting for ever"),
+      "its trace is kept",
+    );
     equal(spawn.verdict, "skipped");
+    equal(after.verdict, "pass", "the run goes on");
     ok(throws.trace !== undefined, "failures keep their trace");
+    equal(report.summary.timeout, 1);
   } finally {
     await server.shutdown();
   }
+});
+
+Deno.test("every run ends within its bound: cases past it are timeout, not run", async () => {
+  const server = quietServer();
+  try {
+    const hang = () => new Promise<void>(() => {});
+    const report = await runConformance({
+      targets: [`127.0.0.1:${server.addr.port}`],
+      retries: 1,
+      deadlineMs: 5000,
+      cases: ["a", "b", "c", "d"].map((id) =>
+        synthetic(`x.${id}`, hang, { budgetMs: 2000 })
+      ),
+    });
+    equal(report.bound.ms, 5000);
+    equal(report.bound.fromDeadline, true);
+    ok(
+      report.durationMs <= report.bound.ms,
+      `${report.durationMs} ms, bound ${report.bound.ms} ms`,
+    );
+    ok(report.cases.every((c) => c.verdict === "timeout"));
+    ok(report.cases.every((c) => c.attempts <= 1), "a timeout is not retried");
+    ok(
+      report.cases.some((c) => /run reached its bound/.test(c.message)),
+      report.cases.map((c) => c.message).join("\n"),
+    );
+    equal(report.summary.exitCode, 1);
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("an INFO case never decides the exit code, whatever its verdict", async () => {
+  const server = quietServer();
+  try {
+    const report = await runConformance({
+      targets: [`127.0.0.1:${server.addr.port}`],
+      cases: [
+        synthetic("x.info", now((ctx) => ctx.fail("the server crashed")), {
+          level: "INFO",
+        }),
+      ],
+      retries: 0,
+    });
+    equal(report.cases[0].verdict, "fail");
+    equal(report.cases[0].counted, false);
+    equal(report.summary.exitCode, 0);
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("a selection that matches no case is the harness's error (exit 2), not a pass", async () => {
+  await rejects(
+    runConformance({ targets: ["127.0.0.1:1"], only: ["nosuch"] }),
+    (e: unknown) =>
+      e instanceof HarnessError &&
+      /no case matches --only nosuch/.test(e.message),
+  );
 });
 
 Deno.test("the harness refuses to run without a reachable target (exit 2)", async () => {

@@ -43,6 +43,33 @@ const finding: Schema = {
     expected: clientLines,
     received: clientLines,
     data: { type: "object", additionalProperties: dataValue },
+    cause: {
+      ...str,
+      description: "The id of the diagnosis that explains it.",
+    },
+  },
+};
+
+const diagnosis: Schema = {
+  type: "object",
+  required: ["id", "severity", "clause", "message", "cases", "stopped"],
+  additionalProperties: false,
+  properties: {
+    id: str,
+    severity: { enum: ["fail", "non-strict", "info"] },
+    clause: str,
+    message: str,
+    hint: str,
+    cases: {
+      type: "array",
+      items: str,
+      description: "The cases whose failure it explains.",
+    },
+    stopped: {
+      ...bool,
+      description: "The run stopped on it: the cases after were not run.",
+    },
+    data: { type: "object", additionalProperties: dataValue },
   },
 };
 
@@ -106,6 +133,10 @@ const caseResult: Schema = {
     trace: { type: "array", items: traceEvent },
     traceOmitted: int,
     serverOutput: str,
+    cause: {
+      ...str,
+      description: "The id of the diagnosis that explains its failure.",
+    },
   },
 };
 
@@ -132,6 +163,9 @@ export const REPORT_SCHEMA: JsonSchema = {
     "targets",
     "spawn",
     "options",
+    "bound",
+    "latency",
+    "diagnoses",
     "server",
     "summary",
     "cases",
@@ -183,6 +217,8 @@ export const REPORT_SCHEMA: JsonSchema = {
         "maxLineBytes",
         "maxClients",
         "retries",
+        "sendEol",
+        "keepGoing",
       ],
       additionalProperties: false,
       properties: {
@@ -195,8 +231,26 @@ export const REPORT_SCHEMA: JsonSchema = {
         maxPendingBytes: int,
         maxClients: { type: ["integer", "null"] },
         retries: int,
+        sendEol: { enum: ["lf", "crlf"] },
+        keepGoing: bool,
       },
     },
+    bound: {
+      type: "object",
+      description: "The run ends within ms, however the server behaves.",
+      required: ["ms", "fromDeadline"],
+      additionalProperties: false,
+      properties: { ms: int, fromDeadline: bool },
+    },
+    latency: {
+      type: ["object", "null"],
+      description:
+        "Round trips (a line A → B, one B → A) measured before the cases.",
+      required: ["medianMs", "p99Ms", "rounds", "waitScale"],
+      additionalProperties: false,
+      properties: { medianMs: num, p99Ms: num, rounds: int, waitScale: num },
+    },
+    diagnoses: { type: "array", items: diagnosis },
     server: {
       type: "object",
       required: ["outputTerminator", "linesReceived", "lfOnlyLines"],
@@ -216,6 +270,7 @@ export const REPORT_SCHEMA: JsonSchema = {
         "fail",
         "skipped",
         "flaky",
+        "timeout",
         "info",
         "counted",
         "exitCode",
@@ -228,6 +283,7 @@ export const REPORT_SCHEMA: JsonSchema = {
         fail: int,
         skipped: int,
         flaky: int,
+        timeout: int,
         info: int,
         counted: int,
         exitCode: { enum: [0, 1] },

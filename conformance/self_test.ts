@@ -5,8 +5,9 @@
 // not touch still pass; our own server, and the fault-free base server,
 // must pass every MUST and SHOULD case.
 
-import { deepStrictEqual, equal, ok } from "node:assert/strict";
+import { deepStrictEqual, equal, match, ok } from "node:assert/strict";
 import { FAULT_NAMES } from "./faulty/faults.ts";
+import type { ConformanceOptions } from "./run_options.ts";
 import { runConformance } from "./runner.ts";
 import type { Report, Verdict } from "./types.ts";
 
@@ -18,6 +19,33 @@ interface Faulty {
   fault: string;
   expect: Record<string, Verdict>;
   controls: string[];
+  /** What the verdicts' messages must say (the true cause)… */
+  messages?: Record<string, RegExp>;
+  /** …and must not (the false one it used to give). */
+  notMessages?: Record<string, RegExp>;
+  /** Options for the run beyond the cases (kept small: CI time). */
+  options?: Partial<ConformanceOptions>;
+  /** The exit code, when not 1. */
+  exitCode?: 0 | 1;
+  /** Further checks of the report. */
+  check?: (report: Report) => void;
+}
+
+/** The run ended within the bound it printed at its start. */
+function withinBound(report: Report): void {
+  ok(
+    report.durationMs <= report.bound.ms,
+    `took ${report.durationMs} ms, over its bound of ${report.bound.ms} ms`,
+  );
+}
+
+function diagnosis(report: Report, id: string) {
+  const found = report.diagnoses.find((d) => d.id === id);
+  ok(
+    found,
+    `no diagnosis ${id}: ${report.diagnoses.map((d) => d.id).join(", ")}`,
+  );
+  return found!;
 }
 
 const FAULTY: Faulty[] = [
@@ -175,6 +203,152 @@ const FAULTY: Faulty[] = [
     expect: { "flood.tiny-lines-memory": "fail" },
     controls: ["flood.readers-keep-up", "slow-consumer.disconnect"],
   },
+  // Slow servers: late is not lost, and the run ends within its bound.
+  {
+    fault: "slow_relay",
+    expect: { "relay.no-delay": "non-strict" },
+    controls: ["relay.basic"],
+    messages: { "relay.no-delay": /waits before it relays each line/ },
+    notMessages: { "relay.no-delay": /Nagle/ },
+    check(report) {
+      withinBound(report);
+      diagnosis(report, "slow-relay");
+    },
+  },
+  {
+    fault: "per_delivery_delay",
+    // It used to say "S2 lost 490 of S1's 500 lines": they were only late.
+    expect: { "relay.exactly-once": "non-strict" },
+    controls: [],
+    messages: { "relay.exactly-once": /still arriving.*late, not lost/ },
+    notMessages: { "relay.exactly-once": /\blost \d/ },
+    options: { timeoutScale: 0.3 },
+    check(report) {
+      withinBound(report);
+      ok((report.latency?.medianMs ?? 0) >= 300, "the latency is measured");
+      ok((report.latency?.waitScale ?? 1) > 1, "waits are scaled by it");
+    },
+  },
+  {
+    fault: "per_delivery_delay",
+    // A deadline far too short for the case: it is stopped, its verdict
+    // is timeout (counted), and the run still ends within its bound.
+    expect: { "slow-consumer.others-unaffected": "timeout" },
+    controls: [],
+    options: { deadlineMs: 5000 },
+    check(report) {
+      withinBound(report);
+      equal(report.bound.fromDeadline, true);
+      ok(
+        report.cases[0].trace !== undefined,
+        "a timed-out case keeps its trace",
+      );
+    },
+  },
+  // One root cause, said once.
+  {
+    fault: "crlf_only",
+    expect: {
+      "relay.basic": "fail",
+      "relay.no-echo": "fail",
+      "framing.lf": "fail",
+      "framing.crlf": "skipped",
+    },
+    controls: [],
+    options: { timeoutScale: 0.5 },
+    check(report) {
+      const root = diagnosis(report, "lf-not-terminator");
+      ok(root.stopped, "the run stops on it");
+      match(root.hint ?? "", /--send-eol crlf/);
+      deepStrictEqual(root.cases, [
+        "relay.basic",
+        "relay.no-echo",
+        "framing.lf",
+      ]);
+    },
+  },
+  {
+    fault: "crlf_only",
+    // With --send-eol crlf the rest is tested, and LF framing still fails.
+    expect: { "framing.lf": "fail" },
+    controls: ["relay.basic", "framing.crlf", "relay.no-echo"],
+    options: { sendEol: "crlf" },
+    messages: { "framing.lf": /LF alone/ },
+  },
+  {
+    fault: "dies_on_first_connect",
+    expect: { "relay.basic": "skipped", "relay.no-echo": "skipped" },
+    controls: [],
+    check(report) {
+      const root = diagnosis(report, "dies-on-connect");
+      ok(root.stopped, "said once, and the run stops");
+      equal(report.spawn?.crashes.length, 0, "no case is blamed");
+      ok((report.spawn?.restarts ?? 0) >= 1, "it was tried twice");
+    },
+  },
+  {
+    fault: "banner_then_register",
+    expect: { "stream.no-banner": "fail" },
+    controls: ["relay.basic", "relay.every-other-client"],
+    check(report) {
+      diagnosis(report, "late-registration");
+    },
+  },
+  {
+    fault: "slow_accept",
+    expect: {},
+    controls: ["limits.many-clients"],
+    options: { clients: 100 },
+    exitCode: 0,
+    check(report) {
+      const result = report.cases.find((c) => c.id === "limits.many-clients")!;
+      ok(Number(result.measurements.listenQueueMax) > 0, "queued accepts seen");
+      match(result.message, /accepts slowly.*late, not lost/);
+    },
+  },
+  // Verdicts that were false.
+  {
+    fault: "splices_overlong",
+    expect: { "limits.over-limit-policy": "non-strict" },
+    controls: ["limits.over-limit"],
+    messages: { "limits.over-limit-policy": /relayed whole.*decorated/ },
+  },
+  {
+    fault: "echo_and_prefix",
+    expect: {
+      "relay.no-echo": "fail",
+      "relay.basic": "fail",
+      "relay.exactly-once": "fail",
+    },
+    controls: [],
+    messages: {
+      "relay.no-echo": /own line back \(decorated/,
+      "relay.basic": /decorated as/,
+      "relay.exactly-once": /decorated/,
+    },
+    notMessages: { "relay.exactly-once": /\blost\b/ },
+  },
+  {
+    fault: "raw_chunks",
+    expect: { "slow-consumer.others-unaffected": "fail" },
+    controls: [],
+    messages: { "slow-consumer.others-unaffected": /not as sent/ },
+    notMessages: { "slow-consumer.others-unaffected": /stalled/ },
+  },
+  {
+    fault: "glue_partial",
+    expect: { "disconnect.churn": "fail" },
+    controls: ["disconnect.close"],
+    options: { maxClients: 1000 },
+    messages: { "disconnect.churn": /glued onto them/ },
+    notMessages: { "disconnect.churn": /--max-clients/ },
+  },
+  {
+    fault: "killed_by_sigterm",
+    expect: { "disconnect.shutdown": "non-strict" },
+    controls: ["relay.basic"],
+    messages: { "disconnect.shutdown": /killed by SIGTERM/ },
+  },
 ];
 
 function verdicts(report: Report): Record<string, Verdict> {
@@ -206,40 +380,58 @@ const FAULTY_MAIN = "deno run -A conformance/faulty/main.ts";
 
 Deno.test("the self-test covers every faulty server", () => {
   deepStrictEqual(
-    [...FAULTY.map((f) => f.fault), "correct"].sort(),
+    [...new Set([...FAULTY.map((f) => f.fault), "correct"])].sort(),
     [...FAULT_NAMES],
   );
 });
 
 for (const faulty of FAULTY) {
   const ids = Object.keys(faulty.expect);
-  Deno.test(`faulty --fault ${faulty.fault} is caught by ${ids.join(", ")}`, async () => {
-    const report = await runConformance({
-      spawn: `${FAULTY_MAIN} --fault ${faulty.fault} --port {port}`,
-      cwd: ROOT,
-      only: [...ids, ...faulty.controls],
-      retries: 0,
-    });
-    const got = verdicts(report);
-    const want = {
-      ...faulty.expect,
-      ...Object.fromEntries(faulty.controls.map((id) => [id, "pass"])),
-    };
-    deepStrictEqual(
-      Object.fromEntries(Object.keys(want).map((id) => [id, got[id]])),
-      want,
-      explain(report),
-    );
-    equal(report.summary.exitCode, 1);
-    if (faulty.fault === "crash_on_reset") {
-      equal(report.spawn?.crashes[0]?.caseId, "disconnect.reset");
-      ok((report.spawn?.restarts ?? 0) >= 1, "the server was restarted");
-    }
-    if (faulty.fault === "late_crash") {
-      // Blamed on the case that disconnected the client, not the next one.
-      equal(report.spawn?.crashes[0]?.caseId, "limits.over-limit");
-    }
-  });
+  const options = Object.entries(faulty.options ?? {})
+    .map(([k, v]) => `${k} ${v}`).join(", ");
+  const what = ids.length > 0
+    ? `is caught by ${ids.join(", ")}`
+    : `passes ${faulty.controls.join(", ")}`;
+  Deno.test(
+    `faulty --fault ${faulty.fault} ${what}${options ? ` (${options})` : ""}`,
+    async () => {
+      const report = await runConformance({
+        spawn: `${FAULTY_MAIN} --fault ${faulty.fault} --port {port}`,
+        cwd: ROOT,
+        only: [...ids, ...faulty.controls],
+        retries: 0,
+        ...faulty.options,
+      });
+      const got = verdicts(report);
+      const want = {
+        ...faulty.expect,
+        ...Object.fromEntries(faulty.controls.map((id) => [id, "pass"])),
+      };
+      deepStrictEqual(
+        Object.fromEntries(Object.keys(want).map((id) => [id, got[id]])),
+        want,
+        explain(report),
+      );
+      for (const [id, pattern] of Object.entries(faulty.messages ?? {})) {
+        const message = report.cases.find((c) => c.id === id)?.message ?? "";
+        match(message, pattern, `${id}: ${message}`);
+      }
+      for (const [id, pattern] of Object.entries(faulty.notMessages ?? {})) {
+        const message = report.cases.find((c) => c.id === id)?.message ?? "";
+        ok(!pattern.test(message), `${id} must not say ${pattern}: ${message}`);
+      }
+      faulty.check?.(report);
+      equal(report.summary.exitCode, faulty.exitCode ?? 1, explain(report));
+      if (faulty.fault === "crash_on_reset") {
+        equal(report.spawn?.crashes[0]?.caseId, "disconnect.reset");
+        ok((report.spawn?.restarts ?? 0) >= 1, "the server was restarted");
+      }
+      if (faulty.fault === "late_crash") {
+        // Blamed on the case that disconnected the client, not the next one.
+        equal(report.spawn?.crashes[0]?.caseId, "limits.over-limit");
+      }
+    },
+  );
 }
 
 Deno.test("the fault-free base server passes every MUST and SHOULD case", async () => {

@@ -3,7 +3,9 @@
 
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
 import { Logger, serve } from "../server/mod.ts";
+import { freePort } from "../lib/free_port.ts";
 import { CaseContext, type CaseDefinition } from "./case.ts";
+import { type Faults, serveFaulty } from "./faulty/server.ts";
 import { TraceRecorder } from "./trace.ts";
 
 async function withContext(
@@ -75,4 +77,86 @@ Deno.test("a mismatch is a finding with escaped evidence; a SHOULD case's is non
   equal(finding.severity, "non-strict");
   deepStrictEqual(finding.received, { B: ["tab\\there"] });
   deepStrictEqual(finding.expected, { B: ["other"] });
+});
+
+/** A context on a faulty server of `faults`, its waits `scale` times 2 s. */
+async function withFaulty(
+  faults: Faults,
+  scale: number,
+  body: (ctx: CaseContext) => Promise<void>,
+  latencyP99Ms = 0,
+): Promise<CaseContext> {
+  const port = freePort();
+  const server = serveFaulty(port, faults);
+  const ctx = new CaseContext(
+    {
+      id: "x.late",
+      clause: "§2.1",
+      level: "MUST",
+      requirement: "synthetic",
+      run: body,
+    },
+    {
+      targets: [{ hostname: "127.0.0.1", port }],
+      maxLineBytes: 65536,
+      maxPendingBytes: 4 * 1024 * 1024,
+      clients: 10,
+      timeoutScale: scale,
+      latencyP99Ms,
+      tag: "c1",
+    },
+    new TraceRecorder(),
+    { linesReceived: 0, lfOnlyLines: 0, sent: new Set() },
+  );
+  try {
+    await body(ctx);
+    ctx.finish();
+  } finally {
+    ctx.dispose();
+    await server.shutdown(0);
+  }
+  return ctx;
+}
+
+Deno.test("a line that comes after its wait but within the grace is late (§2.11), not lost", async () => {
+  // Waits of 2000 × 0.25 = 500 ms, then as much grace; each delivery takes
+  // 300 ms, so A's line and its sentinel (two deliveries) take 600 ms. The
+  // preflight would have measured a round trip of 600 ms: no repeats.
+  let delivered = false;
+  const ctx = await withFaulty(
+    { perDeliveryDelayMs: 300 },
+    0.25,
+    async (ctx) => {
+      const [a, b] = await ctx.room(["A", "B"]);
+      await a.send("slow but sure");
+      delivered = await ctx.expectLines(
+        b,
+        ["slow but sure"],
+        await ctx.sentinel(a),
+      );
+    },
+    600,
+  );
+  equal(delivered, true, "the line itself is judged as it is");
+  const late = ctx.findings.filter((f) => f.clause === "§2.11");
+  equal(late.length, 1, JSON.stringify(ctx.findings));
+  equal(late[0].severity, "non-strict");
+  ok(/late, not lost/.test(late[0].message), late[0].message);
+  ok(!ctx.findings.some((f) => f.severity === "fail"));
+});
+
+Deno.test("a line still missing after the grace is lost", async () => {
+  const ctx = await withFaulty(
+    { perDeliveryDelayMs: 400 },
+    0.05,
+    async (ctx) => {
+      const [a, b] = await ctx.room(["A", "B"], {}).catch(() => [] as never);
+      if (!a) return;
+      await a.send("too slow");
+      await ctx.expectLines(b, ["too slow"], await ctx.sentinel(a));
+    },
+  ).catch(() => undefined);
+  // Waits of 100 ms and as much grace: the 400 ms delivery misses both
+  // (in the barrier already, or at the sentinel).
+  ok(ctx === undefined || ctx.findings.some((f) => f.severity === "fail"));
 });

@@ -8,16 +8,18 @@
  */
 
 /**
- * The JSON report's schema version. Bumped only when a field is removed or
- * changes meaning; adding fields does not bump it.
+ * The JSON report's schema version. Bumped when a field is removed or
+ * changes meaning, or a consumer's exhaustive reading of it would break
+ * (version 2 added the verdict `timeout`, and `bound`, `latency` and
+ * `diagnoses`); adding optional fields does not bump it.
  *
  * @example
  * ```ts
  * import { SCHEMA_VERSION } from "./types.ts";
- * console.log(SCHEMA_VERSION); // 1
+ * console.log(SCHEMA_VERSION); // 2
  * ```
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /**
  * How binding a case's requirement is, after PROTOCOL.md: `MUST` (and MUST
@@ -54,13 +56,15 @@ export type LevelFilter = "must" | "should" | "all";
  * - `non-strict`: a SHOULD is broken (the server works, but worse).
  * - `fail`: a MUST is broken.
  * - `flaky`: failed, then passed when retried; counted like a failure.
+ * - `timeout`: the case reached its hard deadline (or the run's) before
+ *   it could judge; counted like a failure at its level.
  * - `skipped`: not run or not measurable here (the reason says why).
  * - `info`: a measurement with no pass mark (INFO cases).
  *
  * @example
  * ```ts
  * import { VERDICTS } from "./types.ts";
- * console.log(VERDICTS.join(" ")); // "pass non-strict fail flaky skipped info"
+ * console.log(VERDICTS.join(" ")); // "pass non-strict fail flaky timeout skipped info"
  * ```
  */
 export const VERDICTS = [
@@ -68,6 +72,7 @@ export const VERDICTS = [
   "non-strict",
   "fail",
   "flaky",
+  "timeout",
   "skipped",
   "info",
 ] as const;
@@ -154,6 +159,73 @@ export interface Finding {
   received?: ClientLines;
   /** Numbers and facts backing the message. */
   data?: Record<string, DataValue>;
+  /**
+   * The id of the run's diagnosis (see {@linkcode Diagnosis}) that
+   * explains this finding, when one does.
+   */
+  cause?: string;
+}
+
+/**
+ * A root cause the run found once, with the cases it explains: measured
+ * before the cases (the server cannot be reached, dies on a connection,
+ * frames only CR LF, decorates lines, registers clients late, relays
+ * slowly), or seen in the first cases failing the same way.
+ *
+ * @example
+ * ```ts
+ * import type { Diagnosis } from "./types.ts";
+ * const diagnosis: Diagnosis = {
+ *   id: "lf-not-terminator",
+ *   severity: "fail",
+ *   clause: "§1.2",
+ *   message: "nothing sent with LF alone comes back; lines ended by CR LF do",
+ *   hint: "rerun with --send-eol crlf to test the rest",
+ *   cases: ["relay.basic"],
+ *   stopped: true,
+ * };
+ * console.log(diagnosis.id);
+ * ```
+ */
+export interface Diagnosis {
+  /** Stable id: `unreachable`, `dies-on-connect`, `lf-not-terminator`, … */
+  id: string;
+  /** `fail` for a broken MUST, `non-strict` for a SHOULD, `info` a note. */
+  severity: "fail" | "non-strict" | "info";
+  /** The clause it breaks or concerns. */
+  clause: string;
+  /** What was found, in one line. */
+  message: string;
+  /** What the user can do about it (an option to rerun with), if anything. */
+  hint?: string;
+  /** The cases whose failure it explains, in run order. */
+  cases: string[];
+  /** Whether the run stopped because of it (the cases after it were not run). */
+  stopped: boolean;
+  /** Numbers and facts backing the message. */
+  data?: Record<string, DataValue>;
+}
+
+/**
+ * The server's latency, measured before the cases: one line relayed from
+ * one client to another and back, `rounds` times.
+ *
+ * @example
+ * ```ts
+ * import type { Latency } from "./types.ts";
+ * const latency: Latency = { medianMs: 0.3, p99Ms: 0.9, rounds: 20, waitScale: 1 };
+ * console.log(latency.waitScale);
+ * ```
+ */
+export interface Latency {
+  /** Median round trip (a line A → B, then one B → A), in ms. */
+  medianMs: number;
+  /** 99th percentile of the round trips, in ms. */
+  p99Ms: number;
+  /** Round trips measured. */
+  rounds: number;
+  /** What every wait for a line is multiplied by (1 to 4, from p99). */
+  waitScale: number;
 }
 
 /**
@@ -233,8 +305,10 @@ export interface CaseResult {
   trace?: TraceEvent[];
   /** Trace events left out to bound its size. */
   traceOmitted?: number;
-  /** With `--spawn`: what the server printed during the case. */
+  /** With `--spawn`: what the server printed during the case (escaped). */
   serverOutput?: string;
+  /** The id of the diagnosis that explains this case's failure, if one does. */
+  cause?: string;
 }
 
 /**
@@ -260,11 +334,17 @@ export interface ReportSummary {
   skipped: number;
   /** Results with verdict `flaky`. */
   flaky: number;
+  /** Results with verdict `timeout`. */
+  timeout: number;
   /** Results with verdict `info`. */
   info: number;
   /** Results counted as failures at the selected level. */
   counted: number;
-  /** 0 when nothing counted failed, else 1. */
+  /**
+   * 0 when nothing counted failed, else 1 (also 1 when the run stopped on
+   * a diagnosis of severity `fail`, such as a server that dies on every
+   * connection).
+   */
   exitCode: 0 | 1;
 }
 
@@ -285,7 +365,7 @@ export interface CrashRecord {
   code: number | null;
   /** Signal, when it was killed by one. */
   signal: string | null;
-  /** The last lines the server printed. */
+  /** The last lines the server printed (control bytes escaped). */
   outputTail: string;
 }
 
@@ -331,7 +411,25 @@ export interface Report {
     maxPendingBytes?: number;
     maxClients: number | null;
     retries: number;
+    /** How the harness ends the lines it sends (`--send-eol`). */
+    sendEol: "lf" | "crlf";
+    /** Whether every case ran whatever the diagnoses (`--keep-going`). */
+    keepGoing: boolean;
   };
+  /**
+   * The bound the run was given, printed at its start: it ends within
+   * `ms`, however the server behaves.
+   */
+  bound: {
+    /** The most the run may take, in ms. */
+    ms: number;
+    /** Whether `--deadline` set it (else it is the selected cases' sum). */
+    fromDeadline: boolean;
+  };
+  /** The server's latency, measured before the cases; null if it could not be. */
+  latency: Latency | null;
+  /** Root causes found once, each with the cases it explains. */
+  diagnoses: Diagnosis[];
   /** What the run saw of the server as a whole. */
   server: {
     /** How it ended the lines it sent (§2.5). */

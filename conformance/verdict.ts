@@ -7,6 +7,7 @@
 
 import type {
   CaseResult,
+  Diagnosis,
   Finding,
   Level,
   LevelFilter,
@@ -63,9 +64,19 @@ export function sortFindings(findings: readonly Finding[]): Finding[] {
     .map(({ finding }) => finding);
 }
 
-/** Whether a verdict reports a broken requirement. */
-function isFailing(verdict: Verdict): boolean {
-  return verdict === "fail" || verdict === "non-strict";
+/**
+ * Whether a verdict reports a broken requirement, or one that could not be
+ * judged in time (`timeout`).
+ *
+ * @example
+ * ```ts
+ * import { isFailing } from "./verdict.ts";
+ * console.log(isFailing("timeout"), isFailing("flaky")); // true false
+ * ```
+ */
+export function isFailing(verdict: Verdict): boolean {
+  return verdict === "fail" || verdict === "non-strict" ||
+    verdict === "timeout";
 }
 
 /**
@@ -85,23 +96,48 @@ export function combineAttempts(first: Verdict, retry: Verdict): Verdict {
 }
 
 /**
+ * The verdict of an attempt: `timeout` when it reached its hard deadline
+ * before its own findings could decide, else {@linkcode verdictOf}.
+ *
+ * @example
+ * ```ts
+ * import { attemptVerdict } from "./verdict.ts";
+ * console.log(attemptVerdict("MUST", [], true)); // "timeout"
+ * ```
+ */
+export function attemptVerdict(
+  level: Level,
+  findings: readonly Finding[],
+  hitDeadline: boolean,
+): Verdict {
+  return hitDeadline ? "timeout" : verdictOf(level, findings);
+}
+
+/**
  * Whether a result makes the run fail at `filter`: `fail` always;
- * `non-strict` unless only MUST is selected; `flaky` as its first attempt
- * would have counted.
+ * `non-strict` unless only MUST is selected; `timeout` as a failure at
+ * the case's level (a SHOULD case's is not counted at `must`); `flaky` as
+ * its first attempt would have counted. An INFO case never decides the
+ * exit code, whatever its verdict: it measures, it has no pass mark.
  *
  * @example
  * ```ts
  * import { isCounted } from "./verdict.ts";
  * console.log(isCounted("non-strict", "must"), isCounted("non-strict", "all")); // false true
+ * console.log(isCounted("fail", "all", "fail", "INFO")); // false
+ * console.log(isCounted("timeout", "must", "timeout", "SHOULD")); // false
  * ```
  */
 export function isCounted(
   verdict: Verdict,
   filter: LevelFilter,
   firstVerdict: Verdict = verdict,
+  level: Level = "MUST",
 ): boolean {
+  if (level === "INFO") return false;
   const counts = (v: Verdict) =>
-    v === "fail" || (v === "non-strict" && filter !== "must");
+    v === "fail" || (v === "non-strict" && filter !== "must") ||
+    (v === "timeout" && (level === "MUST" || filter !== "must"));
   if (verdict === "flaky") return counts(firstVerdict);
   return counts(verdict);
 }
@@ -123,7 +159,8 @@ export function levelSelected(level: Level, filter: LevelFilter): boolean {
 
 /**
  * Counts verdicts and derives the exit code: 1 when any result is
- * counted as a failure, else 0.
+ * counted as a failure, or the run stopped on a diagnosis of severity
+ * `fail` (a server that dies on every connection), else 0.
  *
  * @example
  * ```ts
@@ -134,6 +171,7 @@ export function levelSelected(level: Level, filter: LevelFilter): boolean {
  */
 export function summarize(
   results: readonly Pick<CaseResult, "verdict" | "counted">[],
+  diagnoses: readonly Pick<Diagnosis, "severity" | "stopped">[] = [],
 ): ReportSummary {
   const summary: ReportSummary = {
     total: results.length,
@@ -142,6 +180,7 @@ export function summarize(
     fail: 0,
     skipped: 0,
     flaky: 0,
+    timeout: 0,
     info: 0,
     counted: 0,
     exitCode: 0,
@@ -150,6 +189,7 @@ export function summarize(
     summary[result.verdict]++;
     if (result.counted) summary.counted++;
   }
-  summary.exitCode = summary.counted > 0 ? 1 : 0;
+  const fatal = diagnoses.some((d) => d.stopped && d.severity === "fail");
+  summary.exitCode = summary.counted > 0 || fatal ? 1 : 0;
   return summary;
 }

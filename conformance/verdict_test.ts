@@ -61,6 +61,29 @@ Deno.test("counting: fail always, non-strict unless --level must, flaky as its f
   equal(isCounted("flaky", "should", "non-strict"), true);
 });
 
+Deno.test("counting: a timeout is a failure at its level; an INFO case never counts", () => {
+  equal(isCounted("timeout", "must", "timeout", "MUST"), true);
+  equal(isCounted("timeout", "must", "timeout", "SHOULD"), false);
+  equal(isCounted("timeout", "all", "timeout", "SHOULD"), true);
+  // limits.largest-line once came out "fail" and made the run exit 1.
+  for (const verdict of ["fail", "timeout", "non-strict"] as const) {
+    equal(isCounted(verdict, "all", verdict, "INFO"), false, verdict);
+  }
+});
+
+Deno.test("summarize: a run stopped on a failing root cause exits 1, even with no case run", () => {
+  const skipped = [{ verdict: "skipped" as const, counted: false }];
+  equal(summarize(skipped).exitCode, 0);
+  equal(
+    summarize(skipped, [{ severity: "fail", stopped: true }]).exitCode,
+    1,
+  );
+  equal(
+    summarize(skipped, [{ severity: "info", stopped: false }]).exitCode,
+    0,
+  );
+});
+
 Deno.test("levels: must runs MUST, should adds SHOULD, all adds INFO", () => {
   deepStrictEqual(
     (["MUST", "SHOULD", "INFO"] as const).map((l) => [

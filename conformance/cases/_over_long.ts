@@ -42,13 +42,67 @@ function isPiece(line: Uint8Array): boolean {
   return true;
 }
 
+/** A run shorter than this inside other bytes is taken as chance. */
+const MIN_RUN = 16;
+
+/**
+ * How many bytes of `line` are content of a cyclic line, and how many
+ * other bytes are mixed in: a line that is all cycle counts whole; in a
+ * line with other bytes (a prefix spliced in before every piece, say),
+ * runs of the cycle of at least MIN_RUN bytes count, and so does a short
+ * run that ends the line and carries on the cycle where the run before it
+ * stopped (the last piece after a splice).
+ *
+ * @example
+ * ```ts
+ * import { cyclic, cyclicContent } from "./_over_long.ts";
+ * const e = new TextEncoder();
+ * const line = new Uint8Array([...e.encode("A: "), ...cyclic(40), ...e.encode("A: "), 0x61 + 40 % 26]);
+ * console.log(cyclicContent(line)); // { content: 41, other: 6, inserts: 2 }
+ * ```
+ */
+export function cyclicContent(
+  line: Uint8Array,
+): { content: number; other: number; inserts: number } {
+  if (isPiece(line)) return { content: line.length, other: 0, inserts: 0 };
+  const next = (b: number) => 0x61 + ((b - 0x61 + 1) % 26);
+  const isLetter = (b: number) => b >= 0x61 && b <= 0x7a;
+  let content = 0;
+  let inserts = 0;
+  let lastCounted = -1;
+  let inOther = false;
+  let i = 0;
+  while (i < line.length) {
+    if (!isLetter(line[i])) {
+      if (!inOther) inserts++;
+      inOther = true;
+      i++;
+      continue;
+    }
+    let j = i + 1;
+    while (j < line.length && line[j] === next(line[j - 1])) j++;
+    const length = j - i;
+    const continues = lastCounted !== -1 && line[i] === next(lastCounted);
+    if (length >= MIN_RUN || (j === line.length && continues)) {
+      content += length;
+      lastCounted = line[j - 1];
+      inOther = false;
+    } else {
+      if (!inOther) inserts++;
+      inOther = true;
+    }
+    i = j;
+  }
+  return { content, other: line.length - content, inserts };
+}
+
 /**
  * What became of one over-long line.
  *
  * @example
  * ```ts
  * import type { OverLong } from "./_over_long.ts";
- * const outcome: OverLong = { length: 65537, relayed: "none", pieces: new Map([["B", []]]), others: new Map(), senderClosed: true, settled: true };
+ * const outcome: OverLong = { length: 65537, relayed: "none", pieces: new Map([["B", []]]), decorations: new Map(), others: new Map(), senderClosed: true, settled: true };
  * console.log(outcome.relayed);
  * ```
  */
@@ -56,8 +110,14 @@ export interface OverLong {
   length: number;
   /** `whole`: relayed intact; `truncated`: less than all of it arrived. */
   relayed: "none" | "whole" | "truncated" | "split";
-  /** The receivers' pieces of it (bytes of each piece). */
+  /** The receivers' pieces of it (bytes of its content in each line). */
   pieces: Map<string, number[]>;
+  /**
+   * Per receiver, bytes that were not its content in the lines that
+   * carried it (a prefix, spliced in), and how many places they were
+   * inserted at: a line relayed decorated is still relayed.
+   */
+  decorations: Map<string, { bytes: number; inserts: number }>;
   /** Other unexpected lines, per receiver. */
   others: Map<string, ReceivedLine[]>;
   /** Whether the server closed the sender's connection. */
@@ -97,6 +157,7 @@ export async function sendOverLong(
     length,
     relayed: "none",
     pieces: new Map(),
+    decorations: new Map(),
     others: new Map(),
     senderClosed: false,
     settled: true,
@@ -109,7 +170,7 @@ export async function sendOverLong(
   );
   const either = (b: Uint8Array) =>
     endsWith(b, ownSentinel) || endsWith(b, fallbackSentinel);
-  const timeoutMs = ctx.timeout(TIMEOUTS.line * 2 + length / (4 * 1024));
+  const timeoutMs = ctx.wait(TIMEOUTS.line * 2 + length / (4 * 1024));
   const collecting = receivers.map((receiver) => {
     receiver.quiet = true;
     return receiver.collectUntil(either, { timeoutMs });
@@ -122,7 +183,7 @@ export async function sendOverLong(
     result.senderClosed = true;
     await fallback.send(fallbackSentinel).catch(() => {});
   });
-  const writeTimeout = ctx.timeout(TIMEOUTS.line + length / (8 * 1024));
+  const writeTimeout = ctx.wait(TIMEOUTS.line + length / (8 * 1024));
   try {
     for (let offset = 0; offset < length; offset += 1024 * 1024) {
       await writeWithin(
@@ -145,11 +206,20 @@ export async function sendOverLong(
     if (got.end !== "found") result.settled = false;
     const pieces: number[] = [];
     const others: ReceivedLine[] = [];
+    const decorated = { bytes: 0, inserts: 0 };
     for (const l of got.lines) {
-      if (isPiece(l.bytes)) pieces.push(l.bytes.length);
-      else others.push(l);
+      // Content, not exact bytes: a line holding any part of it relays it.
+      const { content, other, inserts } = cyclicContent(l.bytes);
+      if (content === 0) {
+        others.push(l);
+        continue;
+      }
+      pieces.push(content);
+      decorated.bytes += other;
+      decorated.inserts += inserts;
     }
     result.pieces.set(receiver.name, pieces);
+    if (decorated.bytes > 0) result.decorations.set(receiver.name, decorated);
     result.others.set(receiver.name, others);
     ctx.note(
       `${receiver.name}: ${pieces.length} pieces of the ${size(length)} line ` +
@@ -181,12 +251,21 @@ export async function sendOverLong(
  * // "B got 1 KiB + 1 bytes"
  * ```
  */
-export function describePieces(outcome: OverLong): string {
-  return [...outcome.pieces].map(([who, pieces]) =>
-    `${who} got ${
+export function describePieces(
+  outcome: Pick<OverLong, "pieces"> & Partial<Pick<OverLong, "decorations">>,
+): string {
+  return [...outcome.pieces].map(([who, pieces]) => {
+    const extra = outcome.decorations?.get(who);
+    return `${who} got ${
       pieces.length === 0 ? "nothing" : pieces.map(size).join(" + ")
-    }`
-  ).join("; ");
+    }${
+      extra
+        ? ` of its content, with ${extra.bytes} other bytes inserted in ${extra.inserts} ${
+          extra.inserts === 1 ? "place" : "places"
+        } (decorated)`
+        : ""
+    }`;
+  }).join("; ");
 }
 
 /**
@@ -195,7 +274,7 @@ export function describePieces(outcome: OverLong): string {
  *
  * @example
  * ```ts ignore
- * await writeWithin(sender, line, ctx.timeout(TIMEOUTS.line));
+ * await writeWithin(sender, line, ctx.wait(TIMEOUTS.line));
  * ```
  */
 export function writeWithin(

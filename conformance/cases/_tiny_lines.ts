@@ -243,7 +243,7 @@ export async function readTiny(
   view: TinyView,
   deadline: { at: number },
 ): Promise<void> {
-  const stallMs = ctx.timeout(TIMEOUTS.line * 2);
+  const stallMs = ctx.wait(TIMEOUTS.line * 2);
   const sentinel = tinySentinel(ctx.tag, from);
   let lastLine = performance.now();
   while (true) {
@@ -374,7 +374,7 @@ async function readUntilStalled(
   sentinel: Uint8Array,
   deadline: number,
 ): Promise<Arrival> {
-  const stallMs = ctx.timeout(TIMEOUTS.line * 2);
+  const stallMs = ctx.wait(TIMEOUTS.line * 2);
   let lines = 0;
   while (performance.now() < deadline) {
     const outcome = await reader.read(
@@ -423,7 +423,7 @@ export async function fillNonReaders(
   const line = new Uint8Array(length + 1).fill(0x2e); // "."
   line[length] = LF;
   const sentinel = sentinelLine(ctx.tag, "P", "prefill");
-  const stallMs = ctx.timeout(TIMEOUTS.line * 2);
+  const stallMs = ctx.wait(TIMEOUTS.line * 2);
   ctx.note(
     `P sends ${lines} lines of ${size(length)} (${
       mib(lines * (length + 1))

@@ -5,8 +5,9 @@
  * @module
  */
 
-import { utf8 } from "../bytes.ts";
+import { indexOfBytes, utf8 } from "../bytes.ts";
 import type { CaseContext, CaseDefinition } from "../case.ts";
+import { describeStatus } from "../../lib/exit_status.ts";
 import { describeError } from "../describe_error.ts";
 import { escapeBytes } from "../escape.ts";
 import type { Peer } from "../peer.ts";
@@ -43,7 +44,7 @@ async function expectArrives(
   line: Uint8Array,
   clause: string,
 ) {
-  const timeoutMs = ctx.timeout(TIMEOUTS.line);
+  const timeoutMs = ctx.wait(TIMEOUTS.line);
   for (const receiver of receivers) {
     const got = await receiver.collectUntil(line, { timeoutMs });
     if (got.end !== "found") {
@@ -104,7 +105,7 @@ async function partialLine(
     causal = "two round trips through the server after X left";
   }
   ctx.note(`sentinel after ${causal}`);
-  const timeoutMs = ctx.timeout(TIMEOUTS.line);
+  const timeoutMs = ctx.wait(TIMEOUTS.line);
   for (const [from, to] of [[a, b], [b, a]] as const) {
     const got = await to.collectUntil(await ctx.sentinel(from), { timeoutMs });
     const leaked = [...to.stray, ...got.lines].filter((l) => {
@@ -131,6 +132,14 @@ async function partialLine(
       );
     }
   }
+}
+
+/**
+ * Whether `status` is a death by `signal`: reported as the signal, or by
+ * the `sh -c` wrapper as 128 + its number.
+ */
+function killedBy(status: Deno.CommandStatus, signal: "SIGTERM"): boolean {
+  return status.signal === signal || status.code === 128 + 15;
 }
 
 /** The ways a churning client leaves. */
@@ -222,7 +231,7 @@ async function checkChurnLines(
   result: ChurnResult,
 ): Promise<void> {
   const decoder = new TextDecoder();
-  const timeoutMs = ctx.timeout(TIMEOUTS.line * 2 + result.cycles * 5);
+  const timeoutMs = ctx.wait(TIMEOUTS.line * 2 + result.cycles * 5);
   const tallies = receivers.map(() => ({
     waiting: new Set(result.required),
     seen: new Map<string, number>(),
@@ -253,15 +262,51 @@ async function checkChurnLines(
       for (const line of tail.lines) count(tally, line.bytes);
     }
     receiver.quiet = false;
-    if (tally.waiting.size > 0) {
+    // A missing line found inside another one came glued onto a leaving
+    // client's partial line: that, not a loss or a limit, is the cause.
+    const partialText = tally.partials.map((bytes) => decoder.decode(bytes));
+    const glued = [...tally.waiting].filter((line) =>
+      partialText.some((text) => text.includes(line))
+    );
+    if (tally.partials.length > 0) {
       ctx.fail(
-        `${tally.waiting.size} of the ${result.required.size} lines that churning clients completed ` +
+        `${receiver.name} received ${tally.partials.length} partial lines of clients that left` +
+          (glued.length > 0
+            ? `, with ${glued.length} completed lines of other clients glued onto them ` +
+              `(e.g. "${
+                escapeBytes(
+                  tally.partials.find((b) =>
+                    decoder.decode(b).includes(glued[0])
+                  )!,
+                  { maxBytes: 100 },
+                )
+              }"): the server relays what a leaving client left unfinished, ` +
+              "so the next line it relays is merged with it"
+            : ""),
+        {
+          clause: "§1.6",
+          received: { [receiver.name]: tally.partials.slice(0, 10) },
+          data: { partials: tally.partials.length, glued: glued.length },
+        },
+      );
+    }
+    const missing = tally.waiting.size - glued.length;
+    if (missing > 0) {
+      // Hint at a client limit only when none is declared and the
+      // connects themselves failed (a server that refuses clients).
+      const limitHint = ctx.settings.maxClients === undefined &&
+          result.errors.length > 0
+        ? "; a client limit? declare it with --max-clients"
+        : "";
+      ctx.fail(
+        `${missing} of the ${result.required.size} lines that churning clients completed ` +
           `before leaving had not reached ${receiver.name} ${timeoutMs} ms after the churn ` +
-          `(lost, or held up: e.g. "${[...tally.waiting][0]}"; ` +
-          "a client limit? declare it with --max-clients)",
+          `(lost, or held up: e.g. "${
+            [...tally.waiting].find((line) => !glued.includes(line))
+          }"${limitHint})`,
         {
           clause: "§5.1",
-          data: { missing: tally.waiting.size, waitedMs: timeoutMs },
+          data: { missing, waitedMs: timeoutMs },
         },
       );
     }
@@ -274,15 +319,6 @@ async function checkChurnLines(
           received: {
             [receiver.name]: twice.map(([text]) => text).slice(0, 10),
           },
-        },
-      );
-    }
-    if (tally.partials.length > 0) {
-      ctx.fail(
-        `${receiver.name} received ${tally.partials.length} partial lines of clients that left`,
-        {
-          clause: "§1.6",
-          received: { [receiver.name]: tally.partials.slice(0, 10) },
         },
       );
     }
@@ -356,7 +392,7 @@ export const DISCONNECT_CASES: CaseDefinition[] = [
       await expectArrives(ctx, [b], later, "§2.1");
       const drained = await h.drainUntilClosed(ctx.timeout(TIMEOUTS.close));
       const leaked = drained.lines.filter((l) =>
-        escapeBytes(l.bytes) === escapeBytes(later)
+        indexOfBytes(l.bytes, later) >= 0
       );
       if (leaked.length > 0) {
         ctx.fail(
@@ -446,7 +482,7 @@ export const DISCONNECT_CASES: CaseDefinition[] = [
       // Both receivers read up to each other's sentinel: the churn lines
       // before it are drained and the server has gone round its loop.
       const settle = async () => {
-        const timeoutMs = ctx.timeout(TIMEOUTS.line * 2);
+        const timeoutMs = ctx.wait(TIMEOUTS.line * 2);
         for (const [from, to] of [[r1, r2], [r2, r1]] as const) {
           to.quiet = true;
           const got = await to.collectUntil(await ctx.sentinel(from), {
@@ -546,12 +582,24 @@ export const SHUTDOWN_CASES: CaseDefinition[] = [
       }
       if (status === null) {
         ctx.fail(`the server did not exit within ${limit} ms of SIGTERM`);
+      } else if (killedBy(status, "SIGTERM")) {
+        // The kernel closes the connections of a process it kills, so the
+        // clients alone cannot tell this from a shutdown; the status can.
+        ctx.fail(
+          `the server did not shut down: it was ${
+            describeStatus(status)
+          }, the signal's default action (it has no handler); the kernel closed ` +
+            `its clients after ${
+              closedMs.toFixed(0)
+            } ms and any output it held was dropped, ` +
+            "not flushed",
+          { data: { exitCode: status.code, signal: status.signal } },
+        );
       } else {
         ctx.info(
-          `clients closed after ${closedMs.toFixed(0)} ms; exit: ` +
-            (status.signal
-              ? `killed by ${status.signal}`
-              : `code ${status.code}`),
+          `clients closed after ${closedMs.toFixed(0)} ms; exit: ${
+            describeStatus(status)
+          }`,
         );
       }
       let accepting = false;

@@ -41,7 +41,7 @@ async function tinyLinesMemory(ctx: CaseContext): Promise<void> {
   ctx.note(`${NON_READERS} clients (N1…N${NON_READERS}) stop reading now`);
   const base = await server.sample();
   if (base === null) ctx.abort("the server is not running");
-  const stallMs = ctx.timeout(TIMEOUTS.line * 2);
+  const stallMs = ctx.wait(TIMEOUTS.line * 2);
   // First P fills each non-reader's connection: the kernel's buffers, then
   // a quarter of the declared bound in the server, so that the tiny lines
   // after it are held by the server itself, not by the kernel.
@@ -168,7 +168,7 @@ async function tinyLinesMemory(ctx: CaseContext): Promise<void> {
   let streamedMs = 0;
   const sending = Promise.all([send(a, viewB), send(b, viewA)]).then(() => {
     streamedMs = performance.now() - t0;
-    deadline.at = performance.now() + ctx.timeout(TIMEOUTS.line);
+    deadline.at = performance.now() + ctx.wait(TIMEOUTS.line);
   });
   await Promise.all([
     readTiny(ctx, a, "B", viewA, deadline),
@@ -223,7 +223,7 @@ async function tinyLinesMemory(ctx: CaseContext): Promise<void> {
           `${at} had received ${view.received} of ${from}'s ${
             sent.get(from) ?? 0
           } lines ${
-            ctx.timeout(TIMEOUTS.line)
+            ctx.wait(TIMEOUTS.line)
           } ms after the chatters stopped, and lines were still ` +
             "coming: the server relays tiny lines slower than they were sent, so " +
             "its memory was measured with what it had taken by then",

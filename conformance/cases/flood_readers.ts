@@ -267,7 +267,12 @@ function judgeReaders(
   ctx.measure("floodMiBps", run.floodBytes / 1024 / 1024 / floodSeconds);
   ctx.measure("floodLinesPerSecond", run.floodBytes / 2 / floodSeconds);
   ctx.measure("readersCut", cut.length);
-  ctx.measure("pacedLinesExpected", totalSent * (READERS - 1) / READERS);
+  // Every paced-line count is over all readers, as pacedLinesOver1s is:
+  // each reader expects the lines of the other chatters.
+  ctx.measure(
+    "pacedLinesExpected",
+    views.reduce((n, view) => n + expectedAt(view), 0),
+  );
   ctx.measure("pacedLinesLost", lost);
   ctx.measure("pacedLinesLate", late);
   ctx.measure(

@@ -72,7 +72,7 @@ const LINE_LIMIT_CASES: CaseDefinition[] = [
       await a.write(bytes(viaLf, "\n"));
       await a.write(bytes(viaCrLf, "\r\n"));
       await ctx.expectLines(b, [viaLf, viaCrLf], await ctx.sentinel(a), {
-        timeoutMs: ctx.timeout(TIMEOUTS.line + L / 1000),
+        timeoutMs: ctx.wait(TIMEOUTS.line + L / 1000),
       });
     },
   },
@@ -129,9 +129,9 @@ const LINE_LIMIT_CASES: CaseDefinition[] = [
         );
       } else if (outcome.relayed === "whole") {
         ctx.fail(
-          `a line of ${
-            L + 1
-          } bytes was relayed whole: the declared limit L = ${L} is not ` +
+          `a line of ${L + 1} bytes was relayed whole${
+            outcome.decorations.size > 0 ? ` (${describePieces(outcome)})` : ""
+          }: the declared limit L = ${L} is not ` +
             "enforced (declare the server's real limit with --max-line-bytes)",
         );
       } else if (outcome.relayed === "truncated") {
@@ -229,8 +229,8 @@ const LINE_LIMIT_CASES: CaseDefinition[] = [
       if (before === null) ctx.abort("the server is not running");
       const length = ctx.hugeLineBytes;
       const line = cyclic(length);
-      const writeTimeout = ctx.timeout(TIMEOUTS.line + length / (8 * 1024));
-      const timeoutMs = ctx.timeout(TIMEOUTS.line * 2 + length / 1024);
+      const writeTimeout = ctx.wait(TIMEOUTS.line + length / (8 * 1024));
+      const timeoutMs = ctx.wait(TIMEOUTS.line * 2 + length / 1024);
       // B and C read throughout; T's tick, once the writes are done, shows
       // that the server has read what it accepted.
       const tick = controlLine("tick", ctx.tag, "unfinished");
@@ -256,7 +256,7 @@ const LINE_LIMIT_CASES: CaseDefinition[] = [
             ctx.note(`${s.name} stopped writing: ${describeError(error)}`);
           }
         }));
-        deadline.at = performance.now() + ctx.timeout(TIMEOUTS.line * 2);
+        deadline.at = performance.now() + ctx.wait(TIMEOUTS.line * 2);
         try {
           await t.send(tick);
         } catch (error) {

@@ -8,7 +8,9 @@
 import type { ReceivedLine } from "../../client/chat_client.ts";
 import { utf8 } from "../bytes.ts";
 import type { CaseDefinition } from "../case.ts";
+import { acceptQueue } from "../accept_queue.ts";
 import { controlLine } from "../control_lines.ts";
+import { CaseAbort } from "../findings.ts";
 import type { Peer } from "../peer.ts";
 import { TIMEOUTS } from "../settings.ts";
 
@@ -47,11 +49,62 @@ export const CLIENT_LIMIT_CASES: CaseDefinition[] = [
         );
         rest.push(...batch);
       }
-      await ctx.joinMany(rest);
+      // While the crowd registers, watch the listen queue (a server that
+      // accepts slowly leaves connections waiting there): slow, not lost.
+      const target = ctx.settings.targets[0];
+      let queued = 0;
+      let watching = true;
+      const watch = (async () => {
+        while (watching) {
+          queued = Math.max(queued, acceptQueue(target) ?? 0);
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      })();
+      const t1 = performance.now();
+      try {
+        await ctx.joinMany(rest);
+      } catch (error) {
+        if (queued > 0 && error instanceof CaseAbort) {
+          ctx.info(
+            `up to ${queued} connections were waiting in the server's listen queue, ` +
+              "not yet accepted, while the join lines were awaited",
+            { data: { listenQueueMax: queued } },
+          );
+        }
+        throw error;
+      } finally {
+        watching = false;
+        await watch;
+      }
+      const registerMs = performance.now() - t1;
       ctx.measure("clients", total);
       ctx.measure("connectAndRegisterMs", performance.now() - t0);
+      ctx.measure("slowestConnectMs", ctx.slowestConnectMs);
+      ctx.measure("listenQueueMax", queued);
+      if (registerMs > ctx.wait(TIMEOUTS.line) || ctx.slowestConnectMs > 1000) {
+        ctx.info(
+          `the server accepts slowly: the ${rest.length} clients' join lines took ${
+            (registerMs / 1000).toFixed(1)
+          } s to arrive` +
+            (queued > 0
+              ? `, with up to ${queued} connections waiting in its listen queue`
+              : "") +
+            (ctx.slowestConnectMs > 1000
+              ? `, and a connect took ${
+                (ctx.slowestConnectMs / 1000).toFixed(1)
+              } s (its listen queue overflowed: the kernel dropped SYNs)`
+              : "") +
+            "; every line still arrived, late, not lost",
+          {
+            data: {
+              registerMs: Math.round(registerMs),
+              listenQueueMax: queued,
+            },
+          },
+        );
+      }
       const everyone = [first, second, ...rest];
-      const timeoutMs = ctx.timeout(TIMEOUTS.line * 2 + total * 4);
+      const timeoutMs = ctx.wait(TIMEOUTS.line * 2 + total * 4);
       for (const sender of [first, everyone[everyone.length - 1]]) {
         const line = utf8(`to all ${total} from ${sender.name} (${ctx.tag})`);
         const t1 = performance.now();
@@ -108,7 +161,7 @@ export const CLIENT_LIMIT_CASES: CaseDefinition[] = [
         await ctx.joinMany(batch);
         members.push(...batch);
       }
-      const timeoutMs = ctx.timeout(TIMEOUTS.line);
+      const timeoutMs = ctx.wait(TIMEOUTS.line);
       let rejected: Peer | undefined;
       let rejectedLines: ReceivedLine[] = [];
       while (members.length <= max + 10) {
@@ -166,7 +219,7 @@ export const CLIENT_LIMIT_CASES: CaseDefinition[] = [
       await Promise.all(
         members.slice(1).map(async (peer) => {
           const got = await peer.collectUntil(line, {
-            timeoutMs: ctx.timeout(TIMEOUTS.line * 2),
+            timeoutMs: ctx.wait(TIMEOUTS.line * 2),
           });
           if (got.end !== "found") missed.push(peer.name);
         }),

@@ -6,7 +6,9 @@
  */
 
 import type { CaseContext, CaseDefinition } from "../case.ts";
+import { isControlLine } from "../control_lines.ts";
 import { describeError } from "../describe_error.ts";
+import { escapeBytes } from "../escape.ts";
 import type { Peer } from "../peer.ts";
 import { TIMEOUTS } from "../settings.ts";
 import { mib, percentile, withTimeout } from "./_helpers.ts";
@@ -41,6 +43,11 @@ interface Flood {
   stalls: string[];
   /** Lines A or B lost, got twice or out of order. */
   losses: string[];
+  /**
+   * Per receiver, lines that did not arrive intact (decorated, cut, bytes
+   * inserted), and one of them: the server's framing, not a stall.
+   */
+  altered: Map<string, { count: number; example: Uint8Array }>;
   durationMs: number;
 }
 
@@ -54,6 +61,12 @@ interface SlowView {
   gaps: string[];
   /** Whether it got every line of the flood. */
   complete: boolean;
+}
+
+/** Whether a flood line is whole but has bytes before it (a prefix). */
+function decoratedOnly(bytes: Uint8Array): boolean {
+  const at = decoder.decode(bytes.subarray(0, 96)).indexOf("f~");
+  return at > 0 && bytes.length === at + LINE_BYTES - 1;
 }
 
 /** Three clients in the room: A and B exchange, Z will stop reading. */
@@ -83,14 +96,25 @@ function floodLine(
   return line;
 }
 
+/**
+ * A flood line's sender, number and time stamp, found anywhere in its
+ * first bytes (a decorated line still counts); `"end"` for an end marker;
+ * null for anything else. `intact` says whether the line is exactly as
+ * sent (its length, nothing before it).
+ */
 function parse(
   bytes: Uint8Array,
-): { sender: string; seq: number; t: number } | "end" | null {
-  const text = decoder.decode(bytes.subarray(0, 64));
-  if (text.endsWith("~end")) return "end";
-  const match = /^f~[^~]+~\d+~(\w+)~(\d+)~([\d.]+)~/.exec(text);
+): { sender: string; seq: number; t: number; intact: boolean } | "end" | null {
+  const text = decoder.decode(bytes.subarray(0, 96));
+  if (/f~[^~]+~\d+~\w+~end$/.test(text)) return "end";
+  const match = /f~[^~]+~\d+~(\w+)~(\d+)~([\d.]+)~/.exec(text);
   return match
-    ? { sender: match[1], seq: Number(match[2]), t: Number(match[3]) }
+    ? {
+      sender: match[1],
+      seq: Number(match[2]),
+      t: Number(match[3]),
+      intact: match.index === 0 && bytes.length === LINE_BYTES - 1,
+    }
     : null;
 }
 
@@ -105,12 +129,13 @@ async function flood(
   bytes = floodBytes(ctx),
 ): Promise<Flood> {
   const linesPerSender = Math.floor(bytes / 2 / LINE_BYTES);
-  const stallMs = ctx.timeout(TIMEOUTS.line * 2);
+  const stallMs = ctx.wait(TIMEOUTS.line * 2);
   const result: Flood = {
     linesPerSender,
     latencies: [],
     stalls: [],
     losses: [],
+    altered: new Map(),
     durationMs: 0,
   };
   const t0 = performance.now();
@@ -164,20 +189,37 @@ async function flood(
   };
   const receive = async (peer: Peer, from: string) => {
     let next = 0;
+    const alter = (bytes: Uint8Array) => {
+      const known = result.altered.get(peer.name);
+      if (known) known.count++;
+      else result.altered.set(peer.name, { count: 1, example: bytes });
+    };
     while (true) {
       const outcome = await peer.read(stallMs);
       if (outcome.kind !== "line") {
+        const altered = result.altered.get(peer.name);
         result.stalls.push(
-          outcome.kind === "timeout"
-            ? `${peer.name} received nothing for ${stallMs} ms, with ${next} of ${from}'s ` +
-              `${linesPerSender} lines in: the server stalled`
-            : `the server closed ${peer.name} after ${next} of ${from}'s lines`,
+          outcome.kind !== "timeout"
+            ? `the server closed ${peer.name} after ${next} of ${from}'s lines`
+            : altered
+            ? `${from}'s end marker never reached ${peer.name} as a line of its own: ` +
+              `${altered.count} of the lines it got were not intact (e.g. "${
+                escapeBytes(altered.example, { maxBytes: 60 })
+              }"), so the server's framing, not a stall, is what failed ` +
+              `(nothing more came for ${stallMs} ms, with ${next} of ${from}'s ${linesPerSender} lines in)`
+            : `${peer.name} received nothing for ${stallMs} ms, with ${next} of ${from}'s ` +
+              `${linesPerSender} lines in: the server stalled`,
         );
         return;
       }
       const line = parse(outcome.line.bytes);
       if (line === "end") break;
-      if (line === null || line.sender !== from) continue;
+      if (line === null) {
+        if (!isControlLine(outcome.line.bytes)) alter(outcome.line.bytes);
+        continue;
+      }
+      if (line.sender !== from) continue;
+      if (!line.intact) alter(outcome.line.bytes);
       if (line.seq !== next && result.losses.length < 10) {
         result.losses.push(
           line.seq > next
@@ -223,7 +265,7 @@ async function readSlow(
       view.closed = outcome.kind;
       break;
     }
-    if (outcome.kind === "timeout") break;
+    if (outcome.kind !== "line") break;
     const line = parse(outcome.line.bytes);
     view.bytes += outcome.line.bytes.length + 2;
     if (line === "end") {
@@ -258,9 +300,28 @@ function reportFlood(ctx: CaseContext, result: Flood): boolean {
     ctx.measure("latencyP99Ms", percentile(lat, 99));
     ctx.measure("latencyMaxMs", Math.max(...lat));
   }
-  for (const stall of result.stalls) ctx.fail(stall, { clause: "§3.2" });
+  // Lines that came altered explain what follows (a marker never seen).
+  for (const [who, { count, example }] of result.altered) {
+    ctx.fail(
+      `${who} received ${count} flood lines that were not as sent (decorated, cut or with ` +
+        `bytes inserted), e.g. "${
+          escapeBytes(example, { maxBytes: 80 })
+        }": the server does not relay lines intact`,
+      {
+        clause: "§2.4",
+        data: { alteredLines: count },
+        cause: decoratedOnly(example) ? "decorated" : undefined,
+      },
+    );
+  }
+  for (const stall of result.stalls) {
+    ctx.fail(stall, {
+      clause: result.altered.size > 0 ? "§1.4" : "§3.2",
+    });
+  }
   for (const loss of result.losses) ctx.fail(loss, { clause: "§2.3" });
-  return result.stalls.length === 0 && result.losses.length === 0;
+  return result.stalls.length === 0 && result.losses.length === 0 &&
+    result.altered.size === 0;
 }
 
 /**

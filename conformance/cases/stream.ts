@@ -36,7 +36,7 @@ export const STREAM_CASES: CaseDefinition[] = [
       const [a, b] = await ctx.room(["A", "B"]);
       await a.write("sent with LF\nsent with CR LF\r\n\nlast\n");
       const sentinel = await ctx.sentinel(a);
-      const timeoutMs = ctx.timeout(TIMEOUTS.line);
+      const timeoutMs = ctx.wait(TIMEOUTS.line);
       const got = await b.collectUntil(sentinel, { timeoutMs });
       if (got.end !== "found") {
         ctx.abort(
@@ -71,7 +71,7 @@ export const STREAM_CASES: CaseDefinition[] = [
       ctx.note("N left; O and P now exchange sentinels, after two ticks");
       await ctx.tick(p, o);
       await ctx.tick(o, p);
-      const timeoutMs = ctx.timeout(TIMEOUTS.line);
+      const timeoutMs = ctx.wait(TIMEOUTS.line);
       const rest = new Map<Peer, ReceivedLine[]>();
       for (const [from, to] of [[o, p], [p, o]] as const) {
         const got = await to.collectUntil(await ctx.sentinel(from), {

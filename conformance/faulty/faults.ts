@@ -40,6 +40,11 @@ export const FAULTY_SERVERS: Readonly<Record<string, FaultyServer>> = {
     description: "greets every client with a banner line (§3.1).",
     faults: { banner: "*** Welcome to the chat! ***" },
   },
+  banner_then_register: {
+    description:
+      "greets each client with a banner and adds it to the room only 150 ms later, so lines relayed right after it connected never reach it (§3.1, §2.1).",
+    faults: { banner: "*** Welcome! ***", registerDelayMs: 150 },
+  },
   blocking_writes: {
     description:
       "awaits each recipient's write in turn with no buffer bound, so a client that stops reading stalls everyone (§3.2, §4.6).",
@@ -55,6 +60,11 @@ export const FAULTY_SERVERS: Readonly<Record<string, FaultyServer>> = {
       "no fault at all: the base server, which passes the whole suite.",
     faults: {},
   },
+  crlf_only: {
+    description:
+      "frames only lines ended by CR LF; an LF alone is content, so nothing sent with LF ever comes back (§1.2).",
+    faults: { crlfOnly: true },
+  },
   crash_on_reset: {
     description:
       "has no error handling around reads: a client's reset kills the server (§5.2).",
@@ -64,6 +74,11 @@ export const FAULTY_SERVERS: Readonly<Record<string, FaultyServer>> = {
     description:
       "never removes departed clients; the write to a dead one throws and aborts the rest of the fan-out (§2.10).",
     faults: { keepDeadClients: true },
+  },
+  dies_on_first_connect: {
+    description:
+      "exits as soon as a client connects (as `ncat -l --chat` does when getpeername fails), every time it is started (§5.2).",
+    faults: { dieOnConnect: true },
   },
   drop_empty: {
     description: "drops empty lines (§2.8).",
@@ -77,6 +92,16 @@ export const FAULTY_SERVERS: Readonly<Record<string, FaultyServer>> = {
   echo: {
     description: "relays each line to its sender too (breaks §2.2).",
     faults: { echo: true },
+  },
+  echo_and_prefix: {
+    description:
+      "relays each line to everyone, its sender included, prefixed with the sender's address (`ADDR: line`), like many tutorial servers (§2.2, §2.4).",
+    faults: { echo: true, prefixSender: true },
+  },
+  glue_partial: {
+    description:
+      "relays a leaving client's partial line without a terminator, so it is glued onto the next line each client gets, as `ncat --broker` does (§1.6).",
+    faults: { gluePartialAtClose: true },
   },
   history: {
     description: "replays the last 20 lines to each newcomer (§2.9).",
@@ -96,6 +121,11 @@ export const FAULTY_SERVERS: Readonly<Record<string, FaultyServer>> = {
     description:
       "never closes the socket of a client that left (fd leak, §5.2).",
     faults: { leakSockets: true },
+  },
+  killed_by_sigterm: {
+    description:
+      "has no SIGTERM handler: the signal's default action kills it and the kernel closes its clients, with nothing flushed (§5.4).",
+    faults: { noShutdownHandler: true },
   },
   lf_output: {
     description: "ends the lines it sends with LF alone (§2.5).",
@@ -120,10 +150,20 @@ export const FAULTY_SERVERS: Readonly<Record<string, FaultyServer>> = {
     description: "relays the unterminated tail of a client that leaves (§1.6).",
     faults: { relayPartialAtClose: true },
   },
+  per_delivery_delay: {
+    description:
+      "waits 200 ms before each delivery, one recipient after the other, so one line to N clients takes N × 200 ms (§2.11).",
+    faults: { perDeliveryDelayMs: 200 },
+  },
   payload_only: {
     description:
       "charges a client's pending output by payload only and queues a copy of every line per recipient, so tiny lines to clients that do not read cost many times the bound in memory (§4.10).",
     faults: { payloadOnlyAccounting: true },
+  },
+  raw_chunks: {
+    description:
+      "does not frame lines: relays each read as it came, prefixed with the sender's address, so a line a read cuts gets a prefix in its middle (§1.4, §2.4).",
+    faults: { rawChunks: true },
   },
   reencode_utf8: {
     description:
@@ -134,6 +174,21 @@ export const FAULTY_SERVERS: Readonly<Record<string, FaultyServer>> = {
     description:
       "keeps one partial-line buffer for all clients, merging concurrent slow senders (§2.7).",
     faults: { sharedPartialBuffer: true },
+  },
+  slow_accept: {
+    description:
+      "accepts one connection every 40 ms: 100 clients connecting at once wait up to 4 s to be accepted (slow, not lossy).",
+    faults: { acceptDelayMs: 40 },
+  },
+  slow_relay: {
+    description:
+      "waits a random 0–30 ms before relaying each line, a sender's lines one after the other (§2.11).",
+    faults: { relayDelayMs: [0, 30] },
+  },
+  splices_overlong: {
+    description:
+      "relays an over-long line whole, writing its L-byte pieces as they come with the sender's prefix spliced in before each (§4.4).",
+    faults: { spliceOverLong: true },
   },
   skip_first_recipient: {
     description:

@@ -69,7 +69,18 @@ function main(args: string[]): void {
     return;
   }
   const { faults } = faultyServer(values.fault);
-  serveFaulty(parseInteger("--port", values.port, { max: 65535 }), faults);
+  const server = serveFaulty(
+    parseInteger("--port", values.port, { max: 65535 }),
+    faults,
+  );
+  if (faults.noShutdownHandler) return;
+  // A graceful shutdown (§5.4): stop accepting, flush, close, exit 0.
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    Deno.addSignalListener(signal, async () => {
+      await server.shutdown();
+      Deno.exit(0);
+    });
+  }
 }
 
 if (import.meta.main) runMain("faulty-server", () => main(Deno.args));

@@ -100,6 +100,72 @@ export interface Faults {
    * tiny lines to a client that does not read cost many times their bytes.
    */
   payloadOnlyAccounting?: boolean;
+  /**
+   * §2.11: waits a random time in this range (ms) before relaying each
+   * line; a sender's lines wait one after the other.
+   */
+  relayDelayMs?: [number, number];
+  /**
+   * §2.11: waits this long (ms) before each delivery, one recipient after
+   * the other, and reads the sender's next line only after the last: one
+   * line to N clients takes N times it.
+   */
+  perDeliveryDelayMs?: number;
+  /** §1.2: only CR LF ends a line; an LF alone is content. */
+  crlfOnly?: boolean;
+  /** §5.2: exits as soon as a client connects. */
+  dieOnConnect?: boolean;
+  /**
+   * §2.1: a client joins the room (receives lines) only this long (ms)
+   * after it was accepted and sent the banner; its own lines are read and
+   * relayed from the start.
+   */
+  registerDelayMs?: number;
+  /** Waits this long (ms) before each accept: connections queue up. */
+  acceptDelayMs?: number;
+  /** §2.4: prefixes every relayed line with the sender's address and ": ". */
+  prefixSender?: boolean;
+  /**
+   * §4.2–§4.4: an over-long line is relayed as one line with the sender's
+   * prefix spliced in before every L bytes (its pieces are written as they
+   * come, without terminators), whole.
+   */
+  spliceOverLong?: boolean;
+  /**
+   * §1.4/§2.4: no framing: each read is relayed as it came, raw, prefixed
+   * with the sender's address (a line cut by a read gets a prefix in its
+   * middle).
+   */
+  rawChunks?: boolean;
+  /**
+   * §1.6: relays a leaving client's partial line without a terminator, so
+   * it is glued onto the next line each client receives.
+   */
+  gluePartialAtClose?: boolean;
+  /**
+   * §5.4: no SIGTERM handler: the signal's default action kills it, and
+   * the kernel closes its connections (nothing it holds is flushed).
+   */
+  noShutdownHandler?: boolean;
+}
+
+/**
+ * A running faulty server: its listener, and the graceful shutdown its
+ * SIGTERM handler runs (stop accepting, flush for a bounded time, close
+ * every client).
+ *
+ * @example
+ * ```ts ignore
+ * import { serveFaulty } from "./server.ts";
+ * const server = serveFaulty(7000, {});
+ * await server.shutdown();
+ * ```
+ */
+export interface FaultyHandle {
+  /** The listening socket. */
+  listener: Deno.Listener;
+  /** Stops accepting, flushes pending output (at most `graceMs`), closes all. */
+  shutdown(graceMs?: number): Promise<void>;
 }
 
 const LF = 0x0a;
@@ -121,6 +187,12 @@ const SENDER_WAIT_MS = 1000;
 interface Client {
   id: number;
   conn: Deno.TcpConn;
+  /** `ADDR: `, the prefix the decorating faults add. */
+  prefix: Uint8Array;
+  /** spliceOverLong: pieces of the current line were relayed already. */
+  spliced: boolean;
+  /** registerDelayMs: not yet a recipient. */
+  registered: boolean;
   partial: Growable;
   skipping: boolean;
   afterCr: boolean;
@@ -172,7 +244,7 @@ class Growable {
  * listener.close();
  * ```
  */
-export function serveFaulty(port: number, faults: Faults): Deno.Listener {
+export function serveFaulty(port: number, faults: Faults): FaultyHandle {
   const listener = Deno.listen({ hostname: "127.0.0.1", port });
   console.log(
     `faulty server listening addr=127.0.0.1:${port} faults=${
@@ -328,8 +400,22 @@ export function serveFaulty(port: number, faults: Faults): Deno.Listener {
     }
   };
 
+  /** Queues raw bytes (no terminator added) for everyone but `from`. */
+  const relayRaw = (from: Client, bytes: Uint8Array) => {
+    for (const c of [...clients]) {
+      if (c === from || c.gone) continue;
+      enqueue(c, bytes.slice());
+      if (!c.writing) flush(c);
+    }
+  };
+
   const broadcast = async (from: Client, line: Uint8Array) => {
     if (faults.dropEmpty && line.length === 0) return;
+    if (faults.relayDelayMs) {
+      const [min, max] = faults.relayDelayMs;
+      await sleep(min + Math.random() * (max - min));
+    }
+    if (faults.prefixSender) line = concatBytes(from.prefix, line);
     if (faults.trim) line = trimWhitespace(line);
     if (faults.reencode) {
       line = new TextEncoder().encode(new TextDecoder().decode(line));
@@ -345,6 +431,16 @@ export function serveFaulty(port: number, faults: Faults): Deno.Listener {
     const end = everyone.length - (faults.skipLastRecipient ? 1 : 0);
     const recipients = everyone.slice(start, end)
       .filter((c) => c !== from || faults.echo);
+    if (faults.perDeliveryDelayMs !== undefined) {
+      // The fault: a pause before each delivery, one after the other.
+      for (const c of recipients) {
+        await sleep(faults.perDeliveryDelayMs);
+        if (c.gone) continue;
+        enqueue(c, out);
+        if (!c.writing) flush(c);
+      }
+      return;
+    }
     if (faults.blockingWrites || faults.keepDeadClients) {
       // One write after the other; an error aborts the rest of the loop.
       try {
@@ -375,6 +471,10 @@ export function serveFaulty(port: number, faults: Faults): Deno.Listener {
     if (faults.snapshotRecipients && partial.length === 0 && !client.snapshot) {
       client.snapshot = [...clients];
     }
+    if (faults.rawChunks) {
+      relayRaw(client, concatBytes(client.prefix, chunk));
+      return true;
+    }
     if (faults.chunkFraming) {
       let start = 0;
       for (let i = 0; i <= chunk.length; i++) {
@@ -398,7 +498,16 @@ export function serveFaulty(port: number, faults: Faults): Deno.Listener {
           continue;
         }
       }
-      const ends = b === LF || (faults.loneCrTerminates && b === CR);
+      let ends = b === LF || (faults.loneCrTerminates && b === CR);
+      if (ends && faults.crlfOnly) {
+        // The fault: an LF ends a line only right after a CR.
+        const before = i > start
+          ? chunk[i - 1]
+          : partial.length > 0
+          ? partial.data[partial.length - 1]
+          : -1;
+        ends = before === CR;
+      }
       if (!ends) continue;
       partial.push(chunk.subarray(start, i));
       start = i + 1;
@@ -415,6 +524,21 @@ export function serveFaulty(port: number, faults: Faults): Deno.Listener {
       ) {
         line = line.subarray(0, line.length - 1);
       }
+      if (
+        faults.spliceOverLong &&
+        (client.spliced || line.length > MAX_LINE_BYTES)
+      ) {
+        while (line.length > MAX_LINE_BYTES) {
+          relayRaw(
+            client,
+            concatBytes(client.prefix, line.subarray(0, MAX_LINE_BYTES)),
+          );
+          line = line.subarray(MAX_LINE_BYTES);
+        }
+        relayRaw(client, concatBytes(client.prefix, encode(line)));
+        client.spliced = false;
+        continue;
+      }
       if (line.length > MAX_LINE_BYTES && limit !== "unbounded") {
         if (limit === "disconnect") return false;
         if (limit === "truncate") line = line.subarray(0, MAX_LINE_BYTES);
@@ -429,6 +553,20 @@ export function serveFaulty(port: number, faults: Faults): Deno.Listener {
     }
     if (start < chunk.length && !client.skipping) {
       partial.push(chunk.subarray(start));
+    }
+    if (faults.spliceOverLong) {
+      // The fault: pieces of an over-long line go out as they come, each
+      // with the sender's prefix, and no terminator until the line's own.
+      while (partial.length > MAX_LINE_BYTES) {
+        const head = partial.take();
+        relayRaw(
+          client,
+          concatBytes(client.prefix, head.subarray(0, MAX_LINE_BYTES)),
+        );
+        partial.push(head.subarray(MAX_LINE_BYTES));
+        client.spliced = true;
+      }
+      return true;
     }
     if (partial.length > MAX_LINE_BYTES + 1 && limit !== "unbounded") {
       if (limit === "disconnect") return false;
@@ -474,6 +612,10 @@ export function serveFaulty(port: number, faults: Faults): Deno.Listener {
     if (faults.relayPartialAtClose && client.partial.length > 0) {
       await broadcast(client, client.partial.take());
     }
+    if (faults.gluePartialAtClose && client.partial.length > 0) {
+      // The fault: the tail goes out as it is, glued onto what comes next.
+      relayRaw(client, client.partial.take());
+    }
     if (faults.keepDeadClients || faults.keepHalfClosed) return;
     if (client.writing) {
       // Let queued output go out before closing (§5.3).
@@ -486,14 +628,23 @@ export function serveFaulty(port: number, faults: Faults): Deno.Listener {
     close(client);
   };
 
+  let accepting = true;
   (async () => {
-    while (true) {
+    while (accepting) {
+      if (faults.acceptDelayMs) await sleep(faults.acceptDelayMs);
       let conn: Deno.Conn;
       try {
         conn = await listener.accept();
       } catch {
+        if (!accepting) return;
         // A connection reset before it was accepted (ENOTCONN): next one.
         continue;
+      }
+      if (faults.dieOnConnect) {
+        console.error(
+          "getpeername() failed: Transport endpoint is not connected. QUITTING.",
+        );
+        Deno.exit(2);
       }
       const tcp = conn as Deno.TcpConn;
       if (!faults.nagle) {
@@ -503,9 +654,13 @@ export function serveFaulty(port: number, faults: Faults): Deno.Listener {
           // Gone already.
         }
       }
+      const remote = tcp.remoteAddr as Deno.NetAddr;
       const client: Client = {
         id: nextId++,
         conn: tcp,
+        prefix: new TextEncoder().encode(`${remote.hostname}:${remote.port}: `),
+        spliced: false,
+        registered: faults.registerDelayMs === undefined,
         partial: new Growable(),
         skipping: false,
         afterCr: false,
@@ -526,12 +681,46 @@ export function serveFaulty(port: number, faults: Faults): Deno.Listener {
         (n, b) => n + b.length + ENTRY_OVERHEAD_BYTES,
         0,
       );
-      clients.push(client);
+      if (client.registered) clients.push(client);
+      else {
+        // The fault: it joins the room a while after its banner.
+        setTimeout(() => {
+          client.registered = true;
+          if (!client.gone) clients.push(client);
+        }, faults.registerDelayMs);
+      }
       flush(client);
       serveClient(client);
     }
   })();
-  return listener;
+  const shutdown = async (graceMs = 1000) => {
+    accepting = false;
+    try {
+      listener.close();
+    } catch {
+      // Closed already.
+    }
+    const deadline = performance.now() + graceMs;
+    while (
+      clients.some((c) => c.writing || c.queue.length > 0) &&
+      performance.now() < deadline
+    ) {
+      await sleep(10);
+    }
+    for (const client of [...clients]) close(client);
+  };
+  return { listener, shutdown };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }
 
 function trimWhitespace(line: Uint8Array): Uint8Array {

@@ -45,6 +45,12 @@ export const VERDICT_SYMBOLS: readonly {
     meaning: "flaky: failed, then passed when retried (counted as a failure)",
   },
   {
+    verdict: "timeout",
+    symbol: "⏱️",
+    meaning:
+      "timeout: reached its deadline before it could judge (counted as a failure)",
+  },
+  {
     verdict: "info",
     symbol: "ℹ️",
     meaning: "info: a measurement with no pass mark (value shown)",

@@ -8,6 +8,8 @@
  */
 
 import { escapeMarkup as h } from "../../lib/markup.ts";
+import { describeCrashStatus } from "../describe_error.ts";
+import { escapeOutput } from "../escape.ts";
 import type { CaseResult, Finding, Report, TraceEvent } from "../types.ts";
 import {
   byArea,
@@ -71,7 +73,7 @@ thead th { position: sticky; top: 0; background: #f6f8fa; }
 .matrix td.v a { text-decoration: none; display: block; }
 .matrix tr.area th { text-align: left; background: #eef1f4; }
 .matrix td.id code { white-space: nowrap; }
-.v.fail { background: #ffebe9; } .v.flaky { background: #fff1e5; }
+.v.fail { background: #ffebe9; } .v.flaky { background: #fff1e5; } .v.timeout { background: #efebe9; }
 .v.non-strict { background: #fff8c5; } .v.pass { background: #f0fff4; }
 .v.skipped, .v.not-run { background: #f6f8fa; } .v.info { background: #ddf4ff; }
 body.only-problems tr.all-pass { display: none; }
@@ -290,8 +292,8 @@ function evidence(
     if (crash.caseId !== row.id) continue;
     out.push(
       `<p class="sev-fail">${CRASH_SYMBOL} the server exited during this case (${
-        crash.signal ? `signal ${h(crash.signal)}` : `exit code ${crash.code}`
-      }); its last output:</p><pre>${h(crash.outputTail)}</pre>`,
+        h(describeCrashStatus(crash))
+      }); its last output:</p><pre>${h(escapeOutput(crash.outputTail))}</pre>`,
     );
   }
   if (result.findings.length > 0) {
@@ -319,7 +321,7 @@ function evidence(
   if (result.serverOutput) {
     out.push(
       "<h4>Server output during the case</h4>" +
-        `<pre>${h(result.serverOutput)}</pre>`,
+        `<pre>${h(escapeOutput(result.serverOutput))}</pre>`,
     );
   }
   out.push("</div></details>");

@@ -86,3 +86,19 @@ Deno.test("renderMatrixHtml: the page is self-contained", () => {
   ok(!/\s(src|href)="(https?:)?\/\//.test(page), "no external resources");
   ok(!page.includes("<link"), "no stylesheets to fetch");
 });
+
+Deno.test("renderMatrixHtml: a crash's status is said in words (141 is SIGPIPE), its output escaped", () => {
+  const report = matrixReport([matrixResult("relay.basic", "fail")], [
+    "relay.basic",
+  ]);
+  report.spawn!.crashes[0].code = 141;
+  report.spawn!.crashes[0].outputTail = "boom\x1b[2J\x07";
+  report.cases[0].serverOutput = "\x1b]0;title\x07listening\n";
+  const html = renderMatrixHtml(
+    buildMatrix(matrixRun([[fakeServer("a"), report]])),
+    { a: report },
+  );
+  ok(html.includes("killed by SIGPIPE (signal 13, exit code 141)"), "in words");
+  ok(!html.includes("\x07") && !html.includes("\x1b"), "no raw control bytes");
+  ok(html.includes("boom\\x1b[2J\\x07"));
+});

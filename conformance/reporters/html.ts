@@ -7,6 +7,8 @@
  */
 
 import { escapeMarkup } from "../../lib/markup.ts";
+import { formatDuration } from "../duration.ts";
+import { escapeOutput } from "../escape.ts";
 import {
   type CaseResult,
   type Finding,
@@ -27,6 +29,7 @@ pre { background: #f7f7f7; padding: 8px; overflow-x: auto; white-space: pre-wrap
 .v { font-weight: 600; padding: 1px 6px; border-radius: 3px; color: #fff; white-space: nowrap; }
 .v-pass { background: #2e7d32; } .v-info { background: #0277bd; } .v-skipped { background: #9e9e9e; }
 .v-non-strict { background: #ef8f00; } .v-flaky { background: #8e24aa; } .v-fail { background: #c62828; }
+.v-timeout { background: #6d4c41; }
 .cards { display: flex; gap: 10px; flex-wrap: wrap; }
 .card { border: 1px solid #ddd; border-radius: 6px; padding: 8px 14px; min-width: 90px; }
 .card b { display: block; font-size: 1.6em; }
@@ -80,7 +83,7 @@ ${
 
 function caseHtml(c: CaseResult): string {
   const open = c.verdict === "fail" || c.verdict === "flaky" ||
-    c.verdict === "non-strict";
+    c.verdict === "non-strict" || c.verdict === "timeout";
   const measurements = Object.entries(c.measurements);
   const parts = [
     `<p>${escapeMarkup(c.requirement)} <span class="muted">(${c.level}, ${
@@ -114,7 +117,7 @@ function caseHtml(c: CaseResult): string {
   if (c.serverOutput?.trim()) {
     parts.push(
       `<details><summary>server output during the case</summary><pre>${
-        escapeMarkup(c.serverOutput)
+        escapeMarkup(escapeOutput(c.serverOutput))
       }</pre></details>`,
     );
   }
@@ -126,6 +129,32 @@ function caseHtml(c: CaseResult): string {
   } ${c.level} — ${escapeMarkup(c.message)}</summary>
 ${parts.join("\n")}
 </details>`;
+}
+
+function diagnosesHtml(report: Report): string {
+  const shown = report.diagnoses.filter((d) =>
+    d.severity !== "info" || d.cases.length > 0
+  );
+  if (shown.length === 0) return "";
+  return `<h2>Root causes</h2><ul>${
+    shown.map((d) =>
+      `<li><b>${escapeMarkup(d.severity)}</b> ${escapeMarkup(d.clause)} ${
+        escapeMarkup(d.message)
+      }${d.hint ? ` <i>${escapeMarkup(d.hint)}</i>` : ""}${
+        d.cases.length > 0
+          ? `<br><span class="muted">${
+            d.severity === "info" ? "seen in" : "explains"
+          }: ${
+            d.cases.map((id) =>
+              `<a href="#${escapeMarkup(id)}"><code>${
+                escapeMarkup(id)
+              }</code></a>`
+            ).join(", ")
+          }</span>`
+          : ""
+      }${d.stopped ? " <b>(the run stopped here)</b>" : ""}</li>`
+    ).join("\n")
+  }</ul>`;
 }
 
 /**
@@ -187,7 +216,17 @@ exit code <b>${s.exitCode}</b> (${s.counted} counted ${
     s.counted === 1 ? "failure" : "failures"
   })</p>
 ${spawn}
+<p>Bound: at most ${
+    formatDuration(report.bound.ms)
+  } at timeout scale ${report.options.timeoutScale}${
+    report.bound.fromDeadline ? " (--deadline)" : ""
+  } · latency: ${
+    report.latency
+      ? `median ${report.latency.medianMs} ms, p99 ${report.latency.p99Ms} ms (waits ×${report.latency.waitScale})`
+      : "not measured"
+  }</p>
 <div class="cards">${cards}</div>
+${diagnosesHtml(report)}
 <h2>Cases</h2>
 <table>
 <tr><th>id</th><th>clause</th><th>level</th><th>verdict</th><th>message</th><th>time</th></tr>
@@ -196,7 +235,8 @@ ${rows}
 <h2>Details</h2>
 ${report.cases.map(caseHtml).join("\n")}
 <p class="muted">Verdicts: PASS the requirement holds · NON-STRICT a SHOULD is broken · FAIL a MUST is broken ·
-FLAKY failed, then passed when retried (counted as failing) · SKIPPED not run or not measurable here · INFO a measurement.
+FLAKY failed, then passed when retried (counted as failing) · TIMEOUT reached its deadline before it could judge (counted as failing) ·
+SKIPPED not run or not measurable here · INFO a measurement (never counted).
 Lines are shown escaped: \\r \\n \\t \\0 \\xNN (bytes that are not UTF-8), \\u{…} (invisible characters).</p>
 </body>
 </html>

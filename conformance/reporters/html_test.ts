@@ -9,12 +9,13 @@ Deno.test("the HTML report is one page with every case, its verdict and evidence
   for (const c of report.cases) ok(html.includes(`id="${c.id}"`), c.id);
   ok(html.includes('class="v v-fail"'));
   ok(html.includes('class="v v-non-strict"'));
+  ok(html.includes('class="v v-timeout"'));
   ok(!html.includes("<script"), "no scripts, and messages are escaped");
   ok(html.includes("&lt;script&gt;"));
   ok(html.includes("wire trace (3 events)"));
   equal(
     (html.match(/<details class="case"[^>]*open>/g) ?? []).length,
-    3,
+    4,
     "failures are unfolded",
   );
   ok(!/<link|src=/.test(html), "self-contained");

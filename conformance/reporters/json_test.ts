@@ -8,7 +8,7 @@ Deno.test("the JSON report parses back to the report and follows the schema", ()
   const parsed = JSON.parse(formatJson(report));
   deepStrictEqual(parsed, report);
   deepStrictEqual(validateSchema(parsed, REPORT_SCHEMA), []);
-  equal(parsed.schemaVersion, 1);
+  equal(parsed.schemaVersion, 2);
 });
 
 Deno.test("the schema rejects a report with a missing field, a bad verdict or an extra field", () => {
@@ -20,7 +20,7 @@ Deno.test("the schema rejects a report with a missing field, a bad verdict or an
   const problems = validateSchema(report, REPORT_SCHEMA);
   deepStrictEqual(problems, [
     "$: missing summary",
-    '$.cases[0].verdict: "great" is not one of ["pass","non-strict","fail","flaky","skipped","info"]',
+    '$.cases[0].verdict: "great" is not one of ["pass","non-strict","fail","flaky","timeout","skipped","info"]',
     "$.cases[1]: unexpected property surprise",
   ]);
 });

@@ -20,16 +20,17 @@ Deno.test("JUnit: suites per area, failures for counted results, skipped, escape
   assertBalanced(xml.replace(/^<\?xml[^>]*>/, ""));
   ok(
     xml.includes(
-      '<testsuites name="linechat-conformance" tests="6" failures="3" skipped="1"',
+      '<testsuites name="linechat-conformance" tests="7" failures="4" skipped="1"',
     ),
   );
   equal(
     (xml.match(/<testsuite /g) ?? []).length,
-    3,
-    "relay, limits, disconnect",
+    4,
+    "relay, limits, slow-consumer, disconnect",
   );
-  equal((xml.match(/<failure /g) ?? []).length, 3);
+  equal((xml.match(/<failure /g) ?? []).length, 4);
   ok(xml.includes('<failure type="flaky"'));
+  ok(xml.includes('<failure type="timeout"'));
   ok(xml.includes('<skipped message="needs --max-clients N"/>'));
   ok(xml.includes("&lt;script&gt;&amp;&quot;&#39;"));
   ok(!xml.includes("<script>"));

@@ -1,13 +1,19 @@
 /**
- * The pretty reporter: live progress on a terminal, then the evidence for
- * every case that did not pass and a summary table.
+ * The pretty reporter: live progress on a terminal (the run's bound, the
+ * measured latency and any root cause found before the cases first, then
+ * a line per case), then the root causes with the cases each explains,
+ * the evidence for every other case that did not pass, and a summary
+ * table.
  *
  * @module
  */
 
+import { formatDuration } from "../duration.ts";
 import type { ProgressEvent } from "../run_options.ts";
 import {
   type CaseResult,
+  type Diagnosis,
+  type Latency,
   type Report,
   type Verdict,
   VERDICTS,
@@ -52,12 +58,92 @@ export interface PrettyOptions {
   listCases?: boolean;
 }
 
+/**
+ * The line that opens a run: what runs against what, and the bound it
+ * ends within.
+ *
+ * @example
+ * ```ts
+ * import { startLine } from "./pretty.ts";
+ * console.log(startLine(52, ["127.0.0.1:7687"], { ms: 360_000, fromDeadline: true }, 1));
+ * // "linechat conformance: 52 cases against 127.0.0.1:7687; at most 6 min at --timeout-scale 1 (--deadline)"
+ * ```
+ */
+export function startLine(
+  total: number,
+  targets: readonly string[],
+  bound: { ms: number; fromDeadline: boolean },
+  timeoutScale: number,
+): string {
+  return `linechat conformance: ${plural(total, "case")} against ${
+    targets.join(", ")
+  }; at most ${formatDuration(bound.ms)} at --timeout-scale ${timeoutScale}` +
+    (bound.fromDeadline ? " (--deadline)" : "");
+}
+
+/**
+ * The measured latency in one line.
+ *
+ * @example
+ * ```ts
+ * import { latencyLine } from "./pretty.ts";
+ * console.log(latencyLine({ medianMs: 0.31, p99Ms: 0.9, rounds: 20, waitScale: 1 }));
+ * // "latency: a line to another client and back takes 0.31 ms (median of 20), p99 0.9 ms; waits ×1"
+ * ```
+ */
+export function latencyLine(latency: Latency | null): string {
+  if (latency === null) {
+    return "latency: not measured (no round trip completed)";
+  }
+  return `latency: a line to another client and back takes ${latency.medianMs} ms ` +
+    `(median of ${latency.rounds}), p99 ${latency.p99Ms} ms; waits ×${latency.waitScale}`;
+}
+
+/**
+ * A root cause as the lines that show it: the cause, what to do, and the
+ * cases it explains.
+ *
+ * @example
+ * ```ts
+ * import { diagnosisLines } from "./pretty.ts";
+ * console.log(diagnosisLines({ id: "decorated", severity: "fail", clause: "§2.4", message: "prefixes", cases: ["relay.basic"], stopped: false }));
+ * // [ "✗ root cause (§2.4): prefixes", "    explains 1 case: relay.basic" ]
+ * ```
+ */
+export function diagnosisLines(diagnosis: Diagnosis): string[] {
+  const mark = diagnosis.severity === "fail"
+    ? "✗"
+    : diagnosis.severity === "non-strict"
+    ? "~"
+    : "ℹ";
+  const lines = [
+    `${mark} root cause (${diagnosis.clause}): ${diagnosis.message}`,
+  ];
+  if (diagnosis.hint) lines.push(`    → ${diagnosis.hint}`);
+  if (diagnosis.cases.length > 0) {
+    const shown = diagnosis.cases.slice(0, 12).join(", ");
+    lines.push(
+      `    ${diagnosis.severity === "info" ? "seen in" : "explains"} ${
+        plural(diagnosis.cases.length, "case")
+      }: ${shown}` +
+        (diagnosis.cases.length > 12
+          ? `, … ${diagnosis.cases.length - 12} more`
+          : ""),
+    );
+  }
+  if (diagnosis.stopped) {
+    lines.push("    the run stopped here (--keep-going runs every case)");
+  }
+  return lines;
+}
+
 const COLORS: Record<Verdict, string> = {
   pass: "\x1b[32m",
   info: "\x1b[36m",
   skipped: "\x1b[90m",
   "non-strict": "\x1b[33m",
   flaky: "\x1b[35m",
+  timeout: "\x1b[31m",
   fail: "\x1b[31m",
 };
 const SYMBOLS: Record<Verdict, string> = {
@@ -66,6 +152,7 @@ const SYMBOLS: Record<Verdict, string> = {
   skipped: "-",
   "non-strict": "~",
   flaky: "?",
+  timeout: "⏱",
   fail: "✗",
 };
 
@@ -90,7 +177,13 @@ export function resultLine(c: CaseResult, color = false): string {
       c.clause.padEnd(6)
     } ` +
     `${c.level.padEnd(6)} ${formatElapsed(c.durationMs).padStart(7)}`;
-  return c.verdict === "pass" ? line : `${line}  ${c.message}`;
+  if (c.verdict === "pass") return line;
+  const uncounted = c.level === "INFO" && c.verdict !== "info" &&
+      c.verdict !== "skipped"
+    ? " (INFO: not counted)"
+    : "";
+  const cause = c.cause !== undefined ? ` [root cause: ${c.cause}]` : "";
+  return `${line}  ${c.message}${uncounted}${cause}`;
 }
 
 /**
@@ -108,15 +201,21 @@ export class LiveProgress {
   readonly #write: (text: string) => void;
   readonly #tty: boolean;
   readonly #color: boolean;
+  readonly #verbose: boolean;
 
-  /** Creates the display; `tty` enables the rewritten status line. */
+  /**
+   * Creates the display; `tty` enables the rewritten status line,
+   * `verbose` shows every restart of the server (else only those after a
+   * crash).
+   */
   constructor(
     write: (text: string) => void,
-    options: { tty?: boolean; color?: boolean } = {},
+    options: { tty?: boolean; color?: boolean; verbose?: boolean } = {},
   ) {
     this.#write = write;
     this.#tty = options.tty ?? false;
     this.#color = options.color ?? false;
+    this.#verbose = options.verbose ?? false;
   }
 
   /** Shows one progress event. */
@@ -125,10 +224,24 @@ export class LiveProgress {
     switch (event.type) {
       case "start":
         this.#write(
-          `linechat conformance: ${plural(event.total, "case")} against ${
-            event.targets.join(", ")
+          `${
+            startLine(event.total, event.targets, {
+              ms: event.boundMs,
+              fromDeadline: event.fromDeadline,
+            }, event.timeoutScale)
           }\n`,
         );
+        break;
+      case "preflight":
+        this.#write(`${clear}${latencyLine(event.latency)}\n`);
+        for (const diagnosis of event.diagnoses) {
+          for (const line of diagnosisLines(diagnosis)) {
+            this.#write(`${line}\n`);
+          }
+        }
+        break;
+      case "stopped":
+        this.#write(`${clear}stopping: ${event.message}\n`);
         break;
       case "case-start":
         if (this.#tty) {
@@ -143,7 +256,11 @@ export class LiveProgress {
         this.#write(`${clear}${resultLine(event.result, this.#color)}\n`);
         break;
       case "server":
-        this.#write(`${clear}  (${event.message})\n`);
+        // A restart after a crash matters; the others (a fresh server after
+        // a failure, before a memory case) only with -v.
+        if (event.reason === "crash" || this.#verbose) {
+          this.#write(`${clear}  (${event.message})\n`);
+        }
         break;
     }
   }
@@ -167,16 +284,50 @@ export function formatPretty(
   const color = options.color ?? false;
   const out: string[] = [];
   if (options.listCases ?? true) {
-    out.push(`linechat conformance against ${report.targets.join(", ")}`, "");
+    out.push(
+      startLine(
+        report.cases.length,
+        report.targets,
+        report.bound,
+        report.options.timeoutScale,
+      ),
+      latencyLine(report.latency),
+      "",
+    );
     for (const c of report.cases) out.push(resultLine(c, color));
     out.push("");
   }
-  const troubled = report.cases.filter((c) =>
-    ["fail", "flaky", "non-strict"].includes(c.verdict)
+  const diagnoses = report.diagnoses.filter((d) =>
+    d.severity !== "info" || d.cases.length > 0
   );
+  if (diagnoses.length > 0) {
+    out.push("", "Root causes", "===========");
+    for (const diagnosis of diagnoses) {
+      out.push("", ...diagnosisLines(diagnosis));
+    }
+  }
+  const troubled = report.cases.filter((c) =>
+    ["fail", "flaky", "non-strict", "timeout"].includes(c.verdict)
+  );
+  // A case a root cause explains shows its evidence only if it is the
+  // first of that cause (the others would repeat it).
+  const shownCauses = new Set<string>();
   if (troubled.length > 0) {
     out.push("", "Evidence", "========");
     for (const c of troubled) {
+      const explained = c.cause !== undefined &&
+        report.diagnoses.some((d) => d.id === c.cause);
+      if (explained && shownCauses.has(c.cause!) && !options.verbose) {
+        out.push(
+          "",
+          `${SYMBOLS[c.verdict]} ${
+            verdictLabel(c.verdict)
+          } ${c.id}: ${c.message} ` +
+            `(root cause ${c.cause}, shown above; -v for its evidence)`,
+        );
+        continue;
+      }
+      if (explained) shownCauses.add(c.cause!);
       out.push(
         "",
         paint(
@@ -200,6 +351,7 @@ export function formatPretty(
         for (const event of shown) out.push(`      ${traceLine(event)}`);
       }
       if (c.serverOutput?.trim()) {
+        // Escaped when recorded: no raw control bytes reach the terminal.
         const lines = c.serverOutput.trimEnd().split("\n");
         out.push(
           `    server output (last ${Math.min(10, lines.length)} lines):`,
@@ -256,11 +408,13 @@ export function formatPretty(
           : ""),
     );
   }
+  const stopped = report.diagnoses.find((d) => d.stopped);
   out.push(
     `Result: ${s.counted} of ${plural(s.total, "case")} failed at level ` +
       `${report.options.level} → exit ${s.exitCode} (${
         formatElapsed(report.durationMs)
-      })`,
+      } of at most ${formatDuration(report.bound.ms)})` +
+      (stopped ? `; stopped early on a root cause: ${stopped.id}` : ""),
   );
   return `${out.join("\n")}\n`;
 }

@@ -10,9 +10,13 @@ Deno.test("pretty: result lines, evidence with expected and received, summary, e
   ok(text.includes("wire trace:"));
   ok(text.includes("| listening"), "server output");
   ok(text.includes("Summary"));
-  ok(/total\s+1\s+1\s+1\s+1\s+1\s+1/.test(text));
+  ok(/total\s+1\s+1\s+1\s+1\s+1\s+1\s+1/.test(text));
+  ok(text.includes("⏱ TIMEOUT    slow-consumer.others-unaffected"));
   ok(text.includes("1 restart, 1 crash (during relay.no-echo)"));
-  ok(text.includes("Result: 3 of 6 cases failed at level all → exit 1"));
+  ok(text.includes("Result: 4 of 7 cases failed at level all → exit 1"));
+  ok(text.includes("of at most 6 min"), "the bound");
+  ok(text.includes("at most 6 min at --timeout-scale 1 (--deadline)"));
+  ok(text.includes("latency: a line to another client and back takes 0.3 ms"));
   ok(!text.includes("\x1b["), "no colours unless asked");
 });
 
@@ -24,7 +28,14 @@ Deno.test("live progress rewrites a status line on a terminal and prints result 
   const report = everyVerdictReport();
   let tty = "";
   const live = new LiveProgress((s) => tty += s, { tty: true });
-  live.handle({ type: "start", total: 1, targets: ["t"] });
+  live.handle({
+    type: "start",
+    total: 1,
+    targets: ["t"],
+    boundMs: 60_000,
+    fromDeadline: false,
+    timeoutScale: 1,
+  });
   live.handle({
     type: "case-start",
     index: 0,
@@ -55,4 +66,37 @@ Deno.test("live progress rewrites a status line on a terminal and prints result 
   });
   ok(!plain.includes("\x1b"), "no control sequences when not a terminal");
   ok(plain.includes(resultLine(report.cases[1])));
+});
+
+Deno.test("pretty: one root cause is said once, with the cases it explains; restarts only with -v unless after a crash", () => {
+  const report = everyVerdictReport();
+  report.diagnoses = [{
+    id: "decorated",
+    severity: "fail",
+    clause: "§2.4",
+    message: "the server adds bytes to the lines it relays",
+    cases: ["relay.no-echo", "disconnect.churn"],
+    stopped: false,
+  }];
+  report.cases[1].cause = "decorated";
+  report.cases[6].cause = "decorated";
+  const text = formatPretty(report);
+  ok(text.includes("Root causes"));
+  ok(text.includes("explains 2 cases: relay.no-echo, disconnect.churn"));
+  ok(
+    text.includes("(root cause decorated, shown above; -v for its evidence)"),
+    "the second explained case is not shown in full",
+  );
+  let shown = "";
+  const live = new LiveProgress((s) => shown += s);
+  live.handle({ type: "server", message: "fresh", reason: "failure" });
+  live.handle({ type: "server", message: "died", reason: "crash" });
+  ok(!shown.includes("fresh") && shown.includes("died"));
+  let verbose = "";
+  new LiveProgress((s) => verbose += s, { verbose: true }).handle({
+    type: "server",
+    message: "fresh",
+    reason: "failure",
+  });
+  ok(verbose.includes("fresh"));
 });

@@ -51,7 +51,7 @@ export function formatTap(report: Report): string {
     `# ${s.total} cases: ${s.pass} pass, ${
       s["non-strict"]
     } non-strict, ${s.fail} fail, ` +
-      `${s.flaky} flaky, ${s.skipped} skipped, ${s.info} info`,
+      `${s.flaky} flaky, ${s.timeout} timeout, ${s.skipped} skipped, ${s.info} info`,
   );
   return `${out.join("\n")}\n`;
 }
