@@ -158,6 +158,16 @@ export class LatencyHistogram {
     return this.#histogram.getValueAtPercentile(percentile);
   }
 
+  /**
+   * The percentile spectrum as HdrHistogram prints it (wrk2's "Detailed
+   * Percentile spectrum"): value in ms, percentile, total count and
+   * 1/(1 − percentile), `ticks` rows per halving of the distance to 100 %.
+   */
+  percentileSpectrum(ticks = 5): string {
+    if (this.count === 0) return "(no values)\n";
+    return this.#histogram.outputPercentileDistribution(ticks, 1000);
+  }
+
   /** Percentiles in ms (all zero when nothing was recorded). */
   summary(): LatencySummary {
     const h = this.#histogram;

@@ -35,6 +35,10 @@ export function report(fields: {
   cpuPerMillion?: number;
   rssPerConnection?: number;
   valid?: boolean;
+  /** CPU seconds the server used in the window. */
+  cpuSeconds?: number;
+  /** No server figures at all (a server of several processes). */
+  noServer?: boolean;
 }): LoadReport {
   const latency = {
     count: 100,
@@ -48,7 +52,8 @@ export function report(fields: {
   return {
     window: { deliveredPerSecond: fields.delivered ?? 0 },
     latency: { corrected: latency, uncorrected: latency, lastDeliveryMs: 5 },
-    server: {
+    server: fields.noServer ? null : {
+      cpuSeconds: fields.cpuSeconds ?? 1,
       cpuSecondsPerMillionDeliveries: fields.cpuPerMillion ?? null,
       cpuShare: 0.5,
       rssPerConnectionBytes: fields.rssPerConnection ?? null,

@@ -260,11 +260,58 @@ export function runsText(cell: Cell): string {
   if (cell.failed.length > 0 && cell.ok.length > 0) {
     parts.push(`failed: ${failureText(cell)}`);
   }
-  const notes = [...new Set(cell.runs.flatMap((r) => r.notes))];
-  if (notes.length > 0) {
-    parts.push(shorten(notes[0].replace(/\d[\d,]*/, "N"), 60));
-  }
+  for (const note of notesText(cell)) parts.push(shorten(note, 90));
   return parts.join("; ");
+}
+
+const NUMBER = /\d[\d,]*(?:\.\d+)?/g;
+const SLOT = "\u0000";
+
+/**
+ * The cell's notes with their real counts: the same note of several runs
+ * once, each number as it was or as its range over the runs, and in how
+ * many runs when not all.
+ *
+ * @example
+ * ```ts
+ * import { cellOf, notesText } from "./cells.ts";
+ * import { report, results, run, SAT } from "./_testing.ts";
+ * const runs = [1200, 1250].map((n, i) => ({
+ *   ...run("saturation", SAT, "asyncnet", i + 1, report({})),
+ *   notes: [`echoed ${n} lines back to their senders (§2.2)`],
+ * }));
+ * console.log(notesText(cellOf(results(runs), "saturation", SAT, "asyncnet")));
+ * // ["echoed 1,200–1,250 lines back to their senders (§2.2)"]
+ * ```
+ */
+export function notesText(cell: Cell): string[] {
+  const groups = new Map<string, number[][]>();
+  for (const run of cell.runs) {
+    for (const note of run.notes) {
+      const template = note.replace(NUMBER, SLOT);
+      const numbers = [...note.matchAll(NUMBER)].map((m) =>
+        Number(m[0].replaceAll(",", ""))
+      );
+      const lists = groups.get(template) ?? [];
+      lists.push(numbers);
+      groups.set(template, lists);
+    }
+  }
+  const format = (n: number) =>
+    Number.isInteger(n) ? n.toLocaleString("en-US") : String(n);
+  return [...groups].map(([template, lists]) => {
+    let i = 0;
+    const text = template.replaceAll(SLOT, () => {
+      const values = lists.map((list) => list[i]);
+      i++;
+      const min = Math.min(...values);
+      const max = Math.max(...values);
+      return min === max ? format(min) : `${format(min)}–${format(max)}`;
+    });
+    return lists.length < cell.runs.length
+      ? `${text} (${lists.length} of ${cell.runs.length} runs)`
+      : text;
+  });
 }
 
 /**

@@ -1,13 +1,24 @@
 /**
- * The comparison's charts: delivered lines/s and p99 against clients
- * (scaling), and bars for saturation throughput, CPU per delivery and
- * memory per connection.
+ * The comparison's charts: p99 and server CPU per delivery against
+ * clients (scaling: the delivered rate is the offered one for every
+ * server, so it would draw seven lines on top of each other), and bars
+ * for saturation throughput, CPU per delivery and memory per connection.
+ * A server whose runs failed is marked failed; one whose runs went well
+ * but did not give the figure (no single server process to measure) is
+ * marked "not measured".
  *
  * @module
  */
 
+import { type Spread, spread } from "../statistics.ts";
 import { formatBytes, formatMs } from "../units.ts";
-import { cellOf, failureText, firstPoint, metricSpread } from "./cells.ts";
+import {
+  type Cell,
+  cellOf,
+  failureText,
+  firstPoint,
+  metricSpread,
+} from "./cells.ts";
 import type { CompareResults } from "./runner.ts";
 import {
   barChart,
@@ -15,6 +26,33 @@ import {
   formatTick,
   lineChart,
 } from "./svg_chart.ts";
+
+/**
+ * Least server CPU time a run must have measured in its window for its CPU
+ * per delivery to be drawn, s: `/proc` counts in 10 ms clock ticks, so
+ * below 0.1 s a tick more or less is over 10 %.
+ *
+ * @example
+ * ```ts
+ * import { MIN_CHARTED_CPU_SECONDS } from "./charts.ts";
+ * console.log(MIN_CHARTED_CPU_SECONDS); // 0.1
+ * ```
+ */
+export const MIN_CHARTED_CPU_SECONDS = 0.1;
+
+/** CPU per delivery over a cell's runs that measured enough CPU to tell. */
+function cpuPerDelivery(cell: Cell): Spread | undefined {
+  return spread(
+    cell.ok.flatMap((run) => {
+      const server = run.report?.server;
+      const value = server?.cpuSecondsPerMillionDeliveries;
+      return typeof value === "number" &&
+          (server?.cpuSeconds ?? 0) >= MIN_CHARTED_CPU_SECONDS
+        ? [value]
+        : [];
+    }),
+  );
+}
 
 /** A chart file of the report. */
 export interface ReportChart {
@@ -25,8 +63,9 @@ export interface ReportChart {
 }
 
 /**
- * Draws the report's charts: delivered lines/s and p99 against clients
- * (scaling), and bars for saturation throughput and memory per connection.
+ * Draws the report's charts: p99 and CPU per delivery against clients
+ * (scaling), and bars for saturation throughput, CPU per delivery and
+ * memory per connection.
  *
  * @example
  * ```ts ignore
@@ -41,23 +80,37 @@ export function renderCharts(
   const scaling = results.workloads.find((w) => w.id === "scaling");
   if (scaling) {
     for (
-      const [metric, title, yLabel, yLog] of [
+      const [metric, file, title, yLabel, formatY] of [
         [
-          "deliveredPerSecond",
-          "Delivered lines/s against clients (10 lines/s offered)",
-          "delivered lines/s",
-          true,
+          "p99",
+          "p99",
+          "p99 latency against clients",
+          "p99 latency, ms",
+          (v: number) => formatMs(v),
         ],
-        ["p99", "p99 latency against clients", "p99 latency, ms", true],
+        [
+          "serverCpuPerMillion",
+          "cpu",
+          "Server CPU-seconds per million deliveries against clients",
+          "CPU-s per million deliveries (≥ 0.1 CPU-s measured)",
+          formatTick,
+        ],
       ] as const
     ) {
       const series: ChartSeries[] = results.servers.map((server) => {
         const failedAt: string[] = [];
+        const unmeasuredAt: string[] = [];
         const points = scaling.points.flatMap((point) => {
           const cell = cellOf(results, "scaling", point.label, server.id);
-          const s = metricSpread(cell, metric);
+          const s = metric === "serverCpuPerMillion"
+            ? cpuPerDelivery(cell)
+            : metricSpread(cell, metric);
           if (!s) {
-            if (cell.failed.length > 0) {
+            if (
+              cell.ok.length > 0 &&
+              cell.ok.every((run) => !run.report?.server)
+            ) unmeasuredAt.push(formatTick(point.clients));
+            else if (cell.failed.length > 0) {
               failedAt.push(formatTick(point.clients));
             }
             return [];
@@ -67,13 +120,15 @@ export function renderCharts(
         return {
           name: server.name,
           points,
-          note: failedAt.length
-            ? `failed at ${failedAt.join(", ")}`
-            : undefined,
+          ...(failedAt.length
+            ? { note: `failed at ${failedAt.join(", ")}` }
+            : unmeasuredAt.length
+            ? { note: "not measured", noteIsFailure: false }
+            : {}),
         };
       });
       charts.push({
-        file: `${prefix}-scaling-${metric === "p99" ? "p99" : "delivered"}.svg`,
+        file: `${prefix}-scaling-${file}.svg`,
         title,
         svg: lineChart({
           title,
@@ -81,20 +136,21 @@ export function renderCharts(
           yLabel,
           series,
           xLog: true,
-          yLog,
-          formatY: metric === "p99" ? (v) => formatMs(v) : formatTick,
+          yLog: true,
+          formatY,
         }),
       });
     }
   }
   for (
-    const [workload, metric, title, xLabel, format] of [
+    const [workload, metric, title, xLabel, format, tickUnit] of [
       [
         "saturation",
         "deliveredPerSecond",
         "Saturation fan-out: delivered lines/s (100 clients, 1 sender)",
         "delivered lines/s (median, whiskers min–max)",
         formatTick,
+        1,
       ],
       [
         "saturation",
@@ -102,6 +158,7 @@ export function renderCharts(
         "Server CPU-seconds per million deliveries (saturation)",
         "CPU-s per million deliveries (lower is better)",
         (v: number) => v.toFixed(v >= 10 ? 1 : 2),
+        1,
       ],
       [
         "idle",
@@ -109,6 +166,7 @@ export function renderCharts(
         "Memory per idle connection (slope of RSS)",
         "bytes per connection",
         formatBytes,
+        1024,
       ],
     ] as const
   ) {
@@ -121,15 +179,24 @@ export function renderCharts(
         title,
         xLabel,
         format,
+        tickUnit,
         bars: results.servers.map((server) => {
           const cell = cellOf(results, workload, point, server.id);
           const s = metricSpread(cell, metric);
-          return s
-            ? { label: server.name, value: s.median, min: s.min, max: s.max }
-            : {
+          if (s) {
+            return {
               label: server.name,
-              failed: cell.runs.length ? failureText(cell) : "not run",
+              value: s.median,
+              min: s.min,
+              max: s.max,
             };
+          }
+          if (cell.runs.length === 0) {
+            return { label: server.name, note: "not run" };
+          }
+          return cell.ok.length > 0
+            ? { label: server.name, note: "not measured" }
+            : { label: server.name, failed: failureText(cell) };
         }),
       }),
     });

@@ -1,4 +1,4 @@
-import { deepEqual, match } from "node:assert/strict";
+import { deepEqual, doesNotMatch, match } from "node:assert/strict";
 import { renderCharts } from "./charts.ts";
 import { report, results, run, SAT } from "./_testing.ts";
 
@@ -13,8 +13,8 @@ Deno.test("charts: scaling lines, saturation and idle bars, and where a server f
     "2026-01-02",
   );
   deepEqual(charts.map((c) => c.file), [
-    "2026-01-02-scaling-delivered.svg",
     "2026-01-02-scaling-p99.svg",
+    "2026-01-02-scaling-cpu.svg",
     "2026-01-02-saturation-deliveredPerSecond.svg",
     "2026-01-02-saturation-serverCpuPerMillion.svg",
     "2026-01-02-idle-rssPerConnection.svg",
@@ -22,4 +22,59 @@ Deno.test("charts: scaling lines, saturation and idle bars, and where a server f
   match(charts[0].svg, />book<\/text>\n<text [^>]*>failed at 1k</);
   match(charts[2].svg, /stalled: lost 5 of 10/);
   match(charts[4].svg, /not run/);
+});
+
+Deno.test("charts: a server measured but without the figure is 'not measured', not failed", () => {
+  const charts = renderCharts(
+    results([
+      run(
+        "idle",
+        "10000 clients",
+        "ours",
+        1,
+        report({ rssPerConnection: 6500 }),
+      ),
+      run("idle", "10000 clients", "book", 1, report({ noServer: true })),
+      run(
+        "scaling",
+        "1000 clients",
+        "book",
+        1,
+        report({ noServer: true, p99: 3 }),
+      ),
+    ]),
+    "2026-01-02",
+  );
+  const idle = charts.find((c) =>
+    c.file.endsWith("idle-rssPerConnection.svg")
+  )!;
+  match(idle.svg, /fill="#666">not measured</);
+  doesNotMatch(idle.svg, /✗/);
+  const cpu = charts.find((c) => c.file.endsWith("scaling-cpu.svg"))!;
+  match(cpu.svg, />book<\/text>\n<text [^>]*fill="#666"[^>]*>not measured</);
+});
+
+Deno.test("charts: memory ticks fall on whole KiB, and the axis reaches past the longest bar", () => {
+  const idle = renderCharts(
+    results([
+      run(
+        "idle",
+        "10000 clients",
+        "ours",
+        1,
+        report({ rssPerConnection: 6554 }),
+      ),
+      run(
+        "idle",
+        "10000 clients",
+        "ncat",
+        1,
+        report({ rssPerConnection: 4300 }),
+      ),
+    ]),
+    "2026-01-02",
+  ).find((c) => c.file.endsWith("idle-rssPerConnection.svg"))!;
+  const ticks = [...idle.svg.matchAll(/text-anchor="middle">([^<]+ KiB|0 B)</g)]
+    .map((m) => m[1]);
+  deepEqual(ticks, ["0 B", "2.0 KiB", "4.0 KiB", "6.0 KiB", "8.0 KiB"]);
 });

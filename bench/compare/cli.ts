@@ -7,8 +7,8 @@
  */
 
 import { parseFlags, UsageError } from "../../lib/args.ts";
-import { SERVER_IDS } from "../../targets/servers.ts";
 import { negativeValues, parseCount } from "../flag_values.ts";
+import { COMPARE_SERVER_IDS } from "./servers.ts";
 import { type Workload, WORKLOADS } from "./workloads.ts";
 
 /**
@@ -29,12 +29,14 @@ Options:
   --quick              short runs, one round, small client counts (a smoke test, ~1.5 minutes)
   --rounds N           rounds, each running everything once (default 3; 1 with --quick)
   --servers a,b        only these servers (ids: ${
-    SERVER_IDS.slice(0, 4).join(", ")
+    COMPARE_SERVER_IDS.slice(0, 4).join(", ")
   },
-                       ${SERVER_IDS.slice(4).join(", ")})
+                       ${COMPARE_SERVER_IDS.slice(4).join(", ")})
   --workloads a,b      only these workloads (${
     WORKLOADS.map((w) => w.id).join(", ")
   })
+  --workers N|auto     run the load generator on N threads in every workload
+                       (default: each workload's own, 2 for saturation, else 1)
   --out DIR            where results go (default bench/results; a temporary
                        directory with --quick)
   --no-wait            do not wait for other processes to quieten before each
@@ -43,8 +45,9 @@ Options:
   -h, --help           this text
 
 Writes DIR/<date>.json (every run's full report), DIR/<date>.md (tables,
-goals, failures) and DIR/<date>-*.svg (charts). The full comparison takes
-about 35 minutes for 5 servers, 50 for all 7.`;
+goals, failures) and DIR/<date>-*.svg (charts), each chart checked in
+headless Chromium (/usr/bin/chromium) for labels outside it. The full
+comparison takes about 40 minutes for 5 servers, 60 for all 8.`;
 
 /** Parsed `deno task compare` flags. */
 export interface CompareArgs {
@@ -64,6 +67,8 @@ export interface CompareArgs {
   wait: boolean;
   /** Only render the report of these saved results. */
   render: string | undefined;
+  /** The load generator's workers in every workload (undefined: theirs). */
+  workers: number | "auto" | undefined;
 }
 
 const FLAGS = {
@@ -73,6 +78,7 @@ const FLAGS = {
   workloads: { type: "string" },
   out: { type: "string" },
   render: { type: "string" },
+  workers: { type: "string" },
   "no-wait": { type: "boolean", default: false },
   help: { type: "boolean", short: "h", default: false },
 } as const;
@@ -108,6 +114,7 @@ export function parseCompareArgs(args: string[]): CompareArgs {
       out: undefined,
       wait: false,
       render: undefined,
+      workers: undefined,
     };
   }
   if (positionals.length > 0) {
@@ -115,9 +122,11 @@ export function parseCompareArgs(args: string[]): CompareArgs {
   }
   const servers = list(values.servers);
   for (const id of servers) {
-    if (!(SERVER_IDS as readonly string[]).includes(id)) {
+    if (!COMPARE_SERVER_IDS.includes(id)) {
       throw new UsageError(
-        `--servers: unknown server "${id}" (known: ${SERVER_IDS.join(", ")})`,
+        `--servers: unknown server "${id}" (known: ${
+          COMPARE_SERVER_IDS.join(", ")
+        })`,
       );
     }
   }
@@ -144,5 +153,10 @@ export function parseCompareArgs(args: string[]): CompareArgs {
     out: values.out,
     wait: !values.quick && !values["no-wait"],
     render: values.render,
+    workers: values.workers === undefined
+      ? undefined
+      : values.workers === "auto"
+      ? "auto"
+      : parseCount("--workers", values.workers, { min: 1, max: 64 }),
   };
 }

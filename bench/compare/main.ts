@@ -1,13 +1,15 @@
 /**
  * `deno task compare`: runs the same workloads against our server, the
  * Nim reference servers and `ncat --broker` (the servers of
- * `targets/servers.ts`), and writes `bench/results/<date>.json`, a
- * Markdown report and SVG charts. See `--help` and the README.
+ * `targets/servers.ts`, and compare's own variants), and writes
+ * `bench/results/<date>.json`, a Markdown report and SVG charts, each
+ * chart checked in headless Chromium. See `--help` and docs/load.md.
  *
  * @module
  */
 
 import { runMain, UsageError } from "../../lib/args.ts";
+import { type ChartCheck, checkCharts } from "./chart_check.ts";
 import { renderCharts, type ReportChart } from "./charts.ts";
 import { COMPARE_USAGE, parseCompareArgs } from "./cli.ts";
 import { renderMarkdown } from "./markdown.ts";
@@ -27,7 +29,7 @@ await runMain("linechat-compare", async () => {
     const path = args.render;
     const saved = JSON.parse(await Deno.readTextFile(path)) as CompareResults;
     const dir = path.includes("/") ? path.slice(0, path.lastIndexOf("/")) : ".";
-    const charts = await writeReport(dir, saved, saved.date);
+    const { charts } = await writeReport(dir, saved, saved.date);
     console.log(`wrote ${dir}/${saved.date}.md and ${charts.length} charts`);
     return;
   }
@@ -70,6 +72,7 @@ await runMain("linechat-compare", async () => {
     workloads: args.workloads,
     rounds: args.rounds,
     quick: args.quick,
+    workers: args.workers,
     onStart: (line) => console.error(`… ${line}`),
     onRun: async (run, partial) => {
       const r = run.report;
@@ -89,7 +92,7 @@ await runMain("linechat-compare", async () => {
   Deno.removeSignalListener("SIGINT", onSignal);
   Deno.removeSignalListener("SIGTERM", onSignal);
   await save(results);
-  const charts = await writeReport(out, results, date);
+  const { charts } = await writeReport(out, results, date);
   console.log(
     `wrote ${jsonPath}, ${out}/${date}.md and ${charts.length} charts`,
   );
@@ -101,19 +104,31 @@ await runMain("linechat-compare", async () => {
   );
 });
 
-/** Writes the charts and the Markdown report of `results` into `dir`. */
+/**
+ * Writes the charts and the Markdown report of `results` into `dir`,
+ * after opening every chart in headless Chromium (`LINECHAT_SCREENSHOTS`
+ * names a directory to keep the screenshots in); what it found goes into
+ * the report and onto stderr.
+ */
 async function writeReport(
   dir: string,
   results: CompareResults,
   date: string,
-): Promise<ReportChart[]> {
+): Promise<{ charts: ReportChart[]; check: ChartCheck }> {
   const charts = renderCharts(results, date);
   for (const chart of charts) {
     await Deno.writeTextFile(`${dir}/${chart.file}`, chart.svg);
   }
+  const check = await checkCharts(charts, {
+    screenshotDir: Deno.env.get("LINECHAT_SCREENSHOTS"),
+  });
+  if (check.skipped) console.error(`charts not checked: ${check.skipped}`);
+  for (const { file, problem } of check.problems) {
+    console.error(`chart ${file}: ${problem}`);
+  }
   await Deno.writeTextFile(
     `${dir}/${date}.md`,
-    renderMarkdown(results, charts),
+    renderMarkdown(results, charts, check),
   );
-  return charts;
+  return { charts, check };
 }

@@ -18,6 +18,7 @@ import {
   runsText,
   shorten,
 } from "./cells.ts";
+import type { ChartCheck } from "./chart_check.ts";
 import type { ReportChart } from "./charts.ts";
 import { checkGoals } from "./goals.ts";
 import type { CompareResults, RunRecord } from "./runner.ts";
@@ -44,13 +45,16 @@ function table(header: string[], rows: string[][]): string {
 export function renderMarkdown(
   results: CompareResults,
   charts: ReportChart[],
+  check?: ChartCheck,
 ): string {
   const out: string[] = [];
   const baseline = results.servers.find((s) => s.baseline);
   out.push(
     `# linechat compare: ${results.date}${results.quick ? " (quick)" : ""}`,
     "",
-    `${results.rounds} round(s), ${results.startedAt} to ${results.finishedAt}. ` +
+    `${results.rounds} round(s), ${results.startedAt} to ${results.finishedAt}` +
+      (results.toolVersion ? `, linechat ${results.toolVersion}` : "") +
+      ". " +
       "Every run starts a fresh server; rounds interleave the servers " +
       "(the order rotates each round). Cells show the median over rounds " +
       "with min–max in parentheses. ✗ marks a server that failed every " +
@@ -68,7 +72,10 @@ export function renderMarkdown(
       results.servers.map((s) => [
         s.id,
         `${s.name}${s.baseline ? " (baseline)" : ""}`,
-        `\`${s.command}\``,
+        `\`${s.command}\`` +
+        (s.connect
+          ? `; clients: ${s.connect.map((t) => `\`${t}\``).join(", ")}`
+          : ""),
       ]),
     ),
     "",
@@ -178,9 +185,10 @@ export function renderMarkdown(
   out.push(
     "## Validity",
     "",
-    "A run is invalid when the load generator fell behind its own " +
-      "schedule or saturated its CPU: then it, not the server, set the " +
-      "numbers, and they are a lower bound on what the server can do.",
+    "A run is invalid when a number it gives would be wrong: the load " +
+      "generator was the limit (its busiest thread saturated), fell far " +
+      "behind its own schedule, or other processes took a core; then the " +
+      "figures are a lower bound on what the server can do.",
     "",
   );
   if (invalid.length === 0) out.push("Every successful run was valid.", "");
@@ -194,8 +202,77 @@ export function renderMarkdown(
       "",
     );
   }
+  out.push(...warningsSection(results.runs));
   out.push(...networkSection(results.runs));
+  if (check) out.push(...chartCheckSection(check));
   return out.join("\n");
+}
+
+/** The load generator's warnings, each with the runs it was given in. */
+function warningsSection(runs: RunRecord[]): string[] {
+  const byWarning = new Map<string, RunRecord[]>();
+  for (const run of runs) {
+    for (const warning of run.warnings ?? []) {
+      // One row per kind of warning: its numbers differ from run to run.
+      const kind = warning.split(" (")[0].replace(/\d[\d.,]*/g, "N");
+      byWarning.set(kind, [...byWarning.get(kind) ?? [], run]);
+    }
+  }
+  if (byWarning.size === 0) return [];
+  return [
+    "## Warnings",
+    "",
+    "What the load generator said about runs it still judged valid " +
+    "(docs/load.md lists the thresholds): the figures are right, but " +
+    "noisy or near a limit.",
+    "",
+    table(
+      ["warning", "runs", "example"],
+      [...byWarning].map(([kind, list]) => [
+        kind,
+        `${list.length}: ${
+          shorten(
+            list.map((r) => `${r.workload} ${r.server} #${r.round}`).join(", "),
+            120,
+          )
+        }`,
+        shorten(
+          (list[0].warnings ?? []).find((w) =>
+            w.split(" (")[0].replace(/\d[\d.,]*/g, "N") === kind
+          ) ?? "",
+          200,
+        ),
+      ]),
+    ),
+    "",
+  ];
+}
+
+/** What opening the charts in a browser found. */
+function chartCheckSection(check: ChartCheck): string[] {
+  const out = ["## Charts checked in a browser", ""];
+  if (check.skipped) {
+    out.push(`Not checked: ${check.skipped}.`, "");
+    return out;
+  }
+  out.push(
+    `Each chart was rendered in headless ${check.browser} and every label ` +
+      "measured where it was drawn: " +
+      (check.problems.length === 0
+        ? `in all ${check.checked}, none leaves its chart or covers another.`
+        : `${check.problems.length} problem(s) in ${check.checked} charts:`),
+    "",
+  );
+  if (check.problems.length > 0) {
+    out.push(
+      table(
+        ["chart", "problem"],
+        check.problems.map((p) => [p.file, shorten(p.problem, 200)]),
+      ),
+      "",
+    );
+  }
+  return out;
 }
 
 /** A table of runs: which run, then `columns` filled by `cells`. */

@@ -7,9 +7,15 @@
 
 import { sampleSystem } from "../../lib/proc_stats.ts";
 import type { ServerProcess } from "../../lib/server_process.ts";
-import { type KnownServer, REPO_ROOT } from "../../targets/servers.ts";
+import { VERSION } from "../../lib/version.ts";
+import { REPO_ROOT } from "../../targets/servers.ts";
 import type { LoadReport } from "../load/report.ts";
-import { clientPorts, serverPid, startCompareServer } from "./servers.ts";
+import {
+  clientTargets,
+  type CompareServer,
+  serverPid,
+  startCompareServer,
+} from "./servers.ts";
 import { loadFlags, type Workload, type WorkloadPoint } from "./workloads.ts";
 
 /** What happened in one run of one point against one server. */
@@ -35,6 +41,8 @@ export interface RunRecord {
   valid: boolean;
   /** Why not. */
   invalidReasons: string[];
+  /** The load generator's warnings (absent in results of before 0.2.0). */
+  warnings?: string[];
   /** Wall time of the run, s. */
   seconds: number;
   /**
@@ -53,12 +61,17 @@ export interface ServerRecord {
   description: string;
   /** Its command line, `{port}` for the port. */
   command: string;
+  /** Where its clients connect, when not its ports over TCP. */
+  connect?: string[];
   baseline: boolean;
 }
 
 /** Everything `deno task compare` measured; written as JSON. */
 export interface CompareResults {
+  /** The layout of this file. */
   version: 1;
+  /** linechat's version (`lib/version.ts`) that measured it. */
+  toolVersion?: string;
   /** Day of the run, `YYYY-MM-DD`. */
   date: string;
   startedAt: string;
@@ -75,8 +88,8 @@ export interface CompareResults {
 
 /** Options for {@linkcode runCompare}. */
 export interface CompareOptions {
-  /** Servers to measure (from `targets/servers.ts`). */
-  servers: KnownServer[];
+  /** Servers to measure (from `targets/servers.ts`, and compare's variants). */
+  servers: CompareServer[];
   /** Servers that could not be included, and why (recorded as is). */
   missing?: string[];
   /** Workloads to run. */
@@ -93,6 +106,13 @@ export interface CompareOptions {
    * @default {false}
    */
   quick?: boolean;
+  /**
+   * The load generator's workers in every point, instead of each
+   * point's own setting.
+   *
+   * @default {undefined}
+   */
+  workers?: number | "auto";
   /**
    * Directory servers are started in (commands are relative to it).
    *
@@ -214,15 +234,15 @@ export function runTimeLimitMs(point: WorkloadPoint): number {
  */
 async function runLoadProcess(
   server: ServerProcess,
-  ports: number,
+  known: CompareServer,
   point: WorkloadPoint,
   signal: AbortSignal | undefined,
 ): Promise<{ report: LoadReport | null; error: string | null }> {
-  const pid = ports === 1 ? serverPid(server) : undefined;
-  const targets = Array.from(
-    { length: ports },
-    (_, k) => ["--target", `127.0.0.1:${server.port + k}`],
-  ).flat();
+  const addresses = clientTargets(known, server.port);
+  const pid = known.connect || addresses.length === 1
+    ? serverPid(server)
+    : undefined;
+  const targets = addresses.flatMap((target) => ["--target", target]);
   const child = new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -362,7 +382,13 @@ export async function runCompare(
   const cwd = options.cwd ?? REPO_ROOT;
   const startedAt = new Date();
   const workloads = options.workloads.map((workload) => {
-    const points = quick ? workload.quickPoints : workload.points;
+    const points = (quick ? workload.quickPoints : workload.points).map((
+      point,
+    ) =>
+      options.workers === undefined
+        ? point
+        : { ...point, load: { ...point.load, workers: options.workers } }
+    );
     return {
       ...workload,
       points,
@@ -373,6 +399,7 @@ export async function runCompare(
   });
   const results: CompareResults = {
     version: 1,
+    toolVersion: VERSION,
     date: startedAt.toISOString().slice(0, 10),
     startedAt: startedAt.toISOString(),
     finishedAt: "",
@@ -384,6 +411,7 @@ export async function runCompare(
       name: server.name,
       description: server.description,
       command: server.command,
+      ...(server.connect ? { connect: server.connect } : {}),
       baseline: server.baseline ?? false,
     })),
     missing: options.missing ?? [],
@@ -451,7 +479,7 @@ async function waitForQuietMachine(
 }
 
 async function runOne(
-  server: KnownServer,
+  server: CompareServer,
   workload: string,
   point: WorkloadPoint,
   round: number,
@@ -478,7 +506,6 @@ async function runOne(
     ...fields,
     seconds: Math.round((performance.now() - started) / 100) / 10,
   });
-  const ports = clientPorts(server.command);
   let process: ServerProcess;
   try {
     process = await startCompareServer(server, cwd);
@@ -493,7 +520,7 @@ async function runOne(
   try {
     const { report, error } = await runLoadProcess(
       process,
-      ports,
+      server,
       point,
       signal,
     );
@@ -517,6 +544,7 @@ async function runOne(
       notes,
       valid: report.valid,
       invalidReasons: report.invalidReasons,
+      warnings: report.warnings ?? [],
       report,
     });
   } finally {

@@ -1,7 +1,9 @@
 /**
  * The servers `deno task compare` measures, taken from the one registry
- * (`targets/servers.ts`), and how each is started for a run: through
- * `lib/server_process.ts`, stdout discarded, fresh for every run.
+ * (`targets/servers.ts`) plus the variants only compare knows so far
+ * ({@linkcode COMPARE_VARIANTS}: ours with WebSocket clients), and how
+ * each is started for a run: through `lib/server_process.ts`, stdout
+ * discarded, fresh for every run.
  *
  * @module
  */
@@ -9,14 +11,103 @@
 import { isListening } from "../../lib/listening.ts";
 import { groupMembers } from "../../lib/proc_stats.ts";
 import { ServerProcess } from "../../lib/server_process.ts";
-import { portsUsed } from "../../lib/shell.ts";
+import { fillPorts, portsUsed } from "../../lib/shell.ts";
 import {
   type KnownServer,
   knownServers,
   REPO_ROOT,
   selectServers,
+  SERVER_IDS,
 } from "../../targets/servers.ts";
 import { discardStdout } from "../spawn.ts";
+
+/**
+ * A server compare measures: a registry entry, and where its clients
+ * connect when that is not simply its ports over TCP.
+ */
+export interface CompareServer extends KnownServer {
+  /**
+   * Where clients connect, as `deno task load --target` templates
+   * (`{port}`, `{port+N}` of the command); spread round-robin.
+   *
+   * @default {every client port of the command, over TCP (see clientPorts)}
+   */
+  connect?: string[];
+}
+
+/**
+ * The variants compare adds to the registry's servers, each derived from
+ * one of them. `ours-ws` is our server with its clients over WebSocket
+ * (`ws://…/ws` on the ops port, PROTOCOL.md §6), to compare the two
+ * transports under the same workloads. (Its place is the registry; until
+ * it is there, it is here.)
+ *
+ * @example
+ * ```ts
+ * import { COMPARE_VARIANTS } from "./servers.ts";
+ * console.log(COMPARE_VARIANTS.map((v) => v.id)); // ["ours-ws"]
+ * ```
+ */
+export const COMPARE_VARIANTS: readonly {
+  id: string;
+  from: string;
+  after: string;
+  derive: (base: KnownServer) => CompareServer;
+}[] = [{
+  id: "ours-ws",
+  from: "ours",
+  after: "ours",
+  derive: (ours) => ({
+    ...ours,
+    id: "ours-ws",
+    name: "linechat (WebSocket)",
+    description:
+      "this repository's server, clients over WebSocket (ws://…/ws on its ops port)",
+    command: `${ours.command} --http-port {port+1}`,
+    connect: ["ws://127.0.0.1:{port+1}/ws"],
+  }),
+}];
+
+/**
+ * Every server id compare knows: the registry's and its own variants'.
+ *
+ * @example
+ * ```ts
+ * import { COMPARE_SERVER_IDS } from "./servers.ts";
+ * console.log(COMPARE_SERVER_IDS.includes("ours-ws")); // true
+ * ```
+ */
+export const COMPARE_SERVER_IDS: readonly string[] = (() => {
+  const ids: string[] = [...SERVER_IDS];
+  for (const variant of COMPARE_VARIANTS) {
+    ids.splice(ids.indexOf(variant.after) + 1, 0, variant.id);
+  }
+  return ids;
+})();
+
+/**
+ * The `deno task load --target` values for a started server listening
+ * from `port`: its `connect` templates filled in, or each client port of
+ * its command over TCP.
+ *
+ * @example
+ * ```ts
+ * import { clientTargets } from "./servers.ts";
+ * console.log(clientTargets({ command: "x {port} {port+1}", connect: ["ws://127.0.0.1:{port+1}/ws"] }, 9000));
+ * // ["ws://127.0.0.1:9001/ws"]
+ * console.log(clientTargets({ command: "ncat -l --broker 127.0.0.1 {port}" }, 9000)); // ["127.0.0.1:9000"]
+ * ```
+ */
+export function clientTargets(
+  server: Pick<CompareServer, "command" | "connect">,
+  port: number,
+): string[] {
+  if (server.connect) return server.connect.map((t) => fillPorts(t, port));
+  return Array.from(
+    { length: clientPorts(server.command) },
+    (_, k) => `127.0.0.1:${port + k}`,
+  );
+}
 
 /**
  * The `--max-clients` our server runs with: room for the 10,000-client
@@ -32,8 +123,8 @@ export const COMPARE_MAX_CLIENTS = 20_000;
 
 /** The servers to compare, and those that cannot be had here. */
 export interface CompareServers {
-  /** The servers to measure, in registry order. */
-  servers: KnownServer[];
+  /** The servers to measure, in registry order (variants after their base). */
+  servers: CompareServer[];
   /** One line per known server that cannot run here, and why. */
   missing: string[];
 }
@@ -54,8 +145,15 @@ export interface CompareServers {
 export async function compareServers(
   ids: readonly string[],
 ): Promise<CompareServers> {
-  const known = await knownServers({ oursMaxClients: COMPARE_MAX_CLIENTS });
-  const chosen = selectServers(known, ids);
+  const registry = await knownServers({ oursMaxClients: COMPARE_MAX_CLIENTS });
+  const known: CompareServer[] = [...registry];
+  for (const variant of COMPARE_VARIANTS) {
+    const base = registry.find((server) => server.id === variant.from);
+    if (!base) continue;
+    const at = known.findIndex((server) => server.id === variant.after);
+    known.splice(at + 1, 0, variant.derive(base));
+  }
+  const chosen = selectServers(known, ids) as CompareServer[];
   for (const server of chosen) {
     if (ids.includes(server.id) && server.unavailable) {
       throw new Error(`"${server.id}" cannot run here: ${server.unavailable}`);
@@ -123,7 +221,7 @@ export function portBlockBelowEphemeral(count: number): number {
  * ```
  */
 export async function startCompareServer(
-  server: Pick<KnownServer, "command">,
+  server: Pick<CompareServer, "command">,
   cwd: string = REPO_ROOT,
 ): Promise<ServerProcess> {
   const ports = portsUsed(server.command);

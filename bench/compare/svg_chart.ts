@@ -2,6 +2,10 @@
  * Small hand-written SVG charts for the comparison report: lines with
  * min–max whiskers against a (log) x axis, and horizontal bars. No
  * dependencies, deterministic output, readable in a browser or on GitHub.
+ * Margins are sized from the labels they hold (estimated with
+ * {@linkcode textWidth}), text that could still not fit is shortened with
+ * its whole in a `<title>`, and `chart_check.ts` checks the result in a
+ * real browser.
  *
  * @module
  */
@@ -20,8 +24,15 @@ export interface ChartPoint {
 export interface ChartSeries {
   name: string;
   points: ChartPoint[];
-  /** Shown after the name in the legend, e.g. "failed at 5000 clients". */
+  /** Shown under the name in the legend, e.g. "failed at 5000 clients". */
   note?: string;
+  /**
+   * Whether the note says it failed (drawn in red) or only that it was
+   * not measured (grey).
+   *
+   * @default {true}
+   */
+  noteIsFailure?: boolean;
 }
 
 /** Options for {@linkcode lineChart}. */
@@ -91,15 +102,83 @@ export function formatTick(value: number): string {
   return trim(value);
 }
 
-/** "Nice" linear ticks covering [min, max]. */
-function linearTicks(min: number, max: number, count = 5): number[] {
-  if (max <= min) max = min + 1;
-  const raw = (max - min) / count;
+/**
+ * Roughly how wide `text` is in pixels at `fontSize` in a sans-serif
+ * font: an over-estimate for most text (0.6 em per character, wide
+ * letters and digits more), so that what is laid out with it fits.
+ *
+ * @example
+ * ```ts
+ * import { textWidth } from "./svg_chart.ts";
+ * console.log(textWidth("4.29M", 12) > 25); // true
+ * ```
+ */
+export function textWidth(text: string, fontSize = 12): number {
+  let em = 0;
+  for (const char of text) {
+    em += /[MWmw@%]/.test(char)
+      ? 0.9
+      : /[A-Z0-9–—]/.test(char)
+      ? 0.68
+      : /[il.,:;'|!()\[\] ]/.test(char)
+      ? 0.32
+      : 0.58;
+  }
+  return em * fontSize;
+}
+
+/**
+ * `text` cut (with `…`) to fit `maxWidth` pixels at `fontSize`.
+ *
+ * @example
+ * ```ts
+ * import { fitText } from "./svg_chart.ts";
+ * console.log(fitText("a very long failure reason indeed", 80).endsWith("…")); // true
+ * console.log(fitText("short", 80)); // "short"
+ * ```
+ */
+export function fitText(text: string, maxWidth: number, fontSize = 12): string {
+  if (textWidth(text, fontSize) <= maxWidth) return text;
+  let cut = text;
+  while (cut.length > 1 && textWidth(`${cut}…`, fontSize) > maxWidth) {
+    cut = cut.slice(0, -1);
+  }
+  return `${cut.trimEnd()}…`;
+}
+
+/** A `<text>` element; a shortened one keeps its whole text in a title. */
+function textElement(
+  attributes: string,
+  text: string,
+  maxWidth = Infinity,
+  fontSize = 12,
+): string {
+  const shown = fitText(text, maxWidth, fontSize);
+  const title = shown === text ? "" : `<title>${escapeMarkup(text)}</title>`;
+  return `<text ${attributes}>${title}${escapeMarkup(shown)}</text>`;
+}
+
+/**
+ * "Nice" linear ticks covering [min, max], in steps of 1, 2, 2.5 or 5
+ * times a power of ten, of `unit` (1024 for bytes, so that ticks fall on
+ * whole KiB); the last tick is at least `max`.
+ */
+function linearTicks(
+  min: number,
+  max: number,
+  count = 5,
+  unit = 1,
+): number[] {
+  if (max <= min) max = min + unit;
+  const raw = (max - min) / unit / count;
   const magnitude = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * magnitude)
-    .find((s) => s >= raw) ?? raw;
+  const step = ([1, 2, 2.5, 5, 10].map((m) => m * magnitude)
+    .find((s) => s >= raw) ?? raw) * unit;
   const ticks: number[] = [];
-  for (let t = Math.floor(min / step) * step; t <= max + step / 2; t += step) {
+  let t = Math.floor(min / step) * step;
+  ticks.push(Number(t.toPrecision(12)));
+  while (t < max - step * 1e-9) {
+    t += step;
     ticks.push(Number(t.toPrecision(12)));
   }
   return ticks;
@@ -142,7 +221,16 @@ export function lineChart(options: LineChartOptions): string {
   const xLog = options.xLog ?? true;
   const yLog = options.yLog ?? false;
   const formatY = options.formatY ?? formatTick;
-  const margin = { left: 70, right: 190, top: 40, bottom: 50 };
+  // The legend's column is as wide as its longest name (notes are cut to
+  // fit it), within bounds.
+  const legendWidth = Math.min(
+    260,
+    Math.max(
+      150,
+      ...options.series.map((series) => 24 + textWidth(series.name) + 12),
+    ),
+  );
+  const margin = { left: 70, right: legendWidth + 14, top: 40, bottom: 50 };
   const plotW = width - margin.left - margin.right;
   const plotH = height - margin.top - margin.bottom;
   const all = options.series.flatMap((s) => s.points);
@@ -177,16 +265,19 @@ export function lineChart(options: LineChartOptions): string {
   out.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="12">`,
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
-    `<text x="${margin.left}" y="22" font-size="15" font-weight="bold">${
-      escapeMarkup(options.title)
-    }</text>`,
+    textElement(
+      `x="${margin.left}" y="22" font-size="15" font-weight="bold"`,
+      options.title,
+      width - margin.left - 8,
+      15,
+    ),
   );
   for (const t of yTicks) {
     out.push(
       `<line x1="${margin.left}" x2="${margin.left + plotW}" y1="${
         f(sy(t))
       }" y2="${f(sy(t))}" stroke="#e0e0e0"/>`,
-      `<text x="${margin.left - 6}" y="${f(sy(t) + 4)}" text-anchor="end">${
+      `<text x="${margin.left - 8}" y="${f(sy(t) + 4)}" text-anchor="end">${
         escapeMarkup(formatY(t))
       }</text>`,
     );
@@ -197,7 +288,7 @@ export function lineChart(options: LineChartOptions): string {
         margin.top + plotH
       }" stroke="#f0f0f0"/>`,
       `<text x="${f(sx(t))}" y="${
-        margin.top + plotH + 16
+        margin.top + plotH + 19
       }" text-anchor="middle">${escapeMarkup(formatTick(t))}</text>`,
     );
   }
@@ -244,17 +335,22 @@ export function lineChart(options: LineChartOptions): string {
     }
     const ly = margin.top + 10 + i * 34;
     const lx = margin.left + plotW + 14;
+    const room = width - (lx + 24) - 6;
     out.push(
       `<line x1="${lx}" x2="${
         lx + 18
       }" y1="${ly}" y2="${ly}" stroke="${colour}" stroke-width="3"/>`,
-      `<text x="${lx + 24}" y="${ly + 4}">${escapeMarkup(series.name)}</text>`,
+      textElement(`x="${lx + 24}" y="${ly + 4}"`, series.name, room),
     );
     if (series.note) {
+      const fill = series.noteIsFailure === false ? "#666" : "#a00";
       out.push(
-        `<text x="${lx + 24}" y="${ly + 18}" fill="#a00" font-size="11">${
-          escapeMarkup(series.note)
-        }</text>`,
+        textElement(
+          `x="${lx + 24}" y="${ly + 18}" fill="${fill}" font-size="11"`,
+          series.note,
+          room,
+          11,
+        ),
       );
     }
   });
@@ -262,14 +358,16 @@ export function lineChart(options: LineChartOptions): string {
   return out.join("\n") + "\n";
 }
 
-/** One bar: a median with its range, or a failure. */
+/** One bar: a median with its range, a failure, or a note. */
 export interface Bar {
   label: string;
   value?: number;
   min?: number;
   max?: number;
-  /** Drawn instead of a bar. */
+  /** Drawn instead of a bar, in red with a ✗. */
   failed?: string;
+  /** Drawn instead of a bar, in grey: e.g. "not measured". */
+  note?: string;
 }
 
 /** Options for {@linkcode barChart}. */
@@ -284,6 +382,13 @@ export interface BarChartOptions {
    * @default {formatTick}
    */
   format?: (value: number) => string;
+  /**
+   * Ticks fall on multiples of 1, 2, 2.5 or 5 × a power of ten of this
+   * (1024 for bytes: whole KiB).
+   *
+   * @default {1}
+   */
+  tickUnit?: number;
   /** @default {720} */
   width?: number;
 }
@@ -307,23 +412,44 @@ export function barChart(options: BarChartOptions): string {
   const width = options.width ?? 720;
   const format = options.format ?? formatTick;
   const rowH = 30;
-  const margin = { left: 190, right: 90, top: 40, bottom: 44 };
-  const height = margin.top + margin.bottom + rowH * options.bars.length;
-  const plotW = width - margin.left - margin.right;
   const top = Math.max(
     1e-9,
     ...options.bars.map((b) => b.max ?? b.value ?? 0),
   );
-  const ticks = linearTicks(0, top);
+  const ticks = linearTicks(0, top, 5, options.tickUnit ?? 1);
   const scaleMax = ticks[ticks.length - 1];
+  // Room on the left for the longest label, on the right for the value
+  // written after the longest bar (and half of the last tick's label).
+  const left = Math.min(
+    260,
+    Math.max(120, ...options.bars.map((b) => textWidth(b.label) + 16)),
+  );
+  // A value is written 6 px after its bar (or whisker) ends, at
+  // left + plotW × end / scaleMax; it must end 4 px inside the chart.
+  const right = Math.max(
+    textWidth(format(scaleMax)) / 2 + 8,
+    ...options.bars.map((b) => {
+      if (b.value === undefined || b.failed !== undefined) return 0;
+      const share = (b.max ?? b.value) / scaleMax;
+      const label = textWidth(format(b.value));
+      return share > 0 ? width - left - (width - left - 10 - label) / share : 0;
+    }),
+    24,
+  );
+  const margin = { left, right, top: 40, bottom: 44 };
+  const height = margin.top + margin.bottom + rowH * options.bars.length;
+  const plotW = width - margin.left - margin.right;
   const sx = (v: number) => margin.left + (plotW * v) / scaleMax;
   const f = (n: number) => n.toFixed(1);
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="12">`,
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
-    `<text x="${margin.left}" y="22" font-size="15" font-weight="bold">${
-      escapeMarkup(options.title)
-    }</text>`,
+    textElement(
+      `x="${8}" y="22" font-size="15" font-weight="bold"`,
+      options.title,
+      width - 16,
+      15,
+    ),
   ];
   const plotBottom = margin.top + rowH * options.bars.length;
   for (const t of ticks) {
@@ -345,15 +471,22 @@ export function barChart(options: BarChartOptions): string {
     const colour = PALETTE[i % PALETTE.length];
     const y = margin.top + i * rowH;
     out.push(
-      `<text x="${margin.left - 8}" y="${y + rowH / 2 + 4}" text-anchor="end">${
-        escapeMarkup(bar.label)
-      }</text>`,
+      textElement(
+        `x="${margin.left - 8}" y="${y + rowH / 2 + 4}" text-anchor="end"`,
+        bar.label,
+        margin.left - 12,
+      ),
     );
     if (bar.failed !== undefined || bar.value === undefined) {
+      const failed = bar.failed !== undefined || bar.note === undefined;
       out.push(
-        `<text x="${margin.left + 6}" y="${y + rowH / 2 + 4}" fill="#a00">✗ ${
-          escapeMarkup(bar.failed ?? "no result")
-        }</text>`,
+        textElement(
+          `x="${margin.left + 6}" y="${y + rowH / 2 + 4}" fill="${
+            failed ? "#a00" : "#666"
+          }"`,
+          failed ? `✗ ${bar.failed ?? "no result"}` : bar.note!,
+          width - margin.left - 14,
+        ),
       );
       return;
     }

@@ -2,20 +2,26 @@
  * Delivery accounting: what each receiver has seen of each sender's
  * lines, and the run's counts and latency histograms.
  *
- * Everything here is merge-friendly, so that receivers can later run in
- * several workers: a {@linkcode DeliveryTally} is plain counters, one
- * count per sender and two HDR histograms, and
- * {@linkcode DeliveryTally.merge} adds another worker's tally exactly (a
- * worker would post its counters and each histogram's `transfer()`, and
- * the parent rebuild them with `LatencyHistogram.fromTransfer`). A
+ * Everything here is merge-friendly, so that receivers can run in several
+ * workers: a {@linkcode DeliveryTally} is plain counters, one count per
+ * sender, two HDR histograms and a per-second {@linkcode Timeline}; a
+ * worker posts its {@linkcode DeliveryTally.transfer} (each histogram's
+ * compressed form) and the parent adds it with
+ * {@linkcode DeliveryTally.mergeTransfer}, exactly. A
  * {@linkcode SequenceTracker} belongs to one receiver and is never shared;
- * each worker would have its own {@linkcode GapBudget}, a share of
+ * each worker has its own {@linkcode GapBudget}, a share of
  * {@linkcode MAX_TRACKED_GAPS}.
  *
  * @module
  */
 
-import { LatencyHistogram, type LatencySummary } from "../latency_histogram.ts";
+import {
+  type HistogramTransfer,
+  LatencyHistogram,
+  type LatencySummary,
+} from "../latency_histogram.ts";
+import { Timeline, type TimelineTransfer } from "./timeline.ts";
+import type { WindowBounds } from "./window.ts";
 
 /**
  * Most gap entries remembered (all receivers) to tell reordered lines from duplicates.
@@ -166,9 +172,45 @@ export interface TallySummary {
   uncorrected: LatencySummary;
 }
 
+/** A {@linkcode DeliveryTally} as plain data, to post between workers. */
+export interface TallyTransfer {
+  counts: {
+    delivered: number;
+    duplicated: number;
+    reordered: number;
+    echoed: number;
+    foreign: number;
+    malformed: number;
+    windowDelivered: number;
+    lastDeliveryUs: number;
+  };
+  bySender: number[];
+  corrected: HistogramTransfer;
+  uncorrected: HistogramTransfer;
+  timeline: TimelineTransfer | null;
+}
+
+/** Options for {@linkcode DeliveryTally}. */
+export interface DeliveryTallyOptions {
+  /**
+   * Where the per-sender counts live: e.g. a worker's row of a
+   * `SharedArrayBuffer`, so that senders in other workers read them.
+   *
+   * @default {a Float64Array of its own}
+   */
+  bySender?: Float64Array;
+  /**
+   * The measured window, to count per second (a {@linkcode Timeline}).
+   *
+   * @default {undefined: no timeline}
+   */
+  window?: WindowBounds;
+}
+
 /**
  * What receivers counted: deliveries and their faults, deliveries per
- * sender (the closed loop's window), and latency histograms.
+ * sender (the closed loop's window), latency histograms and, given the
+ * window, the same per second.
  *
  * @example Two workers' tallies merged
  * ```ts
@@ -206,10 +248,72 @@ export class DeliveryTally {
   readonly corrected: LatencyHistogram = new LatencyHistogram();
   /** Latency from the actual send time (µs recorded). */
   readonly uncorrected: LatencyHistogram = new LatencyHistogram();
+  /** Per-second figures, when the tally was given the window. */
+  readonly timeline: Timeline | undefined;
 
   /** An empty tally for `senders` senders. */
-  constructor(senders: number) {
-    this.bySender = new Float64Array(senders);
+  constructor(senders: number, options: DeliveryTallyOptions = {}) {
+    if (options.bySender && options.bySender.length < senders) {
+      throw new RangeError(`bySender: room for ${senders} senders needed`);
+    }
+    this.bySender = options.bySender ?? new Float64Array(senders);
+    this.timeline = options.window && new Timeline(options.window);
+  }
+
+  /** The tally as plain data (another thread adds it with mergeTransfer). */
+  transfer(): TallyTransfer {
+    return {
+      counts: {
+        delivered: this.delivered,
+        duplicated: this.duplicated,
+        reordered: this.reordered,
+        echoed: this.echoed,
+        foreign: this.foreign,
+        malformed: this.malformed,
+        windowDelivered: this.windowDelivered,
+        lastDeliveryUs: this.lastDeliveryUs,
+      },
+      bySender: [...this.bySender],
+      corrected: this.corrected.transfer(),
+      uncorrected: this.uncorrected.transfer(),
+      timeline: this.timeline?.transfer() ?? null,
+    };
+  }
+
+  /**
+   * Adds a tally another worker posted ({@linkcode transfer}), exactly.
+   * Per-sender counts are added too, unless `bySender: false` (they are
+   * shared already).
+   */
+  mergeTransfer(
+    other: TallyTransfer,
+    options: { bySender?: boolean } = {},
+  ): void {
+    const c = other.counts;
+    this.delivered += c.delivered;
+    this.duplicated += c.duplicated;
+    this.reordered += c.reordered;
+    this.echoed += c.echoed;
+    this.foreign += c.foreign;
+    this.malformed += c.malformed;
+    this.windowDelivered += c.windowDelivered;
+    this.lastDeliveryUs = Math.max(this.lastDeliveryUs, c.lastDeliveryUs);
+    if (options.bySender !== false) {
+      for (let i = 0; i < this.bySender.length; i++) {
+        this.bySender[i] += other.bySender[i] ?? 0;
+      }
+    }
+    for (
+      const [mine, theirs] of [
+        [this.corrected, other.corrected],
+        [this.uncorrected, other.uncorrected],
+      ] as const
+    ) {
+      const histogram = LatencyHistogram.fromTransfer(theirs);
+      mine.add(histogram);
+      histogram.destroy();
+    }
+    if (other.timeline) this.timeline?.merge(other.timeline);
   }
 
   /** Adds `other` (another worker's receivers) to this tally, exactly. */
@@ -227,6 +331,7 @@ export class DeliveryTally {
     }
     this.corrected.add(other.corrected);
     this.uncorrected.add(other.uncorrected);
+    if (other.timeline) this.timeline?.merge(other.timeline.transfer());
   }
 
   /** The counts and percentiles. */

@@ -1,15 +1,16 @@
 import { deepEqual, equal } from "node:assert/strict";
 import { usageError } from "../_testing.ts";
-import { parseLoadArgs } from "./cli.ts";
+import { parseLoadArgs, resolveTargets } from "./cli.ts";
 
 Deno.test("parseLoadArgs: defaults", () => {
   const args = parseLoadArgs(["--target", "127.0.0.1:7687"]);
-  deepEqual(args.target, { hostname: "127.0.0.1", port: 7687 });
+  deepEqual(args.targets, ["127.0.0.1:7687"]);
   deepEqual(args.load, {
     clients: 100,
     senders: 1,
     rate: 100,
     size: 64,
+    payloadFile: undefined,
     durationMs: 10_000,
     warmupMs: 2000,
     lines: undefined,
@@ -17,14 +18,20 @@ Deno.test("parseLoadArgs: defaults", () => {
     window: 256,
     slowConsumers: 0,
     drainMs: 5000,
+    workers: 1,
     rssSteps: 10,
     rssSettleMs: 250,
-    maxLagMs: 5,
+    maxLagMs: 20,
     maxCpu: 0.9,
-    maxOtherCpu: 0.25,
+    maxOtherCpu: 1,
     spinMs: 0,
   });
-  equal(args.json, false);
+  deepEqual([args.json, args.latency, args.hdrOut, args.caFiles], [
+    false,
+    false,
+    undefined,
+    [],
+  ]);
 });
 
 Deno.test("parseLoadArgs: every flag", () => {
@@ -57,7 +64,7 @@ Deno.test("parseLoadArgs: every flag", () => {
     "--json",
   ]);
   equal(args.spawn, "ncat -l --broker 127.0.0.1 {port}");
-  equal(args.target, undefined);
+  deepEqual(args.targets, ["127.0.0.1:{port}"]);
   equal(args.json, true);
   deepEqual(
     [args.load.clients, args.load.senders, args.load.rate, args.load.size],
@@ -76,8 +83,57 @@ Deno.test("parseLoadArgs: every flag", () => {
 
 Deno.test("parseLoadArgs: repeated --target gives the nodes of one room", () => {
   const args = parseLoadArgs(["--target", ":7000", "--target", ":7001"]);
-  deepEqual(args.target, { hostname: "127.0.0.1", port: 7000 });
-  deepEqual(args.extraTargets, [{ hostname: "127.0.0.1", port: 7001 }]);
+  deepEqual(resolveTargets(args.targets), [
+    { kind: "tcp", hostname: "127.0.0.1", port: 7000, path: "" },
+    { kind: "tcp", hostname: "127.0.0.1", port: 7001, path: "" },
+  ]);
+});
+
+Deno.test("parseLoadArgs: TLS and WebSocket targets, and the spawned server's ports", () => {
+  const args = parseLoadArgs([
+    "--spawn",
+    "deno run -A server/main.ts --port {port} --http-port {port+1} --quiet",
+    "--target",
+    "ws://127.0.0.1:{port+1}/ws",
+    "--target",
+    "tls://localhost:{port}",
+    "--ca",
+    "ca.pem",
+  ]);
+  deepEqual(resolveTargets(args.targets, 9000), [
+    { kind: "ws", hostname: "127.0.0.1", port: 9001, path: "/ws" },
+    { kind: "tls", hostname: "localhost", port: 9000, path: "" },
+  ]);
+  deepEqual(args.caFiles, ["ca.pem"]);
+  deepEqual(
+    resolveTargets(["wss://[::1]:8443/chat?room=1"]),
+    [{ kind: "wss", hostname: "::1", port: 8443, path: "/chat?room=1" }],
+  );
+});
+
+Deno.test("parseLoadArgs: workers, a ramp, a payload file, the latency outputs", () => {
+  const args = parseLoadArgs([
+    "--target",
+    ":1",
+    "--workers",
+    "3",
+    "--rate",
+    "100:1000:10s:4",
+    "--payload-file",
+    "lines.txt",
+    "--latency",
+    "--hdr-out",
+    "run.hlog",
+  ]);
+  deepEqual(
+    [args.load.workers, args.load.rate, args.load.payloadFile],
+    [3, { from: 100, to: 1000, overMs: 10_000, steps: 4 }, "lines.txt"],
+  );
+  deepEqual([args.latency, args.hdrOut], [true, "run.hlog"]);
+  equal(
+    parseLoadArgs(["--target", ":1", "--workers", "auto"]).load.workers,
+    "auto",
+  );
 });
 
 const failure = (args: string[]) => usageError(parseLoadArgs, args);
@@ -93,6 +149,13 @@ Deno.test("parseLoadArgs: every mistake is one UsageError line", () => {
       ["--target", ":1", "--duration", "soon"],
       ["--target", ":1", "--bogus"],
       ["--target", ":1", "extra"],
+      ["--target", ":{port}"],
+      ["--spawn", "s {port}", "--target", "127.0.0.1:7000"],
+      ["--target", "http://x:1"],
+      ["--target", ":1", "--size", "10", "--payload-file", "f"],
+      ["--target", ":1", "--rate", "100:0:10s"],
+      ["--target", ":1", "--rate", "100:200:10s:1"],
+      ["--target", ":1", "--workers", "0"],
     ]
   ) {
     const message = failure(bad);

@@ -47,4 +47,9 @@ export class RunClock {
   toUs(ms: number): number {
     return Math.round((ms - this.originMs) * 1000);
   }
+
+  /** A time in µs since the origin as this thread's `performance.now()`, ms. */
+  fromUs(us: number): number {
+    return this.originMs + us / 1000;
+  }
 }

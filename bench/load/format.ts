@@ -7,7 +7,9 @@
 
 import type { LatencySummary } from "../latency_histogram.ts";
 import { formatBytes, formatCount, formatMs } from "../units.ts";
-import type { LoadReport } from "./report.ts";
+import type { LatencyDistribution, LoadReport } from "./report.ts";
+import { RSS_FIT_MIN_R2 } from "./validity.ts";
+import { round } from "./_util.ts";
 
 /**
  * The exit status for a report: 0 valid and nothing lost, 1 failed, 3
@@ -25,6 +27,51 @@ export function exitCodeOf(report: LoadReport): number {
   const clean = a.lost === 0 && a.duplicated === 0 && a.reordered === 0 &&
     a.echoed === 0 && a.malformed === 0;
   return report.valid && clean ? 0 : 3;
+}
+
+/**
+ * Whether a run failed before it sent anything (refused, the ramp or the
+ * join failed): then there is nothing to show but the reason.
+ *
+ * @example
+ * ```ts ignore
+ * import { failedBeforeSending } from "./format.ts";
+ * if (failedBeforeSending(report)) console.error(report.failure);
+ * ```
+ */
+export function failedBeforeSending(report: LoadReport): boolean {
+  return report.failure !== null && report.accounting.linesSent === 0 &&
+    !Number.isFinite(report.window.seconds);
+}
+
+/**
+ * The whole latency distribution (`--latency`), as wrk2 prints it: fixed
+ * percentiles, then HdrHistogram's percentile spectrum.
+ *
+ * @example
+ * ```ts
+ * import { formatLatencyDistribution } from "./format.ts";
+ * const text = formatLatencyDistribution({
+ *   percentiles: [{ percentile: 50, ms: 1.5 }, { percentile: 100, ms: 9 }],
+ *   spectrum: "       Value     Percentile TotalCount 1/(1-Percentile)\n",
+ *   histogram: "",
+ * });
+ * console.log(text.split("\n")[1]); // " 50.000%    1.50 ms"
+ * ```
+ */
+export function formatLatencyDistribution(
+  distribution: LatencyDistribution,
+): string {
+  const lines = [
+    "Latency distribution (corrected, HdrHistogram):",
+    ...distribution.percentiles.map(({ percentile, ms }) =>
+      `${percentile.toFixed(3).padStart(7)}% ${formatMs(ms).padStart(7)} ms`
+    ),
+    "",
+    "Detailed percentile spectrum (values in ms):",
+    distribution.spectrum.trimEnd(),
+  ];
+  return lines.join("\n");
 }
 
 function latencyLine(summary: LatencySummary): string {
@@ -49,23 +96,38 @@ export function formatLoadReport(report: LoadReport): string {
   const c = report.config;
   const a = report.accounting;
   const lines: string[] = [];
-  const load = c.rate > 0
+  const ramp = c.rateRamp;
+  const load = ramp
+    ? `${c.senders} senders × ${ramp.from} → ${ramp.to} lines/s over ${
+      ramp.overMs / 1000
+    } s${ramp.steps ? ` in ${ramp.steps} steps` : ""}`
+    : c.rate > 0
     ? `${c.senders} senders × ${c.rate} lines/s`
     : `${c.senders} senders as fast as possible (window ${c.window})`;
+  const size = c.payloadFile === null
+    ? `${c.size} B lines`
+    : `lines from ${c.payloadFile} (${c.payloadLines} bodies, mean ${c.payloadMeanBytes} B)`;
   lines.push(
-    `linechat load → ${c.target}: ${c.clients} clients, ${load}, ${c.size} B lines, ${
+    `linechat load → ${c.target}: ${c.clients} clients, ${load}, ${size}, ${
       c.durationMs / 1000
     } s measured after ${c.warmupMs / 1000} s warm-up${
       c.lines ? `, at most ${c.lines} lines per sender` : ""
-    }${c.slowConsumers ? `, ${c.slowConsumers} slow consumers` : ""}`,
+    }${c.slowConsumers ? `, ${c.slowConsumers} slow consumers` : ""}${
+      c.workers > 1 ? `, ${c.workers} workers` : ""
+    }`,
   );
   const conn = report.connect;
+  // Older reports have no `seconds`: their ramp time included the pauses.
+  const seconds = conn.seconds ?? conn.rampSeconds;
+  const paused = round(conn.rampSeconds - seconds, 3);
   lines.push(
-    `connect      ${conn.connected}/${conn.attempted} in ${conn.rampSeconds} s; connect() p50 ${
-      formatMs(conn.timeMs.p50)
-    } p99 ${formatMs(conn.timeMs.p99)} max ${
-      formatMs(conn.timeMs.max)
-    } ms; all in the room after ${formatMs(conn.joinMs)} ms` +
+    `connect      ${conn.connected}/${conn.attempted} in ${seconds} s${
+      paused > 0.001 ? ` (+${paused} s of pauses for memory samples)` : ""
+    }; connect() p50 ${formatMs(conn.timeMs.p50)} p99 ${
+      formatMs(conn.timeMs.p99)
+    } max ${formatMs(conn.timeMs.max)} ms; all in the room after ${
+      formatMs(conn.joinMs)
+    } ms` +
       (conn.failed
         ? `; ${conn.failed} failed: ${
           Object.entries(conn.errors).map(([e, n]) => `${e} ×${n}`).join(", ")
@@ -114,10 +176,15 @@ export function formatLoadReport(report: LoadReport): string {
     );
   }
   const g = report.generator;
+  const pct = (share: number) => `${Math.round(share * 100)}%`;
+  const workers = (g.threads ?? []).slice(1);
+  const threads = workers.length === 0
+    ? `main thread ${pct(g.busyCpu)} busy (+${pct(g.spinCpu)} polling)`
+    : `${workers.length} workers ${
+      workers.map((t) => pct(t.busyCpu)).join(" / ")
+    } busy (+${pct(g.spinCpu)} polling), main thread ${pct(g.mainThreadCpu)}`;
   lines.push(
-    `generator    main thread ${Math.round(g.busyCpu * 100)}% busy (+${
-      Math.round(g.spinCpu * 100)
-    }% polling), process ${Math.round(g.processCpu * 100)}%; send lag p99 ${
+    `generator    ${threads}, process ${pct(g.processCpu)}; send lag p99 ${
       formatMs(g.lagMs.p99)
     } max ${formatMs(g.lagMs.max)} ms; ${
       formatCount(g.blockedLines)
@@ -149,8 +216,18 @@ export function formatLoadReport(report: LoadReport): string {
         s.rssPerConnectionBytes === null
           ? "–"
           : formatBytes(s.rssPerConnectionBytes)
-      } per connection (slope, R² ${s.rssFitR2 ?? "–"})`,
+      } per connection (slope of ${s.rssSamples.length} samples, R² ${
+        s.rssFitR2 ?? "–"
+      }${
+        s.rssFitR2 !== null && s.rssSamples.length >= 3 &&
+          s.rssFitR2 < RSS_FIT_MIN_R2
+          ? ": poor fit"
+          : ""
+      })`,
     );
+  }
+  for (const warning of report.warnings ?? []) {
+    lines.push(`warning      ${warning}`);
   }
   lines.push(
     report.failure

@@ -3,14 +3,16 @@
  * until every client has received one from someone else, so that no
  * measured line is missed for being sent before the server let a client
  * into the room. {@linkcode JoinDetector} recognises probes on the
- * receive path; {@linkcode joinRoom} sends them and waits.
+ * receive path; {@linkcode joinRoom} sends them and waits, through a
+ * {@linkcode JoinRoom}: the clients of this thread
+ * ({@linkcode localRoom}), or those of every worker, whose counts add up.
  *
  * @module
  */
 
 import { sleep } from "../_async.ts";
+import type { LoadConnection } from "./connection.ts";
 import { TAG_LENGTH } from "./payload.ts";
-import { writeAll } from "./_util.ts";
 
 const BANG = 0x21; // "!" marks a join probe: `<tag>!<prober>`
 const ZERO = 0x30;
@@ -31,7 +33,7 @@ export interface Joinable {
   /** Its number, in the order connections completed. */
   readonly index: number;
   /** Its connection. */
-  readonly conn: Deno.TcpConn;
+  readonly conn: LoadConnection;
   /** Whether it has received a probe from someone else. */
   joined: boolean;
   /** Whether its connection has ended. */
@@ -44,19 +46,23 @@ export interface Joinable {
  *
  * @example
  * ```ts
+ * import type { LoadConnection } from "./connection.ts";
  * import { JoinDetector } from "./join.ts";
  *
  * const join = new JoinDetector("ab12");
  * const line = join.probe(0).subarray(0, -1); // without the LF
- * const client = { index: 1, conn: undefined as unknown as Deno.TcpConn, joined: false, done: false };
+ * const client = { index: 1, conn: undefined as unknown as LoadConnection, joined: false, done: false };
  * console.log(join.check(client, line, 0, line.length), client.joined, join.joinedCount); // true true 1
  * ```
  */
 export class JoinDetector {
   /** Clients that have received a probe from another client. */
   joinedCount = 0;
-  /** When the last probe arrived (`performance.now()`, ms). */
-  lastProbeMs = 0;
+  /**
+   * When the last probe arrived, epoch ms (`performance.timeOrigin +
+   * performance.now()`: the same in every thread).
+   */
+  lastProbeEpochMs = 0;
   readonly #tag: string;
   readonly #tagBytes: Uint8Array;
   readonly #encoder = new TextEncoder();
@@ -95,7 +101,7 @@ export class JoinDetector {
       if (digit < 0 || digit > 9) return false;
       prober = prober * 10 + digit;
     }
-    this.lastProbeMs = performance.now();
+    this.lastProbeEpochMs = epochMs();
     if (prober !== receiver.index && !receiver.joined) {
       receiver.joined = true;
       this.joinedCount++;
@@ -104,12 +110,73 @@ export class JoinDetector {
   }
 }
 
+/** Epoch milliseconds, precise to the microsecond, in any thread. */
+function epochMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/**
+ * The clients as {@linkcode joinRoom} sees them: counts, and probes sent
+ * on request. Workers' rooms add up.
+ */
+export interface JoinRoom {
+  /** Receiving clients in all. */
+  readonly clients: number;
+  /** How many have received a probe from someone else. */
+  joined(): number;
+  /** How many the server has closed. */
+  gone(): number;
+  /** When the last probe arrived, epoch ms (0: none yet). */
+  lastProbeEpochMs(): number;
+  /** Sends a probe from each of these clients (those held here). */
+  probe(clients: readonly number[]): Promise<void>;
+  /** Sends a probe from at most `max` clients that have not joined. */
+  nudge(max: number): Promise<void>;
+}
+
+/**
+ * The room made of one thread's receivers and their detector.
+ *
+ * @example
+ * ```ts ignore
+ * import { localRoom, joinRoom } from "./join.ts";
+ * await joinRoom({ room: localRoom(receivers.receivers, detector), timeoutMs: 10_000 });
+ * ```
+ */
+export function localRoom(
+  receivers: readonly Joinable[],
+  detector: JoinDetector,
+  clients: number = receivers.length,
+): JoinRoom {
+  const write = (r: Joinable) =>
+    r.done
+      ? undefined
+      : r.conn.writeLines(detector.probe(r.index)).catch(() => {});
+  return {
+    clients,
+    joined: () => detector.joinedCount,
+    gone: () => receivers.filter((r) => r.done).length,
+    lastProbeEpochMs: () => detector.lastProbeEpochMs,
+    probe: async (indices) => {
+      await Promise.all(
+        receivers.filter((r) => indices.includes(r.index)).map(write),
+      );
+    },
+    nudge: async (max) => {
+      const writes = [];
+      for (const r of receivers) {
+        if (writes.length >= max) break;
+        if (!r.joined && !r.done) writes.push(write(r));
+      }
+      await Promise.all(writes);
+    },
+  };
+}
+
 /** Options for {@linkcode joinRoom}. */
 export interface JoinOptions {
-  /** The receiving clients, in index order. */
-  receivers: readonly Joinable[];
-  /** The detector their receive path feeds. */
-  detector: JoinDetector;
+  /** The clients: this thread's ({@linkcode localRoom}) or every worker's. */
+  room: JoinRoom;
   /** How long the join may take, ms. */
   timeoutMs: number;
 }
@@ -121,48 +188,38 @@ export interface JoinOptions {
  *
  * @example
  * ```ts ignore
- * import { JoinDetector, joinRoom } from "./join.ts";
- * const failure = await joinRoom({ receivers, detector, timeoutMs: 10_000 });
+ * import { joinRoom, localRoom } from "./join.ts";
+ * const failure = await joinRoom({ room: localRoom(receivers, detector), timeoutMs: 10_000 });
  * ```
  */
 export async function joinRoom(options: JoinOptions): Promise<string | null> {
-  const { receivers, detector } = options;
-  if (receivers.length < 2) return null;
+  const { room } = options;
+  const total = room.clients;
+  if (total < 2) return null;
   const deadline = performance.now() + options.timeoutMs;
-  const probers = receivers.slice(0, 2);
-  const probes = probers.map((p) => detector.probe(p.index));
   let interval = 50;
   let joinedBefore = -1;
-  while (detector.joinedCount < receivers.length) {
+  while (room.joined() < total) {
     if (performance.now() > deadline) {
       return `join timed out: ${
-        receivers.length - detector.joinedCount
-      } of ${receivers.length} clients never received a line`;
+        total - room.joined()
+      } of ${total} clients never received a line`;
     }
-    const gone = receivers.filter((r) => r.done).length;
+    const gone = room.gone();
     if (gone > 0) {
       return `the server closed ${gone} clients before the run started`;
     }
-    const writes = probers.map((p, i) =>
-      p.done ? undefined : writeAll(p.conn, probes[i]).catch(() => {})
-    );
-    if (detector.joinedCount === joinedBefore && interval >= 400) {
+    const writes = [room.probe([0, 1])];
+    if (room.joined() === joinedBefore && interval >= 400) {
       // No progress: some handshakes may be unfinished on the server's
       // side (its accept queue overflowed and it dropped our ACK). Data
       // from the client completes them, so the stragglers say something.
-      let nudged = 0;
-      for (const r of receivers) {
-        if (r.joined || r.done || nudged >= 256) continue;
-        nudged++;
-        writes.push(writeAll(r.conn, detector.probe(r.index)).catch(() => {}));
-      }
+      writes.push(room.nudge(256));
     }
-    joinedBefore = detector.joinedCount;
+    joinedBefore = room.joined();
     await Promise.all(writes);
     const until = performance.now() + interval;
-    while (
-      detector.joinedCount < receivers.length && performance.now() < until
-    ) {
+    while (room.joined() < total && performance.now() < until) {
       await sleep(5);
     }
     interval = Math.min(1000, interval * 2);
@@ -171,7 +228,7 @@ export async function joinRoom(options: JoinOptions): Promise<string | null> {
   // (a slow server relays them one recipient at a time): let them
   // arrive, so the measured lines do not queue behind them.
   while (
-    performance.now() - detector.lastProbeMs < PROBE_QUIET_MS &&
+    epochMs() - room.lastProbeEpochMs() < PROBE_QUIET_MS &&
     performance.now() < deadline
   ) {
     await sleep(10);

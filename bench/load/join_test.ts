@@ -2,12 +2,13 @@ import { deepEqual, equal, ok } from "node:assert/strict";
 import { Logger } from "../../server/logger.ts";
 import { serve } from "../../server/chat_server.ts";
 import { RunClock } from "./clock.ts";
-import { type Joinable, JoinDetector, joinRoom } from "./join.ts";
+import { type LoadConnection, StreamConnection } from "./connection.ts";
+import { type Joinable, JoinDetector, joinRoom, localRoom } from "./join.ts";
 import { ReceiverSet } from "./receivers.ts";
 
 const client = (index: number): Joinable => ({
   index,
-  conn: undefined as unknown as Deno.TcpConn,
+  conn: undefined as unknown as LoadConnection,
   joined: false,
   done: false,
 });
@@ -26,7 +27,7 @@ Deno.test("a probe from someone else joins a client; its own probe is a probe, n
   equal(first.joined, true);
   equal(check(join, first, "jn01!0"), true);
   equal(join.joinedCount, 1, "counted once");
-  ok(join.lastProbeMs > 0);
+  ok(join.lastProbeEpochMs > 0);
 });
 
 Deno.test("lines that are not this run's probes are not probes", () => {
@@ -60,12 +61,13 @@ Deno.test("joinRoom probes until every client of our server has heard another", 
   });
   try {
     for (let i = 0; i < 5; i++) {
-      receivers.add(await Deno.connect({ port: server.addr.port }));
+      receivers.add(
+        new StreamConnection(await Deno.connect({ port: server.addr.port })),
+      );
     }
     equal(
       await joinRoom({
-        receivers: receivers.receivers,
-        detector: join,
+        room: localRoom(receivers.receivers, join),
         timeoutMs: 5000,
       }),
       null,
@@ -89,10 +91,12 @@ Deno.test("joinRoom gives up in time when nobody relays", async () => {
     await Deno.connect({ port }),
     await Deno.connect({ port }),
   ];
-  const receivers = conns.map((conn, index) => ({ ...client(index), conn }));
+  const receivers = conns.map((conn, index) => ({
+    ...client(index),
+    conn: new StreamConnection(conn),
+  }));
   const failure = await joinRoom({
-    receivers,
-    detector: new JoinDetector("jn04"),
+    room: localRoom(receivers, new JoinDetector("jn04")),
     timeoutMs: 300,
   });
   equal(failure, "join timed out: 2 of 2 clients never received a line");

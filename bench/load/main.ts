@@ -2,7 +2,7 @@
  * `deno task load`: drives a line-chat server with many clients and
  * reports throughput, delivery accounting and latency. With `--spawn` it
  * starts the server itself (with `sh -c`, through `lib/server_process.ts`)
- * and measures its whole process group. See `--help` and the README.
+ * and measures its whole process group. See `--help` and docs/load.md.
  *
  * @module
  */
@@ -11,8 +11,13 @@ import { runMain } from "../../lib/args.ts";
 import { type ServerProcess, startServer } from "../../lib/server_process.ts";
 import { discardStdout, signalOf } from "../spawn.ts";
 import { formatCount } from "../units.ts";
-import { LOAD_USAGE, parseLoadArgs } from "./cli.ts";
-import { exitCodeOf, formatLoadReport } from "./format.ts";
+import { LOAD_USAGE, parseLoadArgs, resolveTargets } from "./cli.ts";
+import {
+  exitCodeOf,
+  failedBeforeSending,
+  formatLatencyDistribution,
+  formatLoadReport,
+} from "./format.ts";
 import type { LoadProgress } from "./options.ts";
 import type { LoadReport } from "./report.ts";
 import { runLoad } from "./run.ts";
@@ -37,6 +42,13 @@ await runMain("linechat-load", async () => {
   Deno.addSignalListener("SIGTERM", onTerminate);
   let report: LoadReport | undefined;
   const live = !args.json && !args.quiet && Deno.stderr.isTerminal();
+  const caCerts = args.caFiles.map((file) => {
+    try {
+      return Deno.readTextFileSync(file);
+    } catch (error) {
+      throw new Error(`--ca: cannot read ${file}: ${(error as Error).message}`);
+    }
+  });
   try {
     if (args.spawn !== undefined) {
       server = await startServer({
@@ -44,13 +56,16 @@ await runMain("linechat-load", async () => {
         handleSignals: false,
       });
     }
+    const [main, ...extraTargets] = resolveTargets(args.targets, server?.port);
     report = await runLoad({
       ...args.load,
-      hostname: args.target?.hostname ?? "127.0.0.1",
-      port: server?.port ?? args.target!.port,
-      extraTargets: args.extraTargets,
+      ...main,
+      extraTargets,
+      caCerts,
       serverPid: args.pid,
       server: server && groupProbe(server),
+      latencyDistribution: args.latency,
+      hdrOut: args.hdrOut,
       onProgress: live ? showProgress : undefined,
       signal: abort.signal,
     });
@@ -70,9 +85,16 @@ await runMain("linechat-load", async () => {
   if (report.failure && stderr) {
     report.failure += ` (server stderr: ${stderr.slice(-300)})`;
   }
-  console.log(
-    args.json ? JSON.stringify(report, null, 2) : formatLoadReport(report),
-  );
+  if (args.json) console.log(JSON.stringify(report, null, 2));
+  else if (failedBeforeSending(report)) {
+    // Nothing was measured: one line, as for any other failure to run.
+    throw new Error(report.failure!);
+  } else {
+    console.log(formatLoadReport(report));
+    if (report.latency.distribution) {
+      console.log(formatLatencyDistribution(report.latency.distribution));
+    }
+  }
   Deno.exitCode = exitCodeOf(report);
 });
 

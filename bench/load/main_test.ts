@@ -62,3 +62,47 @@ Deno.test("main: a server that cannot start is one line and exit 1", async () =>
     /^linechat-load: server exited \(exit code 3\) before listening on port \d+: nope\n$/,
   );
 });
+
+Deno.test("main: a refused target is one line saying so, and exit 1", async () => {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  const { code, stdout, stderr } = await load([
+    "--target",
+    `127.0.0.1:${port}`,
+  ]);
+  equal(code, 1);
+  equal(stdout, "");
+  equal(stderr, `linechat-load: 127.0.0.1:${port} refused the connection\n`);
+});
+
+Deno.test("main: WebSocket clients of a spawned server on two workers, with --latency and --hdr-out", async () => {
+  const hlog = await Deno.makeTempFile({ suffix: ".hlog" });
+  try {
+    const { code, stdout, stderr } = await load([
+      "--spawn",
+      "deno run -A server/main.ts --port {port} --http-port {port+1} --quiet",
+      "--target",
+      "ws://127.0.0.1:{port+1}/ws",
+      ...["--clients", "4", "--senders", "2", "--rate", "50"],
+      ...["--duration", "1s", "--warmup", "0", "--rss-steps", "1"],
+      ...["--workers", "2", "--latency", "--hdr-out", hlog, "--json"],
+      ...["--max-cpu", "64", "--max-other-cpu", "1024", "--max-lag-ms", "1e6"],
+    ]);
+    equal(code, 0, stderr);
+    const report = JSON.parse(stdout) as LoadReport;
+    equal(report.schemaVersion, 2);
+    equal(report.tool.name, "linechat-load");
+    match(report.config.target, /^ws:\/\/127\.0\.0\.1:\d+\/ws$/);
+    equal(report.generator.workers, 2);
+    equal(report.accounting.lost, 0);
+    ok(report.accounting.delivered > 0);
+    ok(report.latency.distribution!.percentiles.length >= 5);
+    ok(report.timeline.length >= 1);
+    const log = await Deno.readTextFile(hlog);
+    match(log, /^#linechat-load ws:/);
+    ok(log.trim().split("\n").filter((l) => /^\d/.test(l)).length >= 1);
+  } finally {
+    await Deno.remove(hlog);
+  }
+});

@@ -8,8 +8,19 @@
  * @module
  */
 
+import {
+  formatLoadTarget,
+  type LoadTarget,
+  type LoadTargetSpec,
+  resolveTarget,
+  type TargetKind,
+} from "./connection.ts";
 import { randomTag } from "./payload.ts";
+import type { RateSpec } from "./rate_schedule.ts";
+import { DEFAULT_LIMITS } from "./validity.ts";
 import { processProbe, type ServerProbe } from "./window.ts";
+
+export type { LoadTarget } from "./connection.ts";
 
 /** Where the clients connect. */
 export interface LoadTargetOptions {
@@ -22,13 +33,33 @@ export interface LoadTargetOptions {
   /** Server port. */
   port: number;
   /**
-   * More servers joined into one room (nodes of a cluster): client `i`
-   * connects to the `i % n`-th of the main target and these, so clients
-   * and senders are spread evenly across the nodes.
+   * How the clients speak to it: TCP, TLS, or WebSocket (`ws`, `wss`:
+   * one message is one line, PROTOCOL.md §6).
+   *
+   * @default {"tcp"}
+   */
+  kind?: TargetKind;
+  /**
+   * The WebSocket path.
+   *
+   * @default {"/ws"}
+   */
+  path?: string;
+  /**
+   * More targets in one room (nodes of a cluster, or the same server
+   * over another transport): client `i` connects to the `i % n`-th of the
+   * main target and these, so clients and senders are spread evenly.
    *
    * @default {[]}
    */
-  extraTargets?: { hostname?: string; port: number }[];
+  extraTargets?: LoadTargetSpec[];
+  /**
+   * Certificates (PEM text) to trust besides the system's, for `tls` and
+   * `wss` targets.
+   *
+   * @default {[]}
+   */
+  caCerts?: string[];
 }
 
 /** What the clients do. */
@@ -48,18 +79,41 @@ export interface LoadWorkloadOptions {
   /**
    * Lines per second per sender, on a fixed schedule (open loop). `0`
    * sends as fast as the server takes them: each sender keeps `window`
-   * lines in flight (closed loop).
+   * lines in flight (closed loop). A {@linkcode RateSpec} ramps from one
+   * rate to another once the measured window opens.
    *
    * @default {100}
    */
-  rate?: number;
+  rate?: number | RateSpec;
   /**
    * Bytes per line, terminator excluded (at least the payload header,
-   * about 30 bytes).
+   * about 30 bytes). Not used with a payload file.
    *
    * @default {64}
    */
   size?: number;
+  /**
+   * A file whose lines are the lines' content after the header, in turn
+   * (sizes and bytes are the file's).
+   *
+   * @default {undefined: padding to `size`}
+   */
+  payloadFile?: string;
+  /**
+   * The payload bodies themselves (as `payloadBodies` splits a file);
+   * takes precedence over reading `payloadFile`.
+   *
+   * @default {undefined}
+   */
+  payloadLines?: Uint8Array[];
+  /**
+   * Threads the generator runs on: `1` runs everything on the main
+   * thread; `N` spreads the clients (and so the senders) over N workers,
+   * whose counts merge exactly; `"auto"` is {@linkcode autoWorkers}.
+   *
+   * @default {1}
+   */
+  workers?: number | "auto";
   /**
    * Length of the measured window, ms.
    *
@@ -159,14 +213,17 @@ export interface LoadMeasurementOptions {
    * The run is invalid when the generator's 99th-percentile lag behind
    * its own schedule (excluding waits for the server) exceeds this, ms,
    * and half the measured p99 latency (so that the generator's lateness,
-   * not the server, would dominate what was measured).
+   * not the server, would dominate what was measured). A smaller lag is
+   * a warning (see `validity.ts`).
    *
-   * @default {5}
+   * @default {20}
    */
   maxLagMs?: number;
   /**
-   * The run is invalid when the generator's main thread is busier than
-   * this share of one core during the measured window.
+   * The run is invalid when the generator's busiest thread (its main
+   * thread, or with workers the busiest worker) is busier than this share
+   * of one core during the measured window: it, not the server, was the
+   * limit.
    *
    * @default {0.9}
    */
@@ -174,10 +231,10 @@ export interface LoadMeasurementOptions {
   /**
    * With a server to measure: the run is invalid when other processes
    * (neither the generator nor the server) used more than this many cores
-   * during the window, since they then competed for the CPU being
-   * measured.
+   * during the window, since they then took the CPU being measured; more
+   * than a quarter of a core is a warning.
    *
-   * @default {0.25}
+   * @default {1}
    */
   maxOtherCpu?: number;
   /**
@@ -207,8 +264,21 @@ export interface LoadReceiveOptions {
   maxLineBytes?: number;
 }
 
-/** Progress reports and cancellation. */
+/** Progress reports, extra outputs and cancellation. */
 export interface LoadControlOptions {
+  /**
+   * Keep the whole latency distribution for the report (`--latency`).
+   *
+   * @default {false}
+   */
+  latencyDistribution?: boolean;
+  /**
+   * Write the per-second latency histograms here, in HdrHistogram's
+   * interval log format (`--hdr-out`).
+   *
+   * @default {undefined}
+   */
+  hdrOut?: string;
   /**
    * Called about once per `progressIntervalMs` with the run's state.
    *
@@ -271,11 +341,22 @@ export interface LoadProgress {
 
 /** The settings a run used, defaults filled in (the report's `config`). */
 export interface LoadConfig {
+  /** The targets, as `--target` writes them, space-separated. */
   target: string;
   clients: number;
   senders: number;
+  /** Lines per second per sender (a ramp's first rate); 0: closed loop. */
   rate: number;
+  /** The ramp, when the rate is one (else null). */
+  rateRamp: RateSpec | null;
   size: number;
+  /** The payload file, when lines carry its lines (else null). */
+  payloadFile: string | null;
+  /** How many bodies it gave, and their mean length in bytes. */
+  payloadLines: number | null;
+  payloadMeanBytes: number | null;
+  /** Threads the generator ran on (1: the main thread). */
+  workers: number;
   durationMs: number;
   warmupMs: number;
   lines: number | null;
@@ -287,18 +368,16 @@ export interface LoadConfig {
   tag: string;
 }
 
-/** A TCP endpoint, hostname filled in. */
-export interface LoadTarget {
-  hostname: string;
-  port: number;
-}
-
 /** Everything a run reads, checked and with every default filled in. */
 export interface LoadSettings {
   /** What the report shows as its `config`. */
   config: LoadConfig;
   /** The main target, then the extra ones (client `i`: `i % n`). */
   targets: LoadTarget[];
+  /** Certificates to trust for TLS and WSS targets. */
+  caCerts: string[];
+  /** With a payload file: the bodies lines carry. */
+  bodies: Uint8Array[] | undefined;
   /** How the server is measured; undefined when it is not. */
   server: ServerProbe | undefined;
   /** Ramp steps: `rssSteps` with a server to measure, else 1. */
@@ -315,6 +394,27 @@ export interface LoadSettings {
 }
 
 /**
+ * How many workers a `workers` option means for `clients` clients.
+ *
+ * @example
+ * ```ts
+ * import { resolveWorkers } from "./options.ts";
+ * console.log(resolveWorkers(undefined, 100), resolveWorkers(4, 3)); // 1 3
+ * ```
+ */
+export function resolveWorkers(
+  workers: number | "auto" | undefined,
+  clients: number,
+): number {
+  const n = workers === "auto" ? autoWorkers(undefined, clients) : workers ?? 1;
+  if (!Number.isInteger(n) || n < 1 || n > 64) {
+    throw new RangeError(`workers must be from 1 to 64, got ${n}`);
+  }
+  // Never more workers than clients: each holds at least one.
+  return Math.min(n, clients);
+}
+
+/**
  * Checks `options` and fills in the defaults. Throws a `RangeError` for
  * client and sender counts a run cannot hold (flags are checked before,
  * by `deno task load`'s parser, with one-line messages).
@@ -323,7 +423,8 @@ export interface LoadSettings {
  * ```ts
  * import { resolveLoadOptions } from "./options.ts";
  * const { config, targets } = resolveLoadOptions({ port: 7000, rate: 0 });
- * console.log(config.clients, config.rate, targets[0]); // 100 0 { hostname: "127.0.0.1", port: 7000 }
+ * console.log(config.clients, config.rate, targets[0]);
+ * // 100 0 { kind: "tcp", hostname: "127.0.0.1", port: 7000, path: "" }
  * ```
  */
 export function resolveLoadOptions(options: LoadOptions): LoadSettings {
@@ -345,21 +446,39 @@ export function resolveLoadOptions(options: LoadOptions): LoadSettings {
     );
   }
   const targets = [
-    { hostname: options.hostname, port: options.port },
+    {
+      kind: options.kind,
+      hostname: options.hostname,
+      port: options.port,
+      path: options.path,
+    },
     ...options.extraTargets ?? [],
-  ].map((t) => ({ hostname: t.hostname ?? "127.0.0.1", port: t.port }));
+  ].map(resolveTarget);
+  const slowConsumers = options.slowConsumers ?? 0;
+  const rate = options.rate ?? 100;
+  const rateRamp = typeof rate === "number" || rate.overMs === 0 ? null : rate;
+  const bodies = options.payloadLines;
   const config: LoadConfig = {
-    target: targets.map((t) => `${t.hostname}:${t.port}`).join(" "),
+    target: targets.map(formatLoadTarget).join(" "),
     clients,
     senders,
-    rate: options.rate ?? 100,
+    rate: typeof rate === "number" ? rate : rate.from,
+    rateRamp,
     size: options.size ?? 64,
+    payloadFile: bodies ? options.payloadFile ?? "(given)" : null,
+    payloadLines: bodies ? bodies.length : null,
+    payloadMeanBytes: bodies
+      ? Math.round(
+        (bodies.reduce((n, b) => n + b.length, 0) / bodies.length) * 10,
+      ) / 10
+      : null,
+    workers: resolveWorkers(options.workers, clients),
     durationMs: options.durationMs ?? 10_000,
     warmupMs: options.warmupMs ?? 2000,
     lines: options.lines ?? null,
     connectRate: options.connectRate ?? 1000,
     window: options.window ?? 256,
-    slowConsumers: options.slowConsumers ?? 0,
+    slowConsumers,
     drainMs: options.drainMs ?? 5000,
     spinMs: options.spinMs ?? 0,
     tag: randomTag(),
@@ -372,6 +491,8 @@ export function resolveLoadOptions(options: LoadOptions): LoadSettings {
   return {
     config,
     targets,
+    caCerts: options.caCerts ?? [],
+    bodies,
     server,
     rampSteps: server === undefined ? 1 : Math.max(1, options.rssSteps ?? 10),
     rssSettleMs: options.rssSettleMs ?? 250,
@@ -379,11 +500,30 @@ export function resolveLoadOptions(options: LoadOptions): LoadSettings {
       30_000 +
         (config.connectRate > 0 ? (connecting / config.connectRate) * 1000 : 0),
     joinTimeoutMs: options.joinTimeoutMs ?? 10_000 + 2 * clients,
-    maxLagMs: options.maxLagMs ?? 5,
-    maxCpu: options.maxCpu ?? 0.9,
-    maxOtherCpu: options.maxOtherCpu ?? 0.25,
+    maxLagMs: options.maxLagMs ?? DEFAULT_LIMITS.maxLagMs,
+    maxCpu: options.maxCpu ?? DEFAULT_LIMITS.maxCpu,
+    maxOtherCpu: options.maxOtherCpu ?? DEFAULT_LIMITS.maxOtherCpu,
     readBufferBytes: options.readBufferBytes ?? 16 * 1024,
     maxLineBytes: options.maxLineBytes ?? 1024 * 1024,
     progressIntervalMs: options.progressIntervalMs ?? 1000,
   };
+}
+
+/**
+ * How many workers `--workers auto` means on a machine of `cores`: one
+ * per core but one, which the server under test keeps, at most 8, and
+ * never more than one per 2 clients; 1 on a machine of one or two cores
+ * (there, extra threads only compete with the server).
+ *
+ * @example
+ * ```ts
+ * import { autoWorkers } from "./options.ts";
+ * console.log(autoWorkers(2, 100), autoWorkers(8, 100), autoWorkers(32, 100)); // 1 7 8
+ * ```
+ */
+export function autoWorkers(
+  cores: number = navigator.hardwareConcurrency,
+  clients = Infinity,
+): number {
+  return Math.max(1, Math.min(cores - 1, 8, Math.floor(clients / 2)));
 }

@@ -11,7 +11,12 @@ Deno.test("resolveLoadOptions fills in every default", () => {
     clients: 100,
     senders: 1,
     rate: 100,
+    rateRamp: null,
     size: 64,
+    payloadFile: null,
+    payloadLines: null,
+    payloadMeanBytes: null,
+    workers: 1,
     durationMs: 10_000,
     warmupMs: 2000,
     lines: null,
@@ -21,14 +26,16 @@ Deno.test("resolveLoadOptions fills in every default", () => {
     drainMs: 5000,
     spinMs: 0,
   });
-  deepEqual(settings.targets, [{ hostname: "127.0.0.1", port: 7000 }]);
+  deepEqual(settings.targets, [
+    { kind: "tcp", hostname: "127.0.0.1", port: 7000, path: "" },
+  ]);
   equal(settings.server, undefined);
   equal(settings.rampSteps, 1, "no server to measure: one step");
   equal(settings.rampTimeoutMs, 30_000 + 100);
   equal(settings.joinTimeoutMs, 10_000 + 200);
   deepEqual(
     [settings.maxLagMs, settings.maxCpu, settings.maxOtherCpu],
-    [5, 0.9, 0.25],
+    [20, 0.9, 1],
   );
 });
 
@@ -60,6 +67,8 @@ Deno.test("resolveLoadOptions: counts a run cannot hold are RangeErrors", () => 
       { senders: -1 },
       { clients: 5, senders: 6 },
       { clients: 100_000, senders: 1000 },
+      { workers: 0 },
+      { workers: 65 },
     ]
   ) {
     throws(() => resolveLoadOptions({ port: 1, ...bad }), RangeError);

@@ -8,6 +8,11 @@
  * ^tag ^sender ^seq ^intended µs ^actual µs       ^padding to --size
  * ```
  *
+ * With `--payload-file` the padding is replaced by the file's lines,
+ * one per payload in turn (line _k_ of a sender carries the file's line
+ * _k_ mod _n_), so sizes and content are the file's; every receiver knows
+ * which body each sequence number carries and checks its length and ends.
+ *
  * Times are whole microseconds since the run's own clock origin, so a
  * receiver in the same process subtracts them from its own clock. The tag
  * tells this run's lines from anything else a server might send (another
@@ -75,6 +80,35 @@ function tagBytes(tag: string): Uint8Array {
   return new TextEncoder().encode(tag);
 }
 
+/**
+ * The bodies of `--payload-file`: the file's lines (split at LF, a CR
+ * before it dropped, the empty piece after a final LF ignored). Throws a
+ * `RangeError` for a file with no line.
+ *
+ * @example
+ * ```ts
+ * import { payloadBodies } from "./payload.ts";
+ * const bodies = payloadBodies(new TextEncoder().encode("hello\r\nwörld\n"));
+ * console.log(bodies.length, bodies[1].length); // 2 6
+ * ```
+ */
+export function payloadBodies(file: Uint8Array): Uint8Array[] {
+  const bodies: Uint8Array[] = [];
+  let start = 0;
+  while (start < file.length) {
+    let end = file.indexOf(LF, start);
+    if (end === -1) end = file.length;
+    let stop = end;
+    if (stop > start && file[stop - 1] === 0x0d) stop--;
+    bodies.push(file.slice(start, stop));
+    start = end + 1;
+  }
+  if (bodies.length === 0) {
+    throw new RangeError("the payload file has no line");
+  }
+  return bodies;
+}
+
 /** The fields one payload carries. */
 export interface PayloadFields {
   /** Index of the sending client within the run. */
@@ -125,15 +159,28 @@ export class PayloadEncoder {
   /** Requested line length in bytes, terminator excluded. */
   readonly size: number;
   readonly #tag: Uint8Array;
+  readonly #bodies: readonly Uint8Array[] | undefined;
+  readonly #maxLineBytes: number;
 
-  /** Creates an encoder for run `tag` and lines of `size` bytes. */
-  constructor(tag: string, size: number) {
+  /**
+   * Creates an encoder for run `tag` and lines of `size` bytes, or, with
+   * `bodies` (see {@linkcode payloadBodies}), lines of a header and body
+   * `seq % bodies.length` (then `size` is not used).
+   */
+  constructor(tag: string, size: number, bodies?: readonly Uint8Array[]) {
     if (!Number.isSafeInteger(size) || size < 0) {
       throw new RangeError(`size must be a non-negative integer, got ${size}`);
+    }
+    if (bodies !== undefined && bodies.length === 0) {
+      throw new RangeError("bodies: at least one");
     }
     this.#tag = tagBytes(tag);
     this.tag = tag;
     this.size = size;
+    this.#bodies = bodies;
+    this.#maxLineBytes = bodies
+      ? MAX_HEADER_BYTES + Math.max(...bodies.map((b) => b.length))
+      : Math.max(size, MAX_HEADER_BYTES);
   }
 
   /**
@@ -141,7 +188,7 @@ export class PayloadEncoder {
    * numbers: an upper bound to size a batch buffer.
    */
   maxBatchBytes(count: number): number {
-    return count * (Math.max(this.size, MAX_HEADER_BYTES) + 1);
+    return count * (this.#maxLineBytes + 1);
   }
 
   /**
@@ -169,6 +216,14 @@ export class PayloadEncoder {
     target[offset++] = COLON;
     offset = writeDecimal(target, offset, actualUs);
     target[offset++] = COLON;
+    const bodies = this.#bodies;
+    if (bodies !== undefined) {
+      const body = bodies[seq % bodies.length];
+      target.set(body, offset);
+      offset += body.length;
+      target[offset++] = LF;
+      return offset;
+    }
     const end = start + this.size;
     if (offset < end) {
       target.fill(PAD, offset, end);
@@ -227,17 +282,23 @@ export class PayloadDecoder implements PayloadFields {
   /** Actual send time (µs) of the last line decoded. */
   actualUs = 0;
   readonly #tag: Uint8Array;
+  readonly #bodies: readonly Uint8Array[] | undefined;
 
-  /** Creates a decoder for run `tag`. */
-  constructor(tag: string) {
+  /**
+   * Creates a decoder for run `tag`; with `bodies`, for lines carrying
+   * them (see {@linkcode PayloadEncoder}).
+   */
+  constructor(tag: string, bodies?: readonly Uint8Array[]) {
     this.#tag = tagBytes(tag);
+    this.#bodies = bodies?.length ? bodies : undefined;
   }
 
   /**
    * Decodes `line` (terminator excluded). With `size` (the requested line
    * size, up to which the padding runs) it also checks the length and the
    * padding's ends, so a line cut short or merged with another is
-   * malformed, not silently accepted.
+   * malformed, not silently accepted. A decoder made with bodies checks
+   * the body's length and ends instead, whatever `size`.
    */
   decode(line: Uint8Array, size?: number): DecodeResult {
     return this.decodeSpan(line, 0, line.length, size);
@@ -279,6 +340,19 @@ export class PayloadDecoder implements PayloadFields {
       else if (field === 1) this.seq = n;
       else if (field === 2) this.intendedUs = n;
       else this.actualUs = n;
+    }
+    const bodies = this.#bodies;
+    if (bodies !== undefined) {
+      // The body this sequence number carries: its length and its ends.
+      const body = bodies[this.seq % bodies.length];
+      const n = body.length;
+      if (end - offset !== n) return "malformed";
+      if (
+        n > 0 && (bytes[offset] !== body[0] || bytes[end - 1] !== body[n - 1])
+      ) {
+        return "malformed";
+      }
+      return "ok";
     }
     if (size !== undefined) {
       // Every line of a run has the same length, so a line cut short or

@@ -1,6 +1,7 @@
 import { deepEqual, throws } from "node:assert/strict";
 import {
   MAX_HEADER_BYTES,
+  payloadBodies,
   PayloadDecoder,
   PayloadEncoder,
   randomTag,
@@ -153,4 +154,27 @@ Deno.test("decodeSpan reads a line in the middle of a buffer, bounds respected",
   deepEqual(decoder.decodeSpan(buffer, 0, end, 40), "malformed");
   deepEqual(decoder.decodeSpan(buffer, start, end - 1, 40), "malformed");
   deepEqual(decoder.decodeSpan(buffer, start + 1, end, 40), "foreign");
+});
+
+Deno.test("a payload file's lines are the bodies, in turn, and each is checked", () => {
+  const bodies = payloadBodies(bytes("one\r\ntwo two\n\nlast"));
+  deepEqual(bodies.map(text), ["one", "two two", "", "last"]);
+  const encoder = new PayloadEncoder("ab12", 64, bodies);
+  const decoder = new PayloadDecoder("ab12", bodies);
+  const lines = [0, 1, 2, 3, 4].map((seq) =>
+    encoder.encode({ sender: 1, seq, intendedUs: 5, actualUs: 6 })
+  );
+  deepEqual(text(lines[1]), "ab12:1:1:5:6:two two\n");
+  deepEqual(text(lines[4]), "ab12:1:4:5:6:one\n");
+  for (const line of lines) deepEqual(decoder.decode(body(line)), "ok");
+  // Cut short, or carrying the body of another sequence number: malformed.
+  deepEqual(decoder.decode(body(lines[1]).subarray(0, 18)), "malformed");
+  deepEqual(decoder.decode(bytes("ab12:1:0:5:6:two two")), "malformed");
+  deepEqual(
+    decoder.decode(bytes("ab12:1:1:5:6:twx two")),
+    "ok",
+    "only the ends are checked",
+  );
+  deepEqual(decoder.decode(bytes("ab12:1:1:5:6:two twx")), "malformed");
+  throws(() => payloadBodies(new Uint8Array(0)), RangeError);
 });

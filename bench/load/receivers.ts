@@ -1,13 +1,14 @@
 /**
- * The receive path: one read loop per connection over a fixed buffer,
- * the protocol's {@linkcode LineSplitter}, a byte-level payload decoder
- * that allocates nothing, and the accounting of every line. It is lean
- * on purpose: one process may hold 10,000 connections and take in
+ * The receive path: one read loop per connection over a fixed buffer
+ * (TCP and TLS) or one handler per message (WebSocket: a message is a
+ * line), the protocol's {@linkcode LineSplitter}, a byte-level payload
+ * decoder that allocates nothing, and the accounting of every line. It is
+ * lean on purpose: one thread may hold 10,000 connections and take in
  * millions of lines a second.
  *
  * A {@linkcode ReceiverSet} owns its connections and its
- * {@linkcode DeliveryTally}; several sets (one per worker, later) would
- * each count their own receivers, and their tallies merge exactly.
+ * {@linkcode DeliveryTally}; each worker's set counts its own receivers,
+ * and their tallies merge exactly.
  *
  * @module
  */
@@ -21,9 +22,11 @@ import {
   SequenceTracker,
 } from "./accounting.ts";
 import type { RunClock } from "./clock.ts";
+import type { LoadConnection, StreamConnection } from "./connection.ts";
 import type { Joinable, JoinDetector } from "./join.ts";
 import type { LoadPhase } from "./options.ts";
 import { PayloadDecoder } from "./payload.ts";
+import type { Timeline } from "./timeline.ts";
 import type { WindowBounds } from "./window.ts";
 
 /**
@@ -32,16 +35,17 @@ import type { WindowBounds } from "./window.ts";
  * @example
  * ```ts
  * import { GapBudget } from "./accounting.ts";
+ * import type { LoadConnection } from "./connection.ts";
  * import { Receiver } from "./receivers.ts";
- * const receiver = new Receiver(3, undefined as unknown as Deno.TcpConn, 2, 1024, new GapBudget());
+ * const receiver = new Receiver(3, undefined as unknown as LoadConnection, 2, 1024, new GapBudget());
  * console.log(receiver.index, receiver.sequence.high); // 3 Float64Array(2) [ -1, -1 ]
  * ```
  */
 export class Receiver implements Joinable {
-  /** Its number, in the order connections completed (senders first). */
+  /** Its client number (the first `senders` clients send too). */
   readonly index: number;
   /** Its connection. */
-  readonly conn: Deno.TcpConn;
+  readonly conn: LoadConnection;
   /** Frames what it reads. */
   readonly splitter: LineSplitter;
   /** What it has seen of each sender. */
@@ -54,7 +58,7 @@ export class Receiver implements Joinable {
   /** A receiver numbered `index` on `conn`. */
   constructor(
     index: number,
-    conn: Deno.TcpConn,
+    conn: LoadConnection,
     senders: number,
     maxLineBytes: number,
     gaps: GapBudget,
@@ -99,6 +103,19 @@ export interface ReceiverSetOptions {
    * @default {new GapBudget()}
    */
   gaps?: GapBudget;
+  /**
+   * Where the per-sender delivery counts live (a worker's row of the
+   * shared status board, which senders in every worker read).
+   *
+   * @default {an array of its own}
+   */
+  bySender?: Float64Array;
+  /**
+   * With `--payload-file`: the bodies the lines carry.
+   *
+   * @default {undefined: lines padded to `size`}
+   */
+  bodies?: readonly Uint8Array[];
 }
 
 /**
@@ -130,12 +147,17 @@ export class ReceiverSet {
   readonly #join: JoinDetector;
   readonly #decoder: PayloadDecoder;
   readonly #gaps: GapBudget;
+  readonly #timeline: Timeline | undefined;
   readonly #loops: Promise<void>[] = [];
-  #senderCount = 0;
+  readonly #senderCount: number;
   #closing = false;
   // Receive-path state shared by every connection (framing is synchronous).
   #current!: Receiver;
   #nowUs = 0;
+  /** Deliveries in the read being handled (the timeline counts per read). */
+  #readDelivered = 0;
+  /** WebSocket text messages are encoded into this, not a new buffer. */
+  #scratch: Uint8Array | undefined;
   /** A run of equal latencies not yet recorded (see #onLine). */
   #runCorrected = -1;
   #runUncorrected = -1;
@@ -150,9 +172,14 @@ export class ReceiverSet {
     this.#size = options.size;
     this.#window = options.window;
     this.#join = options.join;
-    this.#decoder = new PayloadDecoder(options.tag);
+    this.#decoder = new PayloadDecoder(options.tag, options.bodies);
     this.#gaps = options.gaps ?? new GapBudget();
-    this.tally = new DeliveryTally(options.senders);
+    this.#senderCount = options.senders;
+    this.tally = new DeliveryTally(options.senders, {
+      bySender: options.bySender,
+      window: options.window,
+    });
+    this.#timeline = this.tally.timeline;
   }
 
   /** Receivers whose connection has ended. */
@@ -168,12 +195,12 @@ export class ReceiverSet {
   }
 
   /**
-   * Takes a connection as the next receiver and starts reading it.
-   * Receivers are numbered in the order they are added, which is the
-   * order the first `senders` of them send in.
+   * Takes a connection as receiver `index` (by default the next number:
+   * the order they are added) and starts reading it. Clients numbered
+   * below `senders` send, and a payload of a sender numbered `senders`
+   * or more is malformed.
    */
-  add(conn: Deno.TcpConn): Receiver {
-    const index = this.receivers.length;
+  add(conn: LoadConnection, index: number = this.receivers.length): Receiver {
     const receiver = new Receiver(
       index,
       conn,
@@ -182,8 +209,11 @@ export class ReceiverSet {
       this.#gaps,
     );
     this.receivers.push(receiver);
-    if (index < this.#options.senders) this.#senderCount = index + 1;
-    this.#loops.push(this.#readLoop(receiver));
+    this.#loops.push(
+      conn.kind === "stream"
+        ? this.#readLoop(receiver, conn)
+        : this.#messages(receiver, conn),
+    );
     return receiver;
   }
 
@@ -201,9 +231,12 @@ export class ReceiverSet {
     this.#flushLatencyRun();
   }
 
-  async #readLoop(receiver: Receiver): Promise<void> {
+  async #readLoop(
+    receiver: Receiver,
+    stream: StreamConnection,
+  ): Promise<void> {
     const buffer = new Uint8Array(this.#options.readBufferBytes);
-    const conn = receiver.conn;
+    const conn = stream.conn;
     const clock = this.#options.clock;
     const onRead = this.#options.onRead;
     try {
@@ -217,12 +250,70 @@ export class ReceiverSet {
           this.#onLine,
           this.#onTooLong,
         );
-        this.#flushLatencyRun();
+        this.#endRead();
         onRead?.();
       }
     } catch {
       // A reset or a closed connection: counted below.
     }
+    this.#gone(receiver);
+  }
+
+  /** A WebSocket receiver: each message is one line (§6.1). */
+  #messages(
+    receiver: Receiver,
+    socket: Extract<LoadConnection, { kind: "websocket" }>,
+  ): Promise<void> {
+    const clock = this.#options.clock;
+    const onRead = this.#options.onRead;
+    const maxLineBytes = this.#options.maxLineBytes;
+    socket.onMessage = (data) => {
+      this.#nowUs = clock.nowUs();
+      this.#current = receiver;
+      let bytes: Uint8Array;
+      let length: number;
+      if (typeof data === "string") {
+        // Up to 3 bytes per UTF-16 unit: room for any line within the limit.
+        const scratch = this.#scratch ??= new Uint8Array(maxLineBytes + 4);
+        const { read, written } = encoder.encodeInto(data, scratch);
+        if (read < data.length || written > maxLineBytes) {
+          this.tally.malformed++;
+          return;
+        }
+        bytes = scratch;
+        length = written;
+      } else {
+        bytes = new Uint8Array(data);
+        length = bytes.length;
+        if (length > maxLineBytes) {
+          this.tally.malformed++;
+          return;
+        }
+      }
+      this.#handleLine(bytes, 0, length);
+      this.#endRead();
+      onRead?.();
+    };
+    return new Promise((resolve) => {
+      socket.onClose = () => {
+        this.#gone(receiver);
+        resolve();
+      };
+      if (socket.closed) socket.onClose();
+    });
+  }
+
+  /** After a read: the latency run and the deliveries go on record. */
+  #endRead(): void {
+    this.#flushLatencyRun();
+    if (this.#readDelivered > 0) {
+      this.#timeline?.deliver(this.#nowUs, this.#readDelivered);
+      this.#readDelivered = 0;
+    }
+  }
+
+  #gone(receiver: Receiver): void {
+    if (receiver.done) return;
     receiver.done = true;
     if (!this.#closing) {
       const phase = this.#options.phase();
@@ -260,6 +351,7 @@ export class ReceiverSet {
     if (arrival === REORDERED) tally.reordered++;
     tally.delivered++;
     tally.bySender[sender]++;
+    this.#readDelivered++;
     const now = this.#nowUs;
     const window = this.#window;
     tally.lastDeliveryUs = now;
@@ -287,9 +379,12 @@ export class ReceiverSet {
     if (this.#runCount === 0) return;
     this.tally.corrected.recordMany(this.#runCorrected, this.#runCount);
     this.tally.uncorrected.recordMany(this.#runUncorrected, this.#runCount);
+    this.#timeline?.latency(this.#nowUs, this.#runCorrected, this.#runCount);
     this.#runCount = 0;
   }
 }
+
+const encoder = new TextEncoder();
 
 /**
  * Clients that connect and never read (slow consumers): at the end, what
@@ -297,16 +392,17 @@ export class ReceiverSet {
  *
  * @example
  * ```ts ignore
+ * import { StreamConnection } from "./connection.ts";
  * import { SlowConsumers } from "./receivers.ts";
  * const slow = new SlowConsumers();
- * slow.add(await Deno.connect({ port: 7687 }));
+ * slow.add(new StreamConnection(await Deno.connect({ port: 7687 })));
  * console.log(await slow.collect()); // { closed: 0, bytes: … }
  * slow.close();
  * ```
  */
 export class SlowConsumers {
   /** Their connections. */
-  readonly conns: Deno.TcpConn[] = [];
+  readonly conns: Deno.Conn[] = [];
 
   /** How many there are. */
   get count(): number {
@@ -314,8 +410,8 @@ export class SlowConsumers {
   }
 
   /** Takes a connection that will not be read until the end. */
-  add(conn: Deno.TcpConn): void {
-    this.conns.push(conn);
+  add(client: StreamConnection): void {
+    this.conns.push(client.conn);
   }
 
   /**

@@ -1,5 +1,6 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { RunClock } from "./clock.ts";
+import { StreamConnection } from "./connection.ts";
 import { JoinDetector } from "./join.ts";
 import { PayloadEncoder } from "./payload.ts";
 import { ReceiverSet, SlowConsumers } from "./receivers.ts";
@@ -43,7 +44,7 @@ Deno.test("receivers count each delivery once, and tell duplicates, reordering, 
   const { set, reads } = receiverSet(clock);
   const { pairs, close } = await tcpPairs(3);
   try {
-    for (const { near } of pairs) set.add(near);
+    for (const { near } of pairs) set.add(new StreamConnection(near));
     const text = (s: string) => new TextEncoder().encode(s);
     // Receiver 2 hears sender 0's lines 0, 2, 1, 1 and sender 1's 0.
     await pairs[2].far.write(lines(0, [0, 2, 1, 1], clock.nowUs()));
@@ -78,7 +79,7 @@ Deno.test("only lines sent inside the window are timed; deliveries inside it are
   const { set } = receiverSet(clock, window);
   const { pairs, close } = await tcpPairs(2);
   try {
-    for (const { near } of pairs) set.add(near);
+    for (const { near } of pairs) set.add(new StreamConnection(near));
     await pairs[1].far.write(lines(0, [0, 1], clock.nowUs()));
     ok(await until(() => set.tally.delivered === 2));
     window.startUs = clock.nowUs();
@@ -97,8 +98,8 @@ Deno.test("only lines sent inside the window are timed; deliveries inside it are
 Deno.test("a client the server closes is a disconnect of the phase it happened in", async () => {
   const { set } = receiverSet(new RunClock());
   const { pairs, close } = await tcpPairs(2);
-  set.add(pairs[0].near);
-  set.add(pairs[1].near);
+  set.add(new StreamConnection(pairs[0].near));
+  set.add(new StreamConnection(pairs[1].near));
   pairs[1].far.close();
   ok(await until(() => set.gone === 1));
   close();
@@ -109,7 +110,7 @@ Deno.test("a client the server closes is a disconnect of the phase it happened i
 Deno.test("slow consumers: what waited for them is read at the end, and who was closed", async () => {
   const slow = new SlowConsumers();
   const { pairs, close } = await tcpPairs(2);
-  for (const { near } of pairs) slow.add(near);
+  for (const { near } of pairs) slow.add(new StreamConnection(near));
   await pairs[0].far.write(new Uint8Array(1000));
   pairs[1].far.close();
   deepEqual(await slow.collect(1000), { closed: 1, bytes: 1000 });

@@ -2,19 +2,65 @@
  * What a load run reports ({@linkcode LoadReport}, printed as JSON by
  * `--json`), and {@linkcode buildLoadReport}, the pure function that
  * turns what the phases measured into it: rates over the window, the
- * delivery accounting, CPU shares, validity, the server's usage.
+ * delivery accounting, CPU shares per generator thread, validity and
+ * warnings (`validity.ts`), the server's usage, and the per-second
+ * timeline.
  *
  * @module
  */
 
-import { cpuShare, type SystemCpuSample } from "../../lib/proc_stats.ts";
+import {
+  cpuShare,
+  type ProcSample,
+  type SystemCpuSample,
+} from "../../lib/proc_stats.ts";
+import { VERSION } from "../../lib/version.ts";
 import type { LatencySummary } from "../latency_histogram.ts";
 import { linearFit, perSecond } from "../statistics.ts";
 import type { TallySummary } from "./accounting.ts";
 import type { LoadConfig } from "./options.ts";
 import type { SendSummary } from "./senders.ts";
+import type { TimelineSecond } from "./timeline.ts";
+import { judgeRun, type ValidityLimits } from "./validity.ts";
 import type { WindowSamples } from "./window.ts";
 import { round } from "./_util.ts";
+
+/**
+ * The version of the report's JSON layout: 2 added `schemaVersion`,
+ * `tool`, `startedAt`, `warnings`, `connect.seconds`, the generator's
+ * `workers` and `threads`, `timeline` and `latency.distribution`.
+ *
+ * @example
+ * ```ts
+ * import { LOAD_REPORT_SCHEMA_VERSION } from "./report.ts";
+ * console.log(LOAD_REPORT_SCHEMA_VERSION); // 2
+ * ```
+ */
+export const LOAD_REPORT_SCHEMA_VERSION = 2;
+
+/** One generator thread's CPU in the window, shares of one core. */
+export interface GeneratorThread {
+  /** `"main thread"` or `"worker N"`. */
+  name: string;
+  /** Its OS thread id (null: the main thread, whose id is the pid). */
+  tid: number | null;
+  /** CPU share (user + system). */
+  cpu: number;
+  /** Estimated share spent polling for precise send times. */
+  spinCpu: number;
+  /** `cpu - spinCpu`: how busy it really was. */
+  busyCpu: number;
+}
+
+/** The whole latency distribution (`--latency`). */
+export interface LatencyDistribution {
+  /** Corrected latency at fixed percentiles, ms. */
+  percentiles: { percentile: number; ms: number }[];
+  /** HdrHistogram's percentile spectrum, as text (values in ms). */
+  spectrum: string;
+  /** The corrected histogram, HdrHistogram's compressed base64 (µs). */
+  histogram: string;
+}
 
 /** Delivery accounting: what should have arrived and what did. */
 export interface DeliveryAccounting {
@@ -66,13 +112,21 @@ export interface ServerUsage {
   rssSamples: [number, number][];
 }
 
-/** Everything a run measured. See the README section for each field. */
+/** Everything a run measured. See docs/load.md for each field. */
 export interface LoadReport {
+  /** The layout's version ({@linkcode LOAD_REPORT_SCHEMA_VERSION}). */
+  schemaVersion: number;
+  /** The program and linechat's version. */
+  tool: { name: string; version: string };
+  /** When the run started, ISO 8601. */
+  startedAt: string;
   config: LoadConfig;
-  /** False when the generator itself limited the measurement. */
+  /** False when a number would be wrong (see `validity.ts`). */
   valid: boolean;
   /** Why it is invalid (empty when valid). */
   invalidReasons: string[];
+  /** What to know about the numbers, with the reason. */
+  warnings: string[];
   /** Set when the run could not be carried out (refused, stalled, died). */
   failure: string | null;
   connect: {
@@ -83,6 +137,9 @@ export interface LoadReport {
     errors: Record<string, number>;
     /** Time for `connect()` to complete, ms. */
     timeMs: LatencySummary;
+    /** Time spent connecting, s (the pauses for memory samples left out). */
+    seconds: number;
+    /** The whole ramp, pauses and memory samples included, s. */
     rampSeconds: number;
     /** Time until every client was seen in the room, ms. */
     joinMs: number;
@@ -111,16 +168,25 @@ export interface LoadReport {
     uncorrected: LatencySummary;
     /** From the first line sent to the last delivery, ms. */
     lastDeliveryMs: number;
+    /** The whole distribution, with `--latency` (else absent). */
+    distribution?: LatencyDistribution;
   };
   generator: {
+    /** Threads that ran clients: 1 (the main thread) or the workers. */
+    workers: number;
     /** Whole process CPU in the window, share of one core. */
     processCpu: number;
     /** Main thread CPU in the window, share of one core. */
     mainThreadCpu: number;
-    /** Estimated share of a core spent polling for precise send times. */
+    /** Estimated share of a core spent polling for precise send times (all threads). */
     spinCpu: number;
-    /** `mainThreadCpu - spinCpu`: how busy it really was. */
+    /**
+     * How busy the busiest thread that runs clients was: the main thread's
+     * share minus its polling with `--workers 1`, else the busiest worker's.
+     */
     busyCpu: number;
+    /** Each thread: the main thread, then the workers (with `--workers N`). */
+    threads: GeneratorThread[];
     /** How late lines left versus schedule, excluding waits on the server. */
     lagMs: LatencySummary;
     /** Lines that waited because the socket would not take them. */
@@ -131,6 +197,8 @@ export interface LoadReport {
      * unknown.
      */
     otherCpu: number | null;
+    /** Cores the whole machine used during the window; null when unknown. */
+    machineCpu: number | null;
   };
   /**
    * The machine's network loss signals during the window (loopback is
@@ -150,14 +218,20 @@ export interface LoadReport {
     bytesPending: number;
   };
   server: ServerUsage | null;
+  /** Per second of the window (and of the drain, for late arrivals). */
+  timeline: TimelineSecond[];
 }
 
 /** Everything the phases of a run measured: the input of the report. */
 export interface LoadMeasurements {
+  /** When the run started, ISO 8601. */
+  startedAt?: string;
   /** The settings used. */
   config: LoadConfig;
   /** The validity thresholds. */
-  limits: { maxCpu: number; maxOtherCpu: number; maxLagMs: number };
+  limits: ValidityLimits;
+  /** The machine's cores. */
+  cores?: number;
   /** Why a phase failed, if one did. */
   failure: string | null;
   /** The ramp and join. */
@@ -178,6 +252,10 @@ export interface LoadMeasurements {
   };
   /** The slow consumers. */
   slowConsumers: LoadReport["slowConsumers"];
+  /** Per-second figures. */
+  timeline?: TimelineSecond[];
+  /** The whole latency distribution, when asked for. */
+  latencyDistribution?: LatencyDistribution;
   /** The server, when it was measured. */
   server: {
     pid: number;
@@ -211,37 +289,41 @@ export function buildLoadReport(m: LoadMeasurements): LoadReport {
     failure = "stalled: no line was delivered";
   }
   const windowSeconds = Math.max(0, (m.window.endUs - m.window.startUs) / 1e6);
-  const cpu = generatorCpu(m.window.samples);
-  const invalid: string[] = [];
-  if (m.window.samples && cpu.busy > limits.maxCpu) {
-    invalid.push(
-      `the generator saturated its CPU (main thread ${
-        Math.round(cpu.busy * 100)
-      }% busy > ${Math.round(limits.maxCpu * 100)}%)`,
-    );
-  }
+  const cpu = generatorCpu(m.window.samples, config.workers);
   const otherCpu = otherProcessesCpu(m.window.samples);
-  if (m.server && otherCpu !== null && otherCpu > limits.maxOtherCpu) {
-    invalid.push(
-      `other processes used ${
-        otherCpu.toFixed(2)
-      } cores of the machine during the window (> ${limits.maxOtherCpu})`,
-    );
-  }
-  const lag = send.lag;
-  const measuredP99 = tally.corrected.p99;
-  if (
-    config.rate > 0 && lag.p99 > limits.maxLagMs && lag.p99 > measuredP99 / 2
-  ) {
-    invalid.push(
-      `the generator fell behind its schedule (send lag p99 ${lag.p99} ms, ` +
-        `over ${limits.maxLagMs} ms and over half the measured p99 ${measuredP99} ms)`,
-    );
-  }
+  const machineCpu = machineCores(m.window.samples);
+  const server = m.server && serverUsage(m.server, m.window.samples, tally);
+  const busiest = cpu.threads.reduce(
+    (a, b) => b.busyCpu > a.busyCpu ? b : a,
+    cpu.threads[0],
+  );
+  const verdict = judgeRun({
+    sampled: m.window.samples !== undefined,
+    openLoop: config.rate > 0,
+    workers: config.workers,
+    busiest: { name: busiest.name, busy: cpu.busy },
+    lagP99Ms: send.lag.p99,
+    p99Ms: tally.corrected.p99,
+    otherCpu: m.server ? otherCpu : null,
+    machine: machineCpu === null || !m.cores
+      ? null
+      : { busyCores: machineCpu, cores: m.cores },
+    rssFit: server?.rssFitR2 === null || server?.rssFitR2 === undefined
+      ? null
+      : {
+        r2: server.rssFitR2,
+        samples: server.rssSamples.length,
+        slopeBytes: server.rssPerConnectionBytes ?? 0,
+      },
+  }, limits);
   return {
+    schemaVersion: LOAD_REPORT_SCHEMA_VERSION,
+    tool: { name: "linechat-load", version: VERSION },
+    startedAt: m.startedAt ?? "",
     config,
-    valid: invalid.length === 0,
-    invalidReasons: invalid,
+    valid: verdict.invalid.length === 0,
+    invalidReasons: verdict.invalid,
+    warnings: verdict.warnings,
     failure,
     connect: m.connect,
     disconnects: m.disconnects,
@@ -281,37 +363,114 @@ export function buildLoadReport(m: LoadMeasurements): LoadReport {
       lastDeliveryMs: send.firstSendUs < 0 || tally.lastDeliveryUs === 0
         ? 0
         : round((tally.lastDeliveryUs - send.firstSendUs) / 1000, 3),
+      ...(m.latencyDistribution ? { distribution: m.latencyDistribution } : {}),
     },
     generator: {
+      workers: config.workers,
       processCpu: round(cpu.process, 3),
       mainThreadCpu: round(cpu.mainThread, 3),
       spinCpu: round(cpu.spin, 3),
       busyCpu: round(cpu.busy, 3),
-      lagMs: lag,
+      threads: cpu.threads,
+      lagMs: send.lag,
       blockedLines: send.blockedLines,
       otherCpu: otherCpu === null ? null : round(otherCpu, 3),
+      machineCpu: machineCpu === null ? null : round(machineCpu, 3),
     },
     network: networkDelta(m.window.samples),
     slowConsumers: m.slowConsumers,
-    server: m.server && serverUsage(m.server, m.window.samples, tally),
+    server,
+    timeline: m.timeline ?? [],
   };
 }
 
-/** The generator's CPU shares in the window (zero when not sampled). */
-function generatorCpu(samples: WindowSamples | undefined) {
-  if (!samples) return { process: 0, mainThread: 0, spin: 0, busy: 0 };
+/**
+ * The generator's CPU shares in the window (zero when not sampled): the
+ * process, each thread, polling, and how busy the busiest thread that
+ * runs clients was.
+ */
+function generatorCpu(samples: WindowSamples | undefined, workers: number) {
+  const idle = (name: string): GeneratorThread => ({
+    name,
+    tid: null,
+    cpu: 0,
+    spinCpu: 0,
+    busyCpu: 0,
+  });
+  if (!samples) {
+    return {
+      process: 0,
+      mainThread: 0,
+      spin: 0,
+      busy: 0,
+      threads: [idle("main thread")],
+    };
+  }
   const { start, end } = samples;
+  const thread = (
+    name: string,
+    tid: number | null,
+    from: ProcSample | undefined,
+    to: ProcSample | undefined,
+    spinFrom: number,
+    spinTo: number,
+  ): GeneratorThread => {
+    if (!from || !to) return { ...idle(name), tid };
+    const cpu = cpuShare(from, to);
+    const wallSeconds = (to.atMs - from.atMs) / 1000;
+    const spin = wallSeconds > 0 ? (spinTo - spinFrom) / 1000 / wallSeconds : 0;
+    return {
+      name,
+      tid,
+      cpu: round(cpu, 3),
+      spinCpu: round(spin, 3),
+      busyCpu: round(Math.max(0, cpu - spin), 3),
+    };
+  };
+  const startWorkers = start.workers ?? [];
+  const endWorkers = end.workers ?? [];
+  const pool = startWorkers.length > 0;
+  const main = thread(
+    "main thread",
+    null,
+    start.thread,
+    end.thread,
+    pool ? 0 : start.spinMs,
+    pool ? 0 : end.spinMs,
+  );
+  const workerThreads = startWorkers.map((from, i) =>
+    thread(
+      `worker ${i}`,
+      from.tid ?? null,
+      from.thread,
+      endWorkers[i]?.thread,
+      from.spinMs,
+      endWorkers[i]?.spinMs ?? from.spinMs,
+    )
+  );
   const mainThread = cpuShare(start.thread, end.thread);
   const wallSeconds = (end.thread.atMs - start.thread.atMs) / 1000;
   const spin = wallSeconds > 0
     ? (end.spinMs - start.spinMs) / 1000 / wallSeconds
     : 0;
+  const clients = workers > 1 && pool ? workerThreads : [main];
   return {
     process: cpuShare(start.self, end.self),
     mainThread,
     spin,
-    busy: Math.max(0, mainThread - spin),
+    busy: Math.max(0, ...clients.map((t) => t.busyCpu)),
+    threads: [main, ...workerThreads],
   };
+}
+
+/** Cores the whole machine used in the window; null when unknown. */
+function machineCores(samples: WindowSamples | undefined): number | null {
+  const system = systemPair(samples);
+  if (!system) return null;
+  const wallSeconds = (system[1].atMs - system[0].atMs) / 1000;
+  return wallSeconds > 0
+    ? (system[1].busySeconds - system[0].busySeconds) / wallSeconds
+    : null;
 }
 
 /**

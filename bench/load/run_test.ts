@@ -1,7 +1,9 @@
-import { deepEqual, equal } from "node:assert/strict";
+import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { Logger } from "../../server/logger.ts";
 import { serve } from "../../server/chat_server.ts";
 import { LineSplitter } from "../../protocol/line_splitter.ts";
+import { throwawayCertificate } from "../../_testing/tls.ts";
+import { testWithTools } from "../../_testing/tools.ts";
 import { runLoad } from "./run.ts";
 
 const quiet = () => new Logger({ quiet: true, write: () => {} });
@@ -158,7 +160,13 @@ function faultyRelay(): { port: number; close: () => Promise<void> } {
   };
 }
 
-Deno.test("lost, duplicated, reordered and echoed lines are each counted", async () => {
+for (const workers of [1, 2]) {
+  Deno.test(`lost, duplicated, reordered and echoed lines are each counted (workers: ${workers})`, async () => {
+    await faultsCounted(workers);
+  });
+}
+
+async function faultsCounted(workers: number) {
   const relay = faultyRelay();
   try {
     const report = await runLoad({
@@ -171,7 +179,9 @@ Deno.test("lost, duplicated, reordered and echoed lines are each counted", async
       durationMs: 10_000,
       warmupMs: 0,
       drainMs: 300,
+      workers,
     });
+    equal(report.generator.workers, workers);
     equal(report.failure, null);
     const a = report.accounting;
     // Per sender: 100 lines to 3 others; 10 of them dropped, 10 doubled,
@@ -202,13 +212,150 @@ Deno.test("lost, duplicated, reordered and echoed lines are each counted", async
   } finally {
     await relay.close();
   }
-});
+}
 
-Deno.test("a refused connection fails the run instead of hanging", async () => {
+Deno.test("a refused connection fails the run at once, saying so in one line", async () => {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
-  const report = await runLoad({ port, clients: 3, durationMs: 100 });
-  equal(report.connect.failed, 3);
-  equal(report.failure?.includes("3 of 3 connections failed"), true);
+  const report = await runLoad({ port, clients: 300, durationMs: 100 });
+  ok(report.connect.failed >= 1 && report.connect.failed < 300);
+  equal(report.failure, `127.0.0.1:${port} refused the connection`);
+});
+
+Deno.test("two workers against our server: the open loop's lines each delivered once, every thread measured", async () => {
+  const server = serve({ port: 0, logger: quiet() });
+  try {
+    const report = await runLoad({
+      port: server.addr.port,
+      clients: 12,
+      senders: 4,
+      rate: 100,
+      durationMs: 500,
+      warmupMs: 100,
+      drainMs: 3000,
+      connectRate: 0,
+      workers: 2,
+      maxCpu: 64,
+    });
+    equal(report.failure, null);
+    const a = report.accounting;
+    ok(a.linesSent >= 100, `only ${a.linesSent} lines sent`);
+    deepEqual(
+      [a.expected, a.delivered, a.lost, a.duplicated, a.reordered, a.echoed],
+      [a.linesSent * 11, a.linesSent * 11, 0, 0, 0, 0],
+    );
+    deepEqual(
+      report.generator.threads.map((t) => t.name),
+      ["main thread", "worker 0", "worker 1"],
+    );
+    ok(report.generator.threads.slice(1).every((t) => (t.tid ?? 0) > 0));
+    // Per-second figures add up to the window's.
+    const offered = report.timeline.reduce((n, s) => n + s.offered, 0);
+    equal(
+      offered,
+      Math.round(report.window.offeredLinesPerSecond * report.window.seconds),
+    );
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("two workers in a closed loop: each sender's line limit is kept exactly", async () => {
+  const server = serve({ port: 0, logger: quiet() });
+  try {
+    const report = await runLoad({
+      port: server.addr.port,
+      clients: 7,
+      senders: 3,
+      rate: 0,
+      lines: 400,
+      window: 32,
+      durationMs: 10_000,
+      warmupMs: 0,
+      workers: 2,
+      maxCpu: 64,
+    });
+    equal(report.failure, null);
+    const a = report.accounting;
+    deepEqual([a.linesSent, a.delivered, a.lost], [1200, 7200, 0]);
+    equal(report.latency.corrected.count, 7200);
+  } finally {
+    await server.shutdown();
+  }
+});
+
+Deno.test("WebSocket and TCP clients in one room, spread round-robin: every line arrives", async () => {
+  const server = serve({ port: 0, httpPort: 0, logger: quiet() });
+  try {
+    const report = await runLoad({
+      kind: "ws",
+      port: server.httpAddr!.port,
+      extraTargets: [{ port: server.addr.port }],
+      clients: 6,
+      senders: 2,
+      rate: 0,
+      lines: 200,
+      durationMs: 10_000,
+      warmupMs: 0,
+      slowConsumers: 1,
+      maxCpu: 64,
+    });
+    equal(report.failure, null);
+    match(
+      report.config.target,
+      /^ws:\/\/127\.0\.0\.1:\d+\/ws 127\.0\.0\.1:\d+$/,
+    );
+    deepEqual(
+      [report.accounting.delivered, report.accounting.lost],
+      [2000, 0],
+    );
+    deepEqual([report.accounting.malformed, report.accounting.foreign], [0, 0]);
+    // Client 6, the slow consumer, is a WebSocket client that never reads.
+    equal(report.slowConsumers.count, 1);
+    ok(report.slowConsumers.bytesPending > 400 * 60);
+  } finally {
+    await server.shutdown();
+  }
+});
+
+testWithTools("a TLS target with a private CA, and lines from a payload file", [
+  "openssl",
+], async () => {
+  await using certificate = await throwawayCertificate();
+  const server = serve({
+    port: 0,
+    tls: { cert: certificate.cert, key: certificate.key },
+    logger: quiet(),
+  });
+  const file = await Deno.makeTempFile();
+  try {
+    await Deno.writeTextFile(file, "short\r\na longer line, with ünïcode\n\n");
+    const report = await runLoad({
+      kind: "tls",
+      hostname: "localhost",
+      port: server.addr.port,
+      caCerts: [certificate.ca],
+      payloadFile: file,
+      clients: 3,
+      senders: 1,
+      rate: 0,
+      lines: 30,
+      durationMs: 10_000,
+      warmupMs: 0,
+      maxCpu: 64,
+    });
+    equal(report.failure, null);
+    deepEqual(
+      [report.accounting.delivered, report.accounting.malformed],
+      [60, 0],
+    );
+    deepEqual(
+      [report.config.payloadLines, report.config.payloadMeanBytes],
+      [3, 11.3], // 5, 29 (ü and ï are 2 bytes each) and 0 bytes
+    );
+  } finally {
+    await Deno.remove(file);
+    await server.shutdown();
+  }
 });

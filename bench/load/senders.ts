@@ -3,22 +3,32 @@
  * timestamped lines, either on a fixed schedule (open loop, `rate > 0`)
  * or keeping a window of lines in flight (closed loop, `rate: 0`).
  *
- * A {@linkcode SenderSet} keeps what it did in counters and a histogram
- * that merge exactly ({@linkcode SendSummary}), so that senders can later
- * be spread over workers. The closed loop needs to know how many of each
- * sender's lines were delivered, from wherever the receivers run: it asks
- * `delivered(sender)`.
+ * A {@linkcode SenderSet} keeps what it did in counters, a histogram and
+ * a per-second timeline that merge exactly ({@linkcode SenderSet.transfer},
+ * {@linkcode mergeSends}), so that senders can be spread over workers.
+ * The closed loop needs to know how many of each sender's lines were
+ * delivered, from wherever the receivers run: it asks
+ * `delivered(sender)` (with workers, a sum over every worker's row of a
+ * shared buffer), and while it waits is woken by its own receivers' reads
+ * and by `deliveries()`, which resolves when another worker counted some.
  *
  * @module
  */
 
 import { setImmediate } from "node:timers";
 import { sleep } from "../_async.ts";
-import { LatencyHistogram, type LatencySummary } from "../latency_histogram.ts";
+import {
+  type HistogramTransfer,
+  LatencyHistogram,
+  type LatencySummary,
+} from "../latency_histogram.ts";
 import type { RunClock } from "./clock.ts";
+import type { LoadConnection } from "./connection.ts";
 import type { PayloadEncoder } from "./payload.ts";
+import { RateSchedule, type RateSpec } from "./rate_schedule.ts";
+import { Timeline, type TimelineTransfer } from "./timeline.ts";
 import type { WindowBounds } from "./window.ts";
-import { sleepUntil, writeAll } from "./_util.ts";
+import { sleepUntil } from "./_util.ts";
 
 const immediate = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -27,7 +37,7 @@ export interface Sender {
   /** Its client number (it is also receiver `index`). */
   readonly index: number;
   /** Its connection. */
-  readonly conn: Deno.TcpConn;
+  readonly conn: LoadConnection;
   /** Lines sent so far (the next sequence number). */
   sent: number;
   /** Start of its schedule (`performance.now()`, ms). */
@@ -56,6 +66,67 @@ export interface SendSummary {
   spinMs: number;
 }
 
+/** A {@linkcode SenderSet}'s record as plain data, to post between workers. */
+export interface SendTransfer {
+  linesSent: number;
+  windowOffered: number;
+  firstSendUs: number;
+  blockedLines: number;
+  lag: HistogramTransfer;
+  spinMs: number;
+  timeline: TimelineTransfer;
+}
+
+/**
+ * Adds up the records of several sender sets (one per worker), exactly:
+ * counts summed, the earliest first send, lag histograms merged, and the
+ * lines offered per second into `timeline`.
+ *
+ * @example
+ * ```ts
+ * import { RunClock } from "./clock.ts";
+ * import { PayloadEncoder } from "./payload.ts";
+ * import { mergeSends, SenderSet } from "./senders.ts";
+ * const set = () => new SenderSet({
+ *   encoder: new PayloadEncoder("ab12", 40), clock: new RunClock(),
+ *   window: { startUs: 0, endUs: Infinity }, rate: 0, lines: null,
+ *   inFlight: 8, spinMs: 0, delivered: () => 0,
+ * });
+ * console.log(mergeSends([set().transfer(), set().transfer()]).linesSent); // 0
+ * ```
+ */
+export function mergeSends(
+  transfers: readonly SendTransfer[],
+  timeline?: Timeline,
+): SendSummary {
+  const lag = new LatencyHistogram();
+  let firstSendUs = -1;
+  for (const t of transfers) {
+    const histogram = LatencyHistogram.fromTransfer(t.lag);
+    lag.add(histogram);
+    histogram.destroy();
+    if (
+      t.firstSendUs >= 0 && (firstSendUs < 0 || t.firstSendUs < firstSendUs)
+    ) {
+      firstSendUs = t.firstSendUs;
+    }
+    timeline?.merge(t.timeline);
+  }
+  const sum = (
+    key: "linesSent" | "windowOffered" | "blockedLines" | "spinMs",
+  ) => transfers.reduce((total, t) => total + t[key], 0);
+  const summary = {
+    linesSent: sum("linesSent"),
+    windowOffered: sum("windowOffered"),
+    firstSendUs,
+    blockedLines: sum("blockedLines"),
+    lag: lag.summary(),
+    spinMs: sum("spinMs"),
+  };
+  lag.destroy();
+  return summary;
+}
+
 /** Options for {@linkcode SenderSet}. */
 export interface SenderSetOptions {
   /** Writes the payload lines. */
@@ -64,8 +135,33 @@ export interface SenderSetOptions {
   clock: RunClock;
   /** The measured window: which lines count as offered in it. */
   window: WindowBounds;
-  /** Lines per second per sender; 0 for the closed loop. */
-  rate: number;
+  /**
+   * Lines per second per sender (a number, or a ramp); 0 for the closed
+   * loop.
+   */
+  rate: number | RateSpec;
+  /**
+   * With a ramp: how long after sending starts the ramp does (the
+   * warm-up), ms.
+   *
+   * @default {0}
+   */
+  rampStartMs?: number;
+  /**
+   * Senders in the whole run (in every worker): the open loop spreads
+   * sender `index` at `index / senderCount` of a period.
+   *
+   * @default {the senders of this set}
+   */
+  senderCount?: number;
+  /**
+   * Closed loop: besides {@linkcode SenderSet.wake}, what a waiting
+   * sender also waits for: with workers, deliveries counted in another
+   * worker (resolves when they were, or after a while).
+   *
+   * @default {undefined: only {@linkcode SenderSet.wake} wakes them}
+   */
+  deliveries?: () => Promise<void>;
   /** Each sender stops after this many lines (null: no limit). */
   lines: number | null;
   /** Closed loop: lines each sender keeps in flight. */
@@ -102,7 +198,10 @@ export class SenderSet {
    * server (open loop); another worker's merges in with `add`.
    */
   readonly lag: LatencyHistogram = new LatencyHistogram();
+  /** Lines offered per second of the window (by intended send time). */
+  readonly timeline: Timeline;
   readonly #options: SenderSetOptions;
+  readonly #rate: RateSpec;
   #blockedLines = 0;
   #windowOffered = 0;
   #firstSendUs = -1;
@@ -111,6 +210,10 @@ export class SenderSet {
   /** No senders yet; {@linkcode add} gives it connections. */
   constructor(options: SenderSetOptions) {
     this.#options = options;
+    this.#rate = typeof options.rate === "number"
+      ? { from: options.rate, to: options.rate, overMs: 0, steps: 0 }
+      : options.rate;
+    this.timeline = new Timeline(options.window);
   }
 
   /** Lines sent so far. */
@@ -126,7 +229,7 @@ export class SenderSet {
   }
 
   /** Takes client `index`'s connection as the next sender. */
-  add(index: number, conn: Deno.TcpConn): void {
+  add(index: number, conn: LoadConnection): void {
     this.senders.push({
       index,
       conn,
@@ -150,6 +253,19 @@ export class SenderSet {
     };
   }
 
+  /** What they sent, as plain data another thread merges (mergeSends). */
+  transfer(): SendTransfer {
+    return {
+      linesSent: this.linesSent,
+      windowOffered: this.#windowOffered,
+      firstSendUs: this.#firstSendUs,
+      blockedLines: this.#blockedLines,
+      lag: this.lag.transfer(),
+      spinMs: this.#spinMs,
+      timeline: this.timeline.transfer(),
+    };
+  }
+
   /** Wakes closed-loop senders waiting for deliveries. */
   wake(): void {
     for (const sender of this.senders) {
@@ -164,16 +280,25 @@ export class SenderSet {
    * times.
    */
   async openLoop(startMs: number, endMs: number): Promise<void> {
-    const { clock, encoder, rate, signal } = this.#options;
+    const { clock, encoder, signal } = this.#options;
     const senders = this.senders;
     if (senders.length === 0) {
       await sleepUntil(endMs);
       return;
     }
-    const periodMs = 1000 / rate;
-    // Spread the senders evenly over one period.
+    const schedule = new RateSchedule(
+      this.#rate,
+      this.#options.rampStartMs ?? 0,
+    );
+    const periodMs = schedule.firstPeriodMs;
+    // Spread the senders evenly over one period (of the first rate), by
+    // their number in the whole run.
+    const count = this.#options.senderCount ?? senders.length;
     senders.forEach((sender, i) => {
-      sender.phaseMs = startMs + (periodMs * i) / senders.length;
+      const position = this.#options.senderCount === undefined
+        ? i
+        : sender.index;
+      sender.phaseMs = startMs + (periodMs * position) / count;
     });
     const limit = this.#options.lines ?? Infinity;
     const spinMs = this.#options.spinMs;
@@ -186,7 +311,7 @@ export class SenderSet {
       for (const sender of senders) {
         if (sender.sent >= limit) continue;
         allDone = false;
-        const dueMs = sender.phaseMs + sender.sent * periodMs;
+        const dueMs = sender.phaseMs + schedule.dueMs(sender.sent);
         if (dueMs > now) {
           if (dueMs < nextDue) nextDue = dueMs;
           continue;
@@ -201,7 +326,7 @@ export class SenderSet {
         // Every line due by now, each stamped with its own intended time.
         const dueCount = Math.min(
           limit - sender.sent,
-          Math.floor((now - sender.phaseMs) / periodMs) - sender.sent + 1,
+          schedule.dueBy(now - sender.phaseMs) - sender.sent,
         );
         const nowUs = clock.toUs(now);
         if (sender.blocked) {
@@ -215,7 +340,7 @@ export class SenderSet {
         let offset = 0;
         for (let k = 0; k < dueCount; k++) {
           const seq = sender.sent + k;
-          const intendedUs = clock.toUs(sender.phaseMs + seq * periodMs);
+          const intendedUs = clock.toUs(sender.phaseMs + schedule.dueMs(seq));
           offset = encoder.encodeInto(
             batch,
             offset,
@@ -228,7 +353,7 @@ export class SenderSet {
         }
         sender.sent += dueCount;
         this.#send(sender, batch.subarray(0, offset));
-        const nextSenderDue = sender.phaseMs + sender.sent * periodMs;
+        const nextSenderDue = sender.phaseMs + schedule.dueMs(sender.sent);
         if (sender.sent < limit && nextSenderDue < nextDue) {
           nextDue = nextSenderDue;
         }
@@ -248,7 +373,7 @@ export class SenderSet {
    * refilling once half of them arrived.
    */
   async closedLoop(endMs: number, others: number): Promise<void> {
-    const { clock, encoder, signal, delivered } = this.#options;
+    const { clock, encoder, signal, delivered, deliveries } = this.#options;
     const window = this.#options.inFlight;
     const limit = this.#options.lines ?? Infinity;
     let stopTimer: ReturnType<typeof setTimeout> | undefined;
@@ -270,7 +395,10 @@ export class SenderSet {
           : Math.min(window - inFlight, limit - sender.sent);
         if (room <= 0 || sender.writing) {
           await Promise.race([
-            new Promise<void>((resolve) => sender.wake = resolve),
+            new Promise<void>((resolve) => {
+              sender.wake = resolve;
+              deliveries?.().then(resolve);
+            }),
             stop,
           ]);
           sender.wake = undefined;
@@ -303,13 +431,14 @@ export class SenderSet {
     const window = this.#options.window;
     if (intendedUs >= window.startUs && intendedUs < window.endUs) {
       this.#windowOffered++;
+      this.timeline.offer(intendedUs);
     }
   }
 
   /** Writes a batch; the sender is busy until the socket took all of it. */
   #send(sender: Sender, batch: Uint8Array): void {
     sender.writing = true;
-    writeAll(sender.conn, batch).catch(() => {
+    sender.conn.writeLines(batch).catch(() => {
       // The server closed or reset the sender; its read loop counts it.
     }).finally(() => {
       sender.writing = false;

@@ -1,5 +1,6 @@
 import { equal, ok } from "node:assert/strict";
 import { RunClock } from "./clock.ts";
+import { StreamConnection } from "./connection.ts";
 import { PayloadDecoder, PayloadEncoder } from "./payload.ts";
 import { SenderSet } from "./senders.ts";
 import { tcpPairs } from "./_testing.ts";
@@ -46,7 +47,7 @@ Deno.test("open loop: each sender's lines leave on schedule, all offered in the 
   const senders = senderSet(clock, { rate: 200 });
   const { pairs, close } = await tcpPairs(2);
   const counts = pairs.map(({ far }) => counter(far));
-  pairs.forEach(({ near }, i) => senders.add(i, near));
+  pairs.forEach(({ near }, i) => senders.add(i, new StreamConnection(near)));
   const start = performance.now();
   await senders.openLoop(start, start + 500);
   close();
@@ -66,7 +67,7 @@ Deno.test("open loop: each sender's lines leave on schedule, all offered in the 
 Deno.test("open loop with a line limit stops each sender at it", async () => {
   const senders = senderSet(new RunClock(), { rate: 1000, lines: 7 });
   const { pairs, close } = await tcpPairs(1);
-  senders.add(0, pairs[0].near);
+  senders.add(0, new StreamConnection(pairs[0].near));
   const start = performance.now();
   await senders.openLoop(start, start + 300);
   equal(senders.linesSent, 7);
@@ -81,7 +82,7 @@ Deno.test("closed loop: a sender keeps no more than its window in flight", async
     () => delivered,
   );
   const { pairs, close } = await tcpPairs(1);
-  senders.add(0, pairs[0].near);
+  senders.add(0, new StreamConnection(pairs[0].near));
   // Nothing is delivered at first: it sends one window and waits.
   const first = senders.closedLoop(performance.now() + 300, 3);
   await new Promise((resolve) => setTimeout(resolve, 100));

@@ -1,6 +1,7 @@
 /**
  * The measurement window and what is read at its edges: the generator's
- * CPU (process and main thread), the server's CPU and memory, and the
+ * CPU (process, main thread, and each worker's thread), the server's CPU
+ * and memory, and the
  * machine's busy time and network loss counters, all from `/proc`; and
  * the server's RSS as the clients arrive. What the readings mean is
  * worked out by `buildLoadReport`, from the plain samples kept here.
@@ -135,12 +136,32 @@ export interface WindowBounds {
   readonly endUs: number;
 }
 
+/** A generator worker as the window reads it. */
+export interface WorkerProbe {
+  /** Its OS thread id (undefined: unknown, not read). */
+  tid: number | undefined;
+  /** Milliseconds its senders spent polling for send times so far. */
+  spinMs: number;
+}
+
+/** One worker's thread at one edge. */
+export interface WorkerEdge {
+  /** Its OS thread id (undefined: unknown). */
+  tid: number | undefined;
+  /** Its CPU time (undefined: its thread could not be read). */
+  thread: ProcSample | undefined;
+  /** Its senders' polling so far, ms. */
+  spinMs: number;
+}
+
 /** What is read at one edge of the window. */
 export interface WindowEdge {
   /** The generator's process. */
   self: ProcSample;
   /** The generator's main thread (JavaScript and socket polling). */
   thread: ProcSample;
+  /** With `--workers N`: each worker's thread, in worker order. */
+  workers?: WorkerEdge[];
   /** The server, when measured and readable. */
   server: ProcSample | undefined;
   /** The machine, when `/proc/stat` is readable. */
@@ -168,14 +189,35 @@ export interface WindowSamples {
 export async function sampleEdge(
   server: ServerProbe | undefined,
   spinMs: () => number,
+  workers: () => WorkerProbe[] = () => [],
 ): Promise<WindowEdge> {
-  const [self, thread, serverSample, system] = await Promise.all([
+  const probes = workers();
+  const [self, thread, serverSample, system, ...threads] = await Promise.all([
     sampleProcess("self"),
     sampleThread(),
     server?.sample(),
     sampleSystem().catch(() => undefined),
+    ...probes.map((probe) =>
+      probe.tid === undefined
+        ? undefined
+        : sampleThread(Deno.pid, probe.tid).catch(() => undefined)
+    ),
   ]);
-  return { self, thread, server: serverSample, system, spinMs: spinMs() };
+  const edge: WindowEdge = {
+    self,
+    thread,
+    server: serverSample,
+    system,
+    spinMs: spinMs(),
+  };
+  if (probes.length > 0) {
+    edge.workers = probes.map((probe, i) => ({
+      tid: probe.tid,
+      thread: threads[i],
+      spinMs: probe.spinMs,
+    }));
+  }
+  return edge;
 }
 
 /**
@@ -205,24 +247,27 @@ export class MeasurementWindow implements WindowBounds {
   readonly #server: ServerProbe | undefined;
   readonly #spinMs: () => number;
   readonly #rss: RssTrack;
+  readonly #workers: () => WorkerProbe[];
   #opened: Promise<WindowEdge> | undefined;
   #samples: WindowSamples | undefined;
 
   /**
    * A window on `clock`, measuring `server` (if any); `spinMs` tells the
-   * senders' polling time so far, and `rss` takes the server's RSS at the
-   * end for its peak.
+   * senders' polling time so far, `rss` takes the server's RSS at the end
+   * for its peak, and `workers` names the generator's worker threads.
    */
   constructor(
     clock: RunClock,
     server: ServerProbe | undefined,
     spinMs: () => number,
     rss: RssTrack,
+    workers: () => WorkerProbe[] = () => [],
   ) {
     this.#clock = clock;
     this.#server = server;
     this.#spinMs = spinMs;
     this.#rss = rss;
+    this.#workers = workers;
   }
 
   /** Sets the bounds, from `performance.now()` times. */
@@ -243,7 +288,7 @@ export class MeasurementWindow implements WindowBounds {
     this.#opened = (async () => {
       await sleepUntil(atMs, cut);
       onOpen?.();
-      return await sampleEdge(this.#server, this.#spinMs);
+      return await sampleEdge(this.#server, this.#spinMs, this.#workers);
     })();
     return this.#opened.then(() => {});
   }
@@ -252,7 +297,7 @@ export class MeasurementWindow implements WindowBounds {
   async close(): Promise<void> {
     if (!this.#opened) return;
     const start = await this.#opened;
-    const end = await sampleEdge(this.#server, this.#spinMs);
+    const end = await sampleEdge(this.#server, this.#spinMs, this.#workers);
     if (end.server) this.#rss.see(end.server.rssBytes);
     this.#samples = { start, end };
   }
