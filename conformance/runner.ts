@@ -28,13 +28,14 @@ import { describeCrashStatus, describeError } from "./describe_error.ts";
 import { formatDuration } from "./duration.ts";
 import { escapeOutput } from "./escape.ts";
 import { preflight } from "./preflight.ts";
+import { RootCauses } from "./root_causes.ts";
+import { CASE_OVERHEAD_MS, runBound } from "./run_bound.ts";
 import { checkReachable } from "./reachability.ts";
 import { caseResult, outputTerminator, singleOutcome } from "./results.ts";
 import {
   CONFORMANCE_VERSION,
   type ConformanceOptions,
   DEFAULT_CLIENTS,
-  DEFAULT_DEADLINE_MS,
   HarnessError,
   selectCases,
 } from "./run_options.ts";
@@ -42,7 +43,6 @@ import { TIMEOUTS } from "./settings.ts";
 import {
   type CaseResult,
   type CrashRecord,
-  type Diagnosis,
   type Latency,
   type LevelFilter,
   type Report,
@@ -78,46 +78,6 @@ export async function runConformance(
   return await run.execute();
 }
 
-/** What the run allows each case beyond its own deadline (closing, checks). */
-const CASE_OVERHEAD_MS = 1500;
-/** When the first this many cases fail on one root cause, the run stops. */
-const STOP_AFTER = 3;
-/** Root causes that make every later case fail the same way. */
-const BLOCKING_CAUSES = new Set([
-  "lf-not-terminator",
-  "crlf-not-terminator",
-  "silent",
-]);
-
-/**
- * The bound of a run of `cases`: the sum of their deadlines (scaled) and
- * a little for each, or the deadline if that is less. The deadline
- * defaults to 6 minutes times the timeout scale.
- *
- * @example
- * ```ts
- * import { runBound } from "./runner.ts";
- * console.log(runBound([{ budgetMs: 10_000 }, {}], { timeoutScale: 1 }));
- * // { ms: 38000, fromDeadline: false }
- * ```
- */
-export function runBound(
-  cases: readonly Pick<CaseDefinition, "budgetMs">[],
-  options: Pick<ConformanceOptions, "timeoutScale" | "deadlineMs">,
-): { ms: number; fromDeadline: boolean } {
-  const scale = options.timeoutScale ?? 1;
-  const deadline = options.deadlineMs ?? DEFAULT_DEADLINE_MS * scale;
-  // The preflight, and stopping the server at the end.
-  const fixed = (2 * TIMEOUTS.line + 2000) * scale + 3000;
-  const sum = fixed + cases.reduce(
-    (n, c) => n + caseDeadlineMs(c) * scale + CASE_OVERHEAD_MS,
-    0,
-  );
-  return sum <= deadline
-    ? { ms: Math.round(sum), fromDeadline: false }
-    : { ms: Math.round(deadline), fromDeadline: true };
-}
-
 class Run {
   readonly #options: ConformanceOptions;
   readonly #level: LevelFilter;
@@ -131,7 +91,7 @@ class Run {
     sent: new Set(),
   };
   readonly #crashes: CrashRecord[] = [];
-  readonly #diagnoses: Diagnosis[] = [];
+  readonly #causes = new RootCauses();
   #server: ServerProcess | undefined;
   #targets: Target[] = [];
   #attempts = 0;
@@ -213,7 +173,17 @@ class Run {
           total: cases.length,
           result,
         });
-        this.#checkStop(results);
+        const stop = this.#keepGoing || this.#stopped !== undefined
+          ? undefined
+          : this.#causes.checkStop(results);
+        if (stop) {
+          this.#stopped = stop.skipMessage;
+          this.#progress({
+            type: "stopped",
+            message: stop.message,
+            diagnosis: stop.diagnosis,
+          });
+        }
       }
       return this.#report(startedAt, performance.now() - t0, results);
     } finally {
@@ -334,9 +304,9 @@ class Run {
       if (result.latency && this.#latency === null) {
         this.#latency = result.latency;
       }
-      for (const diagnosis of result.diagnoses) this.#addDiagnosis(diagnosis);
+      for (const diagnosis of result.diagnoses) this.#causes.add(diagnosis);
     }
-    const fatal = this.#diagnoses.find((d) =>
+    const fatal = this.#causes.list.find((d) =>
       d.severity === "fail" &&
       ["dies-on-connect", "unreachable"].includes(d.id)
     );
@@ -348,7 +318,7 @@ class Run {
     this.#progress({
       type: "preflight",
       latency: this.#latency,
-      diagnoses: this.#diagnoses.map((d) => ({ ...d })),
+      diagnoses: this.#causes.list.map((d) => ({ ...d })),
     });
     if (this.#stopped && fatal) {
       this.#progress({
@@ -358,13 +328,6 @@ class Run {
         diagnosis: fatal,
       });
     }
-  }
-
-  #addDiagnosis(diagnosis: Diagnosis): Diagnosis {
-    const known = this.#diagnoses.find((d) => d.id === diagnosis.id);
-    if (known) return known;
-    this.#diagnoses.push(diagnosis);
-    return diagnosis;
   }
 
   #targetNames(): string[] {
@@ -430,7 +393,7 @@ class Run {
       this.#level,
       this.#options.verbose ?? false,
     );
-    this.#explain(result, first);
+    this.#causes.explain(result, first);
     return result;
   }
 
@@ -447,108 +410,6 @@ class Run {
         message:
           `restarted the server after ${definition.id} failed, so that the next case starts clean`,
       };
-  }
-
-  /**
-   * Ties a failing result to the diagnosis that explains it, if one does
-   * (creating it on first sight for what the cases themselves find).
-   */
-  #explain(result: CaseResult, attempt: Attempt): void {
-    const byId = (id: string) => this.#diagnoses.find((d) => d.id === id);
-    if (result.findings.some((f) => f.cause === "late-registration")) {
-      const late = this.#addDiagnosis({
-        id: "late-registration",
-        severity: "info",
-        clause: "§2.1",
-        message:
-          "the server registers some clients later than it accepts them: a barrier line " +
-          "relayed right after a client connected missed it, a repeat reached it (after a banner?); " +
-          "the harness repeats its barrier lines, so the cases still judge the rest",
-        cases: [],
-        stopped: false,
-      });
-      late.cases.push(result.id);
-    }
-    // A cause is named only with its diagnosis, which says what it is.
-    const own = result.cause;
-    delete result.cause;
-    if (!isFailing(result.verdict) && result.verdict !== "flaky") return;
-    let cause: string | undefined;
-    const silent = (attempt.linesReceived ?? 1) === 0;
-    for (const id of ["lf-not-terminator", "crlf-not-terminator", "silent"]) {
-      if (silent && byId(id)) cause = id;
-    }
-    if (cause === undefined && own === "decorated") {
-      this.#addDiagnosis({
-        id: "decorated",
-        severity: "fail",
-        clause: "§2.4",
-        message: "the server adds bytes to the lines it relays (" +
-          (result.findings.find((f) => f.cause === "decorated")?.message ??
-            result.message) +
-          ")",
-        cases: [],
-        stopped: false,
-      });
-      cause = "decorated";
-    }
-    if (
-      cause === undefined && byId("slow-relay") &&
-      (result.verdict === "timeout" || own === "slow-relay")
-    ) {
-      cause = "slow-relay";
-    }
-    if (cause === undefined && attempt.crash) {
-      cause = `crash: ${describeCrashStatus(attempt.crash)}`;
-    }
-    if (cause === undefined) return;
-    result.cause = cause;
-    byId(cause)?.cases.push(result.id);
-  }
-
-  /**
-   * When the first cases all fail on one root cause that will fail every
-   * case after them too, stops the run (unless `keepGoing`).
-   */
-  #checkStop(results: readonly CaseResult[]): void {
-    if (this.#keepGoing || this.#stopped !== undefined) return;
-    const ran = results.filter((r) => r.verdict !== "skipped");
-    if (ran.length !== STOP_AFTER) return;
-    const cause = ran[0].cause;
-    if (
-      cause === undefined ||
-      !ran.every((r) => isFailing(r.verdict) && r.cause === cause)
-    ) return;
-    let diagnosis = this.#diagnoses.find((d) => d.id === cause);
-    if (diagnosis === undefined && cause.startsWith("crash: ")) {
-      diagnosis = this.#addDiagnosis({
-        id: cause,
-        severity: "fail",
-        clause: "§5.2",
-        message:
-          `the server process exited during each of the first ${STOP_AFTER} cases (${
-            cause.slice("crash: ".length)
-          })`,
-        cases: ran.map((r) => r.id),
-        stopped: false,
-      });
-    }
-    if (
-      diagnosis === undefined ||
-      !(BLOCKING_CAUSES.has(cause) || cause.startsWith("crash: "))
-    ) return;
-    diagnosis.stopped = true;
-    this.#stopped = `not run: the run stopped on root cause ${diagnosis.id}, ` +
-      `which failed the first ${STOP_AFTER} cases (--keep-going runs every case)`;
-    this.#progress({
-      type: "stopped",
-      message:
-        `the first ${STOP_AFTER} cases all failed on one root cause, ${diagnosis.id}` +
-        (diagnosis.hint ? `: ${diagnosis.hint}` : "") +
-        "; the others would fail on it too, so they are not run " +
-        "(--keep-going runs every case anyway)",
-      diagnosis,
-    });
   }
 
   #skipped(definition: CaseDefinition, message: string): CaseResult {
@@ -742,13 +603,13 @@ class Run {
       },
       bound: { ...this.#bound },
       latency: this.#latency,
-      diagnoses: this.#diagnoses,
+      diagnoses: this.#causes.list,
       server: {
         outputTerminator: outputTerminator(linesReceived, lfOnlyLines),
         linesReceived,
         lfOnlyLines,
       },
-      summary: summarize(cases, this.#diagnoses),
+      summary: summarize(cases, this.#causes.list),
       cases,
     };
   }

@@ -19,15 +19,13 @@
 
 import { ReceivedLine } from "../client/chat_client.ts";
 import { bytesEqual, endsWith, toBytes } from "./bytes.ts";
-import {
-  consistentDecoration,
-  contentOf,
-  decoration,
-  describeDecoration,
-  lineMismatch,
-} from "./compare.ts";
 import { controlLine, sentinelLine } from "./control_lines.ts";
-import { CaseAbort, type Evidence, type FindingRecorder } from "./findings.ts";
+import {
+  describeEnd,
+  type ExpectLinesOptions,
+  judgeExpectedLines,
+} from "./judge_lines.ts";
+import { CaseAbort, type FindingRecorder } from "./findings.ts";
 import type { PeerWriter } from "./line_writer.ts";
 import { type Collected, Peer } from "./peer.ts";
 import {
@@ -38,6 +36,7 @@ import {
   TIMEOUTS,
 } from "./settings.ts";
 import type { TraceRecorder } from "./trace.ts";
+import { Repeated } from "./_repeated.ts";
 
 /** With several targets, how often a join line is repeated until seen. */
 const REPEAT_JOIN_MS = 50;
@@ -48,56 +47,6 @@ const REPEAT_JOIN_MS = 50;
 const FIRST_REPEAT_MS = 100;
 /** …and each later one after twice the gap before it. */
 const REPEAT_GROWTH = 2;
-
-/**
- * Options for {@linkcode RoomSync.expectLines}.
- *
- * @example
- * ```ts
- * import type { ExpectLinesOptions } from "./sync.ts";
- * const options: ExpectLinesOptions = { clause: "§2.8", what: "the empty lines" };
- * console.log(options.what);
- * ```
- */
-export interface ExpectLinesOptions {
-  /** The clause a mismatch breaks, when not the case's own. */
-  clause?: string;
-  /** What the lines are, for the message when the sentinel never comes. */
-  what?: string;
-  /**
-   * How long to wait for the sentinel (a grace period follows).
-   *
-   * @default {the line timeout, scaled}
-   */
-  timeoutMs?: number;
-}
-
-/**
- * Says why a collect ended without its match.
- *
- * @example
- * ```ts
- * import { describeEnd } from "./sync.ts";
- * console.log(describeEnd({ lines: [], end: "eof" }, 2000)); // "the server closed the connection"
- * ```
- */
-export function describeEnd(collected: Collected, timeoutMs: number): string {
-  switch (collected.end) {
-    case "timeout":
-      return `nothing matching arrived within ${timeoutMs} ms` +
-        (collected.lines.length > 0
-          ? ` (${collected.lines.length} other lines did)`
-          : "");
-    case "eof":
-      return "the server closed the connection";
-    case "reset":
-      return `the connection broke (${collected.error})`;
-    case "closed":
-      return "the harness closed the client (the case was stopped)";
-    default:
-      return "it arrived";
-  }
-}
 
 /**
  * Something that arrived after its wait, within the grace period.
@@ -136,32 +85,6 @@ export interface LateRegistration {
   missed: number;
   /** Time from its connect to the first barrier line it got. */
   afterMs: number;
-}
-
-/** A barrier line and the repeats sent of it so far. */
-class Repeated {
-  readonly variants: Uint8Array[];
-  readonly #make: (k: number) => Uint8Array;
-
-  constructor(make: (k: number) => Uint8Array) {
-    this.#make = make;
-    this.variants = [make(1)];
-  }
-
-  /** The next repeat's bytes (and remembers them). */
-  next(): Uint8Array {
-    const bytes = this.#make(this.variants.length + 1);
-    this.variants.push(bytes);
-    return bytes;
-  }
-
-  /** Which variant (1 = the first) `line` is, or 0. */
-  match(line: Uint8Array): number {
-    for (let i = 0; i < this.variants.length; i++) {
-      if (endsWith(line, this.variants[i])) return i + 1;
-    }
-    return 0;
-  }
 }
 
 /**
@@ -567,77 +490,16 @@ export class RoomSync {
       what: `${options.what ?? "the lines"} at ${receiver.name}`,
       timeoutMs: options.timeoutMs,
     });
-    const lfOutput = [...got.lines, ...(got.found ? [got.found] : [])]
-      .some((line) => !line.crlf);
-    const lines = contentOf(got.lines, lfOutput);
-    const evidence: Evidence = {
-      clause: options.clause,
-      expected: { [receiver.name]: want },
-      received: { [receiver.name]: lines },
-    };
-    if (got.end !== "found") {
-      this.#findings.fail(
-        `${receiver.name} never got the sentinel that follows ${
-          options.what ?? "the lines"
-        }: ${describeEnd(got, got.waitedMs)}`,
-        evidence,
-      );
-      return false;
-    }
-    // Every line, the sentinel too, wrapped the same way: decorated, and
-    // that is all that is wrong.
-    const wrap = consistentDecoration(want, lines, sentinel);
-    if (wrap !== null) {
-      this.#findings.fail(
-        `${receiver.name} received the lines decorated: ${
-          describeDecoration(want[0], lines[0])
-        }` +
-          (want.length > 1
-            ? ` (and ${want.length - 1} more lines likewise)`
-            : ""),
-        { ...evidence, clause: "§2.4", cause: "decorated" },
-      );
-      return false;
-    }
-    // A sentinel decorated like another line (a server that prefixes each
-    // read, say) is the sentinel: judge the lines before it.
-    const last = lines[lines.length - 1];
-    const outer = last && got.found && !bytesEqual(got.found.bytes, sentinel)
-      ? decoration(sentinel, last)
-      : null;
-    const judged = outer !== null && outer.prefix.length > 0 &&
-        lines.slice(0, -1).some((line, i) =>
-          want[i] !== undefined &&
-          bytesEqual(
-            line.subarray(0, outer.prefix.length),
-            outer.prefix,
-          ) && decoration(want[i], line) !== null
-        )
-      ? lines.slice(0, -1)
-      : lines;
-    const mismatch = lineMismatch(receiver.name, want, judged);
-    if (mismatch !== null) {
-      this.#findings.fail(mismatch.message, {
-        ...evidence,
-        clause: mismatch.decorated ? "§2.4" : options.clause,
-        cause: mismatch.decorated ? "decorated" : undefined,
-      });
-      return false;
-    }
-    // The right bytes, but the LFs came through as content: lines ended by
-    // LF alone inside a stream the server ends with CR LF were one line to
-    // it (a server that frames only CR LF, reached with --send-eol crlf).
-    const lfAlone = got.lines.filter((line) => !line.crlf).length;
-    if (got.found?.crlf && lfAlone > 0) {
-      this.#findings.fail(
-        `${receiver.name} received the lines, but ${lfAlone} of them ended by LF alone where the ` +
-          "server ends its lines with CR LF: it relayed them as one line, the LFs in it as " +
-          "content (LF does not end a line for it)",
-        { ...evidence, clause: "§1.2" },
-      );
-      return false;
-    }
-    return true;
+    const failure = judgeExpectedLines(
+      receiver.name,
+      want,
+      got,
+      sentinel,
+      options,
+    );
+    if (failure === null) return true;
+    this.#findings.fail(failure.message, failure.evidence);
+    return false;
   }
 
   /**

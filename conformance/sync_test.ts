@@ -5,7 +5,8 @@ import { deepStrictEqual, equal, ok } from "node:assert/strict";
 import { Logger, serve } from "../server/mod.ts";
 import { freePort } from "../lib/free_port.ts";
 import { CaseContext, type CaseDefinition } from "./case.ts";
-import { type Faults, serveFaulty } from "./faulty/server.ts";
+import type { Faults } from "./faulty/faults.ts";
+import { serveFaulty } from "./faulty/server.ts";
 import { TraceRecorder } from "./trace.ts";
 
 async function withContext(

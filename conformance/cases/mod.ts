@@ -5,7 +5,8 @@
  */
 
 import type { CaseDefinition } from "../case.ts";
-import { DISCONNECT_CASES, SHUTDOWN_CASES } from "./disconnect.ts";
+import { DISCONNECT_CASES } from "./disconnect.ts";
+import { SHUTDOWN_CASES } from "./shutdown.ts";
 import { FLOOD_CASES } from "./flood.ts";
 import { FRAMING_CASES } from "./framing.ts";
 import { LIMITS_CASES } from "./limits.ts";

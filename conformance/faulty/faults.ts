@@ -6,7 +6,142 @@
  * @module
  */
 
-import type { Faults } from "./server.ts";
+/**
+ * The faults a faulty server can have; each breaks one clause.
+ *
+ * @example
+ * ```ts
+ * import type { Faults } from "./faults.ts";
+ * const faults: Faults = { echo: true, overLimit: "split" };
+ * console.log(faults.overLimit);
+ * ```
+ */
+export interface Faults {
+  /** §2.2: relays each line to its sender too. */
+  echo?: boolean;
+  /** §2.1: the recipient loop starts at index 1, skipping the first client. */
+  skipFirstRecipient?: boolean;
+  /** §2.1: the recipient loop stops one short, skipping the last client. */
+  skipLastRecipient?: boolean;
+  /** §1.4: splits each read at LF with no carry-over: a read's tail is a line. */
+  chunkFraming?: boolean;
+  /** §1.3: trims whitespace (space, tab, CR, VT, FF) around each line. */
+  trim?: boolean;
+  /** §1.3: decodes each line as UTF-8 and encodes it again (U+FFFD). */
+  reencode?: boolean;
+  /** §1.1: a lone CR ends a line (and an LF right after it is swallowed). */
+  loneCrTerminates?: boolean;
+  /** §1.6: relays the unterminated tail when a client leaves. */
+  relayPartialAtClose?: boolean;
+  /**
+   * §4.2–§4.5: what happens to a line longer than L: `disconnect` (the
+   * correct default), `truncate` (relay its first L bytes), `split` (relay
+   * it in L-byte pieces) or `unbounded` (no limit; buffered whole).
+   */
+  overLimit?: "disconnect" | "truncate" | "split" | "unbounded";
+  /** §2.5: ends relayed lines with LF alone. */
+  lfOutput?: boolean;
+  /** §3.1: greets each client with a line. */
+  banner?: string;
+  /** §3.2/§4.6: fan-out awaits each recipient's write in turn, unbounded. */
+  blockingWrites?: boolean;
+  /**
+   * §2.10: departed clients stay in the room; a write to one throws and
+   * aborts the rest of that fan-out.
+   */
+  keepDeadClients?: boolean;
+  /** §2.8: drops empty lines. */
+  dropEmpty?: boolean;
+  /** §2.7: one partial-line buffer shared by all clients. */
+  sharedPartialBuffer?: boolean;
+  /** §2.9: replays the last lines to each newcomer. */
+  history?: number;
+  /** §2.11: no TCP_NODELAY, and one write per line. */
+  nagle?: boolean;
+  /** §2.3/§4.7: drops lines for a client whose queue is full, silently. */
+  dropForSlow?: boolean;
+  /** §4.6: no bound on a client's queue (never a slow consumer). */
+  unboundedQueue?: boolean;
+  /** §5.2: an unhandled read error on reset kills the server. */
+  crashOnReset?: boolean;
+  /**
+   * §5.2: closing a client for an over-long line leaves a timer that kills
+   * the server this many ms later (a crash the case sees only as its client
+   * being disconnected, which it expected).
+   */
+  crashAfterDisconnectMs?: number;
+  /** §5.2: never closes a departed client's socket (fd leak). */
+  leakSockets?: boolean;
+  /** §5.1/§2.10: a half-closed client stays in the room and keeps receiving. */
+  keepHalfClosed?: boolean;
+  /** §2.1: recipients are fixed when a line starts, not when it ends. */
+  snapshotRecipients?: boolean;
+  /**
+   * §4.9: no flood control: a client is read from as fast as it sends,
+   * however far behind its lines leave the others.
+   */
+  noFloodControl?: boolean;
+  /**
+   * The output held for one client before it is disconnected as a slow
+   * consumer (§4.6).
+   *
+   * @default {4194304}
+   */
+  maxPendingBytes?: number;
+  /**
+   * §4.10: a client's pending output is charged by payload only, and every
+   * line is queued for every recipient as an entry (a copy) of its own, so
+   * tiny lines to a client that does not read cost many times their bytes.
+   */
+  payloadOnlyAccounting?: boolean;
+  /**
+   * §2.11: waits a random time in this range (ms) before relaying each
+   * line; a sender's lines wait one after the other.
+   */
+  relayDelayMs?: [number, number];
+  /**
+   * §2.11: waits this long (ms) before each delivery, one recipient after
+   * the other, and reads the sender's next line only after the last: one
+   * line to N clients takes N times it.
+   */
+  perDeliveryDelayMs?: number;
+  /** §1.2: only CR LF ends a line; an LF alone is content. */
+  crlfOnly?: boolean;
+  /** §5.2: exits as soon as a client connects. */
+  dieOnConnect?: boolean;
+  /**
+   * §2.1: a client joins the room (receives lines) only this long (ms)
+   * after it was accepted and sent the banner; its own lines are read and
+   * relayed from the start.
+   */
+  registerDelayMs?: number;
+  /** Waits this long (ms) before each accept: connections queue up. */
+  acceptDelayMs?: number;
+  /** §2.4: prefixes every relayed line with the sender's address and ": ". */
+  prefixSender?: boolean;
+  /**
+   * §4.2–§4.4: an over-long line is relayed as one line with the sender's
+   * prefix spliced in before every L bytes (its pieces are written as they
+   * come, without terminators), whole.
+   */
+  spliceOverLong?: boolean;
+  /**
+   * §1.4/§2.4: no framing: each read is relayed as it came, raw, prefixed
+   * with the sender's address (a line cut by a read gets a prefix in its
+   * middle).
+   */
+  rawChunks?: boolean;
+  /**
+   * §1.6: relays a leaving client's partial line without a terminator, so
+   * it is glued onto the next line each client receives.
+   */
+  gluePartialAtClose?: boolean;
+  /**
+   * §5.4: no SIGTERM handler: the signal's default action kills it, and
+   * the kernel closes its connections (nothing it holds is flushed).
+   */
+  noShutdownHandler?: boolean;
+}
 
 /**
  * A named faulty server: what it does (wrong) and the faults that make it.
