@@ -37,6 +37,8 @@ export function report(fields: {
   valid?: boolean;
   /** CPU seconds the server used in the window. */
   cpuSeconds?: number;
+  /** R² of the memory-per-connection fit. */
+  rssFitR2?: number;
   /** No server figures at all (a server of several processes). */
   noServer?: boolean;
 }): LoadReport {
@@ -57,6 +59,7 @@ export function report(fields: {
       cpuSecondsPerMillionDeliveries: fields.cpuPerMillion ?? null,
       cpuShare: 0.5,
       rssPerConnectionBytes: fields.rssPerConnection ?? null,
+      rssFitR2: fields.rssFitR2 ?? null,
       rssConnectedBytes: 1,
     },
   } as unknown as LoadReport;

@@ -8,6 +8,7 @@
  */
 
 import type { LoadReport } from "../load/report.ts";
+import { RSS_FIT_MIN_R2 } from "../load/validity.ts";
 import { formatBytes, formatMs } from "../units.ts";
 import { type Spread, spread } from "../statistics.ts";
 import type { CompareResults, RunRecord } from "./runner.ts";
@@ -240,8 +241,34 @@ export function shorten(text: string, max: number): string {
 export function cellText(cell: Cell, metric: WorkloadMetric): string {
   if (cell.runs.length === 0) return "not run";
   if (cell.ok.length === 0) return `✗ ${failureText(cell)}`;
-  const text = formatSpread(metricSpread(cell, metric), METRICS[metric].format);
+  let text = formatSpread(metricSpread(cell, metric), METRICS[metric].format);
+  const fit = metric === "rssPerConnection" ? fitNote(cell) : "";
+  if (fit) text += ` (${fit})`;
   return cell.invalid.length > 0 ? `${text} †` : text;
+}
+
+/**
+ * How good a cell's memory-per-connection slope is: `"poor fit: R² 0.49"`
+ * when any run's fit is below {@linkcode RSS_FIT_MIN_R2} (the worst R²),
+ * else empty. A slope is only as good as its fit.
+ *
+ * @example
+ * ```ts
+ * import { cellOf, fitNote } from "./cells.ts";
+ * import { report, results, run } from "./_testing.ts";
+ * const r = results([run("idle", "300 clients", "ours", 1, report({ rssPerConnection: 6000, rssFitR2: 0.49 }))]);
+ * console.log(fitNote(cellOf(r, "idle", "300 clients", "ours"))); // "poor fit: R² 0.49"
+ * ```
+ */
+export function fitNote(cell: Cell): string {
+  const fits = cell.ok.flatMap((run) => {
+    const r2 = run.report?.server?.rssFitR2;
+    return typeof r2 === "number" ? [r2] : [];
+  });
+  const worst = Math.min(...fits);
+  return fits.length > 0 && worst < RSS_FIT_MIN_R2
+    ? `poor fit: R² ${worst.toFixed(2)}`
+    : "";
 }
 
 /**

@@ -100,6 +100,7 @@ export function renderCharts(
       const series: ChartSeries[] = results.servers.map((server) => {
         const failedAt: string[] = [];
         const unmeasuredAt: string[] = [];
+        const tooLittleAt: number[] = [];
         const points = scaling.points.flatMap((point) => {
           const cell = cellOf(results, "scaling", point.label, server.id);
           const s = metric === "serverCpuPerMillion"
@@ -110,6 +111,7 @@ export function renderCharts(
               cell.ok.length > 0 &&
               cell.ok.every((run) => !run.report?.server)
             ) unmeasuredAt.push(formatTick(point.clients));
+            else if (cell.ok.length > 0) tooLittleAt.push(point.clients);
             else if (cell.failed.length > 0) {
               failedAt.push(formatTick(point.clients));
             }
@@ -124,9 +126,25 @@ export function renderCharts(
             ? { note: `failed at ${failedAt.join(", ")}` }
             : unmeasuredAt.length
             ? { note: "not measured", noteIsFailure: false }
+            : tooLittleAt.length
+            ? {
+              note: `< ${MIN_CHARTED_CPU_SECONDS} CPU-s at ${
+                tooLittleAt.map(formatTick).join(", ")
+              }`,
+              noteIsFailure: false,
+            }
             : {}),
         };
       });
+      // A chart with no point, and nothing failed or unmeasured, says
+      // nothing (a --quick run's CPU per delivery: every window too short
+      // to tell): leave it out.
+      if (
+        series.every((line) =>
+          line.points.length === 0 && !line.note?.startsWith("failed") &&
+          line.note !== "not measured"
+        )
+      ) continue;
       charts.push({
         file: `${prefix}-scaling-${file}.svg`,
         title,

@@ -78,3 +78,34 @@ Deno.test("charts: memory ticks fall on whole KiB, and the axis reaches past the
     .map((m) => m[1]);
   deepEqual(ticks, ["0 B", "2.0 KiB", "4.0 KiB", "6.0 KiB", "8.0 KiB"]);
 });
+
+Deno.test("charts: CPU per delivery too small to tell anywhere (a --quick run) draws no empty scaling chart", () => {
+  const charts = renderCharts(
+    results([
+      run("scaling", "10 clients", "ours", 1, report({ cpuSeconds: 0.01 })),
+      run("scaling", "100 clients", "ours", 1, report({ cpuSeconds: 0.02 })),
+    ]),
+    "2026-01-02",
+  );
+  deepEqual(
+    charts.map((c) => c.file).filter((f) => f.includes("scaling")),
+    ["2026-01-02-scaling-p99.svg"],
+  );
+});
+
+Deno.test("charts: a server with too little CPU at some points says so beside its line", () => {
+  const cpu = renderCharts(
+    results([
+      run("scaling", "10 clients", "ours", 1, report({ cpuSeconds: 0.01 })),
+      run(
+        "scaling",
+        "1000 clients",
+        "ours",
+        1,
+        report({ cpuSeconds: 0.5, cpuPerMillion: 2 }),
+      ),
+    ]),
+    "2026-01-02",
+  ).find((c) => c.file.endsWith("scaling-cpu.svg"))!;
+  match(cpu.svg, /fill="#666"[^>]*>&lt; 0.1 CPU-s at 10</);
+});

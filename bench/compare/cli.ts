@@ -31,7 +31,9 @@ Options:
   --servers a,b        only these servers (ids: ${
     COMPARE_SERVER_IDS.slice(0, 4).join(", ")
   },
-                       ${COMPARE_SERVER_IDS.slice(4).join(", ")})
+                       ${
+    COMPARE_SERVER_IDS.slice(4).join(", ")
+  }); ours-tls only when named
   --workloads a,b      only these workloads (${
     WORKLOADS.map((w) => w.id).join(", ")
   })

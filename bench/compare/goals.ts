@@ -13,6 +13,7 @@ import {
   type Cell,
   cellOf,
   firstPoint,
+  fitNote,
   median,
   metricSpread,
   shorten,
@@ -144,7 +145,9 @@ export function checkGoals(results: CompareResults): GoalCheck[] {
       } concurrent clients with ≤ 6 KiB of memory per idle connection`,
       measured: cell.ok.length === 0
         ? `failed: ${cell.failed[0]?.reason ?? "not run"}`
-        : `${formatBytes(perConnection ?? NaN)} per connection (slope)`,
+        : `${formatBytes(perConnection ?? NaN)} per connection (slope${
+          fitNote(cell) ? `; ${fitNote(cell)}` : ""
+        })${cell.invalid.length > 0 ? " †" : ""}`,
       met: cell.ok.length === 0 || perConnection === undefined
         ? false
         : perConnection <= 6 * 1024,

@@ -219,6 +219,7 @@ function warningsSection(runs: RunRecord[]): string[] {
     }
   }
   if (byWarning.size === 0) return [];
+  const runName = runNamer(runs);
   return [
     "## Warnings",
     "",
@@ -232,7 +233,7 @@ function warningsSection(runs: RunRecord[]): string[] {
         kind,
         `${list.length}: ${
           shorten(
-            list.map((r) => `${r.workload} ${r.server} #${r.round}`).join(", "),
+            list.map(runName).join(", "),
             120,
           )
         }`,
@@ -246,6 +247,26 @@ function warningsSection(runs: RunRecord[]): string[] {
     ),
     "",
   ];
+}
+
+/**
+ * Names runs shortly for a list: workload, then the point where the
+ * workload has several (scaling's client counts), server and round.
+ */
+function runNamer(runs: RunRecord[]): (run: RunRecord) => string {
+  const points = new Map<string, Set<string>>();
+  for (const run of runs) {
+    points.set(
+      run.workload,
+      (points.get(run.workload) ?? new Set()).add(run.point),
+    );
+  }
+  return (run) => {
+    const point = (points.get(run.workload)?.size ?? 0) > 1
+      ? ` (${run.point})`
+      : "";
+    return `${run.workload}${point} ${run.server} #${run.round}`;
+  };
 }
 
 /** What opening the charts in a browser found. */

@@ -76,3 +76,25 @@ Deno.test("runs that saw TCP retransmissions are listed with their counts", () =
     /No run saw a retransmission or a dropped packet\./,
   );
 });
+
+Deno.test("warnings name the point of a workload of several, so two runs never read the same", () => {
+  const noisy = (point: string) => ({
+    ...run("scaling", point, "ours", 1, report({ delivered: 90 })),
+    warnings: ["other processes used 0.5 cores during the window (over 0.25)"],
+  });
+  const markdown = renderMarkdown(
+    results([
+      noisy("10 clients"),
+      noisy("100 clients"),
+      {
+        ...run("saturation", SAT, "ncat", 1, report({ delivered: 9 })),
+        warnings: ["other processes used 0.3 cores during the window"],
+      },
+    ]),
+    [],
+  );
+  match(
+    markdown,
+    /\| 3: scaling \(10 clients\) ours #1, scaling \(100 clients\) ours #1, saturation ncat #1 \|/,
+  );
+});

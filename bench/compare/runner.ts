@@ -13,6 +13,7 @@ import type { LoadReport } from "../load/report.ts";
 import {
   clientTargets,
   type CompareServer,
+  fillFiles,
   serverPid,
   startCompareServer,
 } from "./servers.ts";
@@ -252,6 +253,7 @@ async function runLoadProcess(
       // A cluster's pid is its launcher's, not its nodes': no CPU or
       // memory figures rather than wrong ones.
       ...(pid === undefined ? [] : ["--pid", String(pid)]),
+      ...(known.ca ? ["--ca", fillFiles(known.ca, known.files)] : []),
       "--json",
       ...loadFlags(point.load),
     ],

@@ -8,7 +8,9 @@
  * @module
  */
 
+import { throwawayCertificate } from "../../_testing/tls.ts";
 import { isListening } from "../../lib/listening.ts";
+import { onPath } from "../../lib/on_path.ts";
 import { groupMembers } from "../../lib/proc_stats.ts";
 import { ServerProcess } from "../../lib/server_process.ts";
 import { fillPorts, portsUsed } from "../../lib/shell.ts";
@@ -33,25 +35,76 @@ export interface CompareServer extends KnownServer {
    * @default {every client port of the command, over TCP (see clientPorts)}
    */
   connect?: string[];
+  /**
+   * The CA certificate (PEM file) clients trust, for TLS targets: passed
+   * to `deno task load --ca`.
+   *
+   * @default {undefined: none}
+   */
+  ca?: string;
+  /**
+   * Files made for the run, by the placeholder that stands for each in
+   * `command` and `ca` (`{tls-cert}` → its path): the report shows the
+   * placeholders, the run gets the paths ({@linkcode fillFiles}).
+   *
+   * @default {undefined: none}
+   */
+  files?: Record<string, string>;
 }
+
+/**
+ * `text` (a command or a `ca`) with the placeholders of `files` replaced
+ * by their paths.
+ *
+ * @example
+ * ```ts
+ * import { fillFiles } from "./servers.ts";
+ * console.log(fillFiles("x --tls-cert {tls-cert}", { "{tls-cert}": "/tmp/c.pem" }));
+ * // "x --tls-cert /tmp/c.pem"
+ * ```
+ */
+export function fillFiles(
+  text: string,
+  files: Record<string, string> | undefined,
+): string {
+  let filled = text;
+  for (const [placeholder, path] of Object.entries(files ?? {})) {
+    filled = filled.replaceAll(placeholder, path);
+  }
+  return filled;
+}
+
+/**
+ * Placeholders of a variant's command and `ca` that
+ * {@linkcode compareServers} fills with the files of a throwaway
+ * certificate (a CA and a certificate for 127.0.0.1 it signed).
+ */
+const TLS_FILES = {
+  cert: "{tls-cert}",
+  key: "{tls-key}",
+  ca: "{tls-ca}",
+} as const;
 
 /**
  * The variants compare adds to the registry's servers, each derived from
  * one of them. `ours-ws` is our server with its clients over WebSocket
  * (`ws://…/ws` on the ops port, PROTOCOL.md §6), to compare the two
- * transports under the same workloads. (Its place is the registry; until
- * it is there, it is here.)
+ * transports under the same workloads; `ours-tls` (only when named) has
+ * them over TLS, with a throwaway certificate made for the run. (Their
+ * place is the registry; until they are there, they are here.)
  *
  * @example
  * ```ts
  * import { COMPARE_VARIANTS } from "./servers.ts";
- * console.log(COMPARE_VARIANTS.map((v) => v.id)); // ["ours-ws"]
+ * console.log(COMPARE_VARIANTS.map((v) => v.id)); // ["ours-ws", "ours-tls"]
  * ```
  */
 export const COMPARE_VARIANTS: readonly {
   id: string;
   from: string;
   after: string;
+  /** Measured only when `--servers` names it, not by default. */
+  optIn?: boolean;
   derive: (base: KnownServer) => CompareServer;
 }[] = [{
   id: "ours-ws",
@@ -65,6 +118,22 @@ export const COMPARE_VARIANTS: readonly {
       "this repository's server, clients over WebSocket (ws://…/ws on its ops port)",
     command: `${ours.command} --http-port {port+1}`,
     connect: ["ws://127.0.0.1:{port+1}/ws"],
+  }),
+}, {
+  id: "ours-tls",
+  from: "ours",
+  after: "ours-ws",
+  optIn: true,
+  derive: (ours) => ({
+    ...ours,
+    id: "ours-tls",
+    name: "linechat (TLS)",
+    description:
+      "this repository's server, clients over TLS on its TCP port (a throwaway certificate)",
+    command:
+      `${ours.command} --tls-cert ${TLS_FILES.cert} --tls-key ${TLS_FILES.key}`,
+    connect: ["tls://127.0.0.1:{port}"],
+    ca: TLS_FILES.ca,
   }),
 }];
 
@@ -153,7 +222,12 @@ export async function compareServers(
     const at = known.findIndex((server) => server.id === variant.after);
     known.splice(at + 1, 0, variant.derive(base));
   }
-  const chosen = selectServers(known, ids) as CompareServer[];
+  const optIn = COMPARE_VARIANTS.filter((v) => v.optIn).map((v) => v.id);
+  let chosen = (selectServers(known, ids) as CompareServer[])
+    .filter((server) => ids.includes(server.id) || !optIn.includes(server.id));
+  if (chosen.some((server) => server.command.includes(TLS_FILES.cert))) {
+    chosen = await withCertificate(chosen);
+  }
   for (const server of chosen) {
     if (ids.includes(server.id) && server.unavailable) {
       throw new Error(`"${server.id}" cannot run here: ${server.unavailable}`);
@@ -164,6 +238,46 @@ export async function compareServers(
     missing: known.filter((server) => server.unavailable)
       .map((server) => `${server.id}: ${server.unavailable}`),
   };
+}
+
+/**
+ * Fills the certificate placeholders of `servers` with the files of a
+ * throwaway certificate, removed when the process exits; without openssl
+ * those servers are unavailable.
+ */
+async function withCertificate(
+  servers: CompareServer[],
+): Promise<CompareServer[]> {
+  let files: { cert: string; key: string; ca: string } | undefined;
+  let why = "";
+  if (onPath("openssl")) {
+    try {
+      const made = await throwawayCertificate();
+      files = { cert: made.certFile, key: made.keyFile, ca: made.caFile };
+      const dir = made.certFile.slice(0, made.certFile.lastIndexOf("/"));
+      globalThis.addEventListener("unload", () => {
+        try {
+          Deno.removeSync(dir, { recursive: true });
+        } catch {
+          // Already gone.
+        }
+      });
+    } catch (error) {
+      why = `cannot make a certificate: ${(error as Error).message}`;
+    }
+  } else why = "needs openssl to make a throwaway certificate";
+  return servers.map((server) => {
+    if (!server.command.includes(TLS_FILES.cert)) return server;
+    if (!files) return { ...server, unavailable: why };
+    return {
+      ...server,
+      files: {
+        [TLS_FILES.cert]: files.cert,
+        [TLS_FILES.key]: files.key,
+        [TLS_FILES.ca]: files.ca,
+      },
+    };
+  });
 }
 
 /**
@@ -221,12 +335,12 @@ export function portBlockBelowEphemeral(count: number): number {
  * ```
  */
 export async function startCompareServer(
-  server: Pick<CompareServer, "command">,
+  server: Pick<CompareServer, "command" | "files">,
   cwd: string = REPO_ROOT,
 ): Promise<ServerProcess> {
   const ports = portsUsed(server.command);
   const process = new ServerProcess({
-    command: discardStdout(server.command),
+    command: discardStdout(fillFiles(server.command, server.files)),
     cwd,
     port: ports > 1 ? portBlockBelowEphemeral(ports) : undefined,
     ready: ports > 1

@@ -1,9 +1,11 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { isListening } from "../../lib/listening.ts";
+import { testWithTools } from "../../_testing/tools.ts";
 import { REPO_ROOT } from "../../targets/servers.ts";
 import {
   clientPorts,
   compareServers,
+  fillFiles,
   portBlockBelowEphemeral,
   serverPid,
   startCompareServer,
@@ -60,3 +62,32 @@ Deno.test("startCompareServer: several ports, below the ephemeral range, all lis
     await server.stop();
   }
 });
+
+testWithTools(
+  "ours-tls only when named: a throwaway certificate, and a TLS client trusting its CA gets in",
+  [
+    "openssl",
+  ],
+  async () => {
+    const all = await compareServers([]);
+    equal(all.servers.some((s) => s.id === "ours-tls"), false);
+    const { servers } = await compareServers(["ours-tls"]);
+    deepEqual(servers.map((s) => s.id), ["ours-tls"]);
+    const [tls] = servers;
+    // The report shows placeholders; the run gets the files.
+    ok(tls.command.includes("--tls-cert {tls-cert}"), tls.command);
+    equal(tls.ca, "{tls-ca}");
+    const server = await startCompareServer(tls);
+    try {
+      const conn = await Deno.connectTls({
+        hostname: "127.0.0.1",
+        port: server.port,
+        caCerts: [await Deno.readTextFile(fillFiles(tls.ca!, tls.files))],
+      });
+      await conn.handshake();
+      conn.close();
+    } finally {
+      await server.stop();
+    }
+  },
+);

@@ -344,9 +344,23 @@ async function connectStream(
     await secure.handshake();
   } catch (error) {
     secure.close();
-    throw error;
+    throw tlsError(error);
   }
   return secure;
+}
+
+/**
+ * A failed TLS handshake as an error whose message says so and, for an
+ * untrusted certificate, what to do: it names the run's failure.
+ */
+function tlsError(error: unknown): unknown {
+  const message = error instanceof Error ? error.message : String(error);
+  if (!/certificate|tls|handshake|alert/i.test(message)) return error;
+  return new Error(
+    /UnknownIssuer|self.signed/i.test(message)
+      ? `TLS handshake failed: ${message} (trust its CA with --ca FILE)`
+      : `TLS handshake failed: ${message}`,
+  );
 }
 
 function openWebSocket(
@@ -369,6 +383,8 @@ function openWebSocket(
       reject(
         /tcp connect error|Connection refused/i.test(message)
           ? new Deno.errors.ConnectionRefused(message)
+          : /certificate/i.test(message)
+          ? tlsError(new Error(message.replace(/^.*WebSocket: /, "")))
           : new Error(message),
       );
     };

@@ -97,13 +97,14 @@ export function formatLoadReport(report: LoadReport): string {
   const a = report.accounting;
   const lines: string[] = [];
   const ramp = c.rateRamp;
+  const senders = `${c.senders} sender${c.senders === 1 ? "" : "s"}`;
   const load = ramp
-    ? `${c.senders} senders × ${ramp.from} → ${ramp.to} lines/s over ${
+    ? `${senders} × ${ramp.from} → ${ramp.to} lines/s over ${
       ramp.overMs / 1000
     } s${ramp.steps ? ` in ${ramp.steps} steps` : ""}`
     : c.rate > 0
-    ? `${c.senders} senders × ${c.rate} lines/s`
-    : `${c.senders} senders as fast as possible (window ${c.window})`;
+    ? `${senders} × ${c.rate} lines/s`
+    : `${senders} as fast as possible (window ${c.window})`;
   const size = c.payloadFile === null
     ? `${c.size} B lines`
     : `lines from ${c.payloadFile} (${c.payloadLines} bodies, mean ${c.payloadMeanBytes} B)`;
@@ -122,7 +123,9 @@ export function formatLoadReport(report: LoadReport): string {
   const paused = round(conn.rampSeconds - seconds, 3);
   lines.push(
     `connect      ${conn.connected}/${conn.attempted} in ${seconds} s${
-      paused > 0.001 ? ` (+${paused} s of pauses for memory samples)` : ""
+      paused > 0.001 && report.server
+        ? ` (+${paused} s of pauses for memory samples)`
+        : ""
     }; connect() p50 ${formatMs(conn.timeMs.p50)} p99 ${
       formatMs(conn.timeMs.p99)
     } max ${formatMs(conn.timeMs.max)} ms; all in the room after ${

@@ -22,7 +22,9 @@ Deno.test("a real report formats, and a clean run exits 0", async () => {
       maxCpu: 64,
     });
     const text = formatLoadReport(report);
-    match(text, /^linechat load → 127\.0\.0\.1:\d+: 3 clients/);
+    match(text, /^linechat load → 127\.0\.0\.1:\d+: 3 clients, 1 sender as/);
+    // No server is sampled, so no pause was for a memory sample.
+    equal(text.includes("pauses for memory samples"), false);
     match(text, /20 deliveries expected, 20 delivered \(100\.000 %\)/);
     match(text, /verdict +valid/);
     // The network line appears only when the kernel lost something.

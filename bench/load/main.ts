@@ -7,7 +7,7 @@
  * @module
  */
 
-import { runMain } from "../../lib/args.ts";
+import { runMain, UsageError } from "../../lib/args.ts";
 import { type ServerProcess, startServer } from "../../lib/server_process.ts";
 import { discardStdout, signalOf } from "../spawn.ts";
 import { formatCount } from "../units.ts";
@@ -20,6 +20,7 @@ import {
 } from "./format.ts";
 import type { LoadProgress } from "./options.ts";
 import type { LoadReport } from "./report.ts";
+import { payloadBodies } from "./payload.ts";
 import { runLoad } from "./run.ts";
 import { groupProbe } from "./window.ts";
 
@@ -42,13 +43,21 @@ await runMain("linechat-load", async () => {
   Deno.addSignalListener("SIGTERM", onTerminate);
   let report: LoadReport | undefined;
   const live = !args.json && !args.quiet && Deno.stderr.isTerminal();
-  const caCerts = args.caFiles.map((file) => {
+  // Files named by flags are read (and --hdr-out created) before anything
+  // starts: a typo in a path is a usage error, not a failed run.
+  const caCerts = args.caFiles.map((file) => readFlagFile("--ca", file, true));
+  const payloadLines = args.load.payloadFile === undefined
+    ? undefined
+    : payloadOf(args.load.payloadFile);
+  if (args.hdrOut !== undefined) {
     try {
-      return Deno.readTextFileSync(file);
+      Deno.writeTextFileSync(args.hdrOut, "");
     } catch (error) {
-      throw new Error(`--ca: cannot read ${file}: ${(error as Error).message}`);
+      throw new UsageError(
+        `--hdr-out: cannot write ${args.hdrOut}: ${(error as Error).message}`,
+      );
     }
-  });
+  }
   try {
     if (args.spawn !== undefined) {
       server = await startServer({
@@ -59,6 +68,7 @@ await runMain("linechat-load", async () => {
     const [main, ...extraTargets] = resolveTargets(args.targets, server?.port);
     report = await runLoad({
       ...args.load,
+      payloadLines,
       ...main,
       extraTargets,
       caCerts,
@@ -97,6 +107,33 @@ await runMain("linechat-load", async () => {
   }
   Deno.exitCode = exitCodeOf(report);
 });
+
+/** A file a flag names, as text or bytes; unreadable: a usage error. */
+function readFlagFile(flag: string, file: string, text: true): string;
+function readFlagFile(flag: string, file: string, text: false): Uint8Array;
+function readFlagFile(
+  flag: string,
+  file: string,
+  text: boolean,
+): string | Uint8Array {
+  try {
+    return text ? Deno.readTextFileSync(file) : Deno.readFileSync(file);
+  } catch (error) {
+    throw new UsageError(
+      `${flag}: cannot read ${file}: ${(error as Error).message}`,
+    );
+  }
+}
+
+/** The bodies of `--payload-file`; an unusable file is a usage error. */
+function payloadOf(file: string): Uint8Array[] {
+  try {
+    return payloadBodies(readFlagFile("--payload-file", file, false));
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`--payload-file: ${(error as Error).message}`);
+  }
+}
 
 /** The live progress line on a terminal's stderr. */
 function showProgress(p: LoadProgress): void {

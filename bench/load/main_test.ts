@@ -33,6 +33,36 @@ Deno.test("main: a negative rate names the flag and its range, exit 2", async ()
   );
 });
 
+Deno.test("main: a file flag whose file cannot be used is one line naming the flag, exit 2, before connecting", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/empty`, "");
+    for (
+      const [flags, expected] of [
+        [["--payload-file", `${dir}/none`], /^--payload-file: cannot read /],
+        [
+          ["--payload-file", `${dir}/empty`],
+          /^--payload-file: the payload file has no line/,
+        ],
+        [["--ca", `${dir}/none`], /^--ca: cannot read /],
+        [["--hdr-out", `${dir}/no/such/dir`], /^--hdr-out: cannot write /],
+      ] as const
+    ) {
+      // Port 1 refuses: reaching it would say so instead.
+      const { code, stderr } = await load([
+        "--target",
+        "127.0.0.1:1",
+        ...flags,
+      ]);
+      equal(code, 2, stderr);
+      match(stderr.replace("linechat-load: ", ""), expected);
+      equal(stderr.trim().split("\n").length, 1);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("main: --spawn runs a shell command (X=1 and > /dev/null work) and samples its group", async () => {
   const { code, stdout, stderr } = await load([
     "--spawn",

@@ -256,6 +256,13 @@ class LoadRun {
       Object.keys(ramp.errors).every((e) => e === "ConnectionRefused")
     ) {
       ramp.failure = `${config.target} refused the connection`;
+    } else if (
+      ramp.failure && ramp.connected === 0 &&
+      Object.keys(ramp.errors).length === 1
+    ) {
+      // Nobody got in, all for one reason (an untrusted certificate, say):
+      // that reason is the failure.
+      ramp.failure = `${config.target}: ${Object.keys(ramp.errors)[0]}`;
     }
     const closed = this.#sum("gone");
     if (!ramp.failure && closed > 0) {

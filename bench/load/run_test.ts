@@ -261,6 +261,40 @@ Deno.test("two workers against our server: the open loop's lines each delivered 
   }
 });
 
+Deno.test("a rate ramp against our server: each second offers more, on schedule, and all of it arrives", async () => {
+  const server = serve({ port: 0, logger: quiet() });
+  try {
+    const report = await runLoad({
+      port: server.addr.port,
+      clients: 4,
+      senders: 2,
+      // 100 → 300 lines/s per sender over the first 2 s of the window.
+      rate: { from: 100, to: 300, overMs: 2000, steps: 0 },
+      durationMs: 2000,
+      warmupMs: 0,
+      drainMs: 3000,
+      connectRate: 0,
+      workers: 2,
+      maxCpu: 64,
+    });
+    equal(report.failure, null);
+    deepEqual(report.config.rateRamp, {
+      from: 100,
+      to: 300,
+      overMs: 2000,
+      steps: 0,
+    });
+    // Due in second 0: 2 × (100 + 200) / 2 = 300; in second 1: 2 × 250 = 500.
+    const offered = report.timeline.map((s) => s.offered);
+    ok(Math.abs(offered[0] - 300) <= 4, `second 0 offered ${offered[0]}`);
+    ok(Math.abs(offered[1] - 500) <= 4, `second 1 offered ${offered[1]}`);
+    const a = report.accounting;
+    deepEqual([a.delivered, a.lost], [a.linesSent * 3, 0]);
+  } finally {
+    await server.shutdown();
+  }
+});
+
 Deno.test("two workers in a closed loop: each sender's line limit is kept exactly", async () => {
   const server = serve({ port: 0, logger: quiet() });
   try {
@@ -359,3 +393,43 @@ testWithTools("a TLS target with a private CA, and lines from a payload file", [
     await server.shutdown();
   }
 });
+
+testWithTools(
+  "a TLS target whose CA is not trusted: the failure says so and names --ca",
+  [
+    "openssl",
+  ],
+  async () => {
+    await using certificate = await throwawayCertificate();
+    const server = serve({
+      port: 0,
+      httpPort: 0,
+      tls: { cert: certificate.cert, key: certificate.key },
+      logger: quiet(),
+    });
+    try {
+      for (
+        const [kind, port] of [
+          ["tls", server.addr.port],
+          ["wss", server.httpAddr!.port],
+        ] as const
+      ) {
+        const report = await runLoad({
+          kind,
+          hostname: "localhost",
+          port,
+          clients: 3,
+          durationMs: 200,
+          warmupMs: 0,
+        });
+        equal(report.connect.connected, 0);
+        match(
+          report.failure ?? "",
+          /^(tls|wss):\/\/localhost:\d+(\/ws)?: TLS handshake failed: .*UnknownIssuer.*--ca FILE/,
+        );
+      }
+    } finally {
+      await server.shutdown();
+    }
+  },
+);
