@@ -6,8 +6,10 @@
  * @module
  */
 
-import { parseTarget, type Target } from "../lib/args.ts";
+import type { Target } from "../lib/args.ts";
+import { parseEndpoint } from "../lib/endpoint.ts";
 import { LineSplitter } from "../protocol/line_splitter.ts";
+import { WebSocketConn } from "./websocket_conn.ts";
 
 const LF = 0x0a;
 const encoder = new TextEncoder();
@@ -81,7 +83,30 @@ export interface ConnectOptions {
    * @default {[]}
    */
   caCerts?: string[];
+  /**
+   * Speak WebSocket (PROTOCOL.md §6) at this path: one message per line,
+   * over TLS too when `tls` is set (a target written `ws://host:port/path`
+   * or `wss://…` sets it).
+   *
+   * @default {undefined: the line protocol over TCP}
+   */
+  webSocketPath?: string;
+  /**
+   * How long a WebSocket server may take to answer the upgrade.
+   *
+   * @default {10000}
+   */
+  handshakeTimeoutMs?: number;
 }
+
+/**
+ * The connection a {@linkcode ChatClient} reads and writes: a TCP or TLS
+ * `Deno.Conn`, or a {@linkcode WebSocketConn}.
+ */
+export type LineConn = Pick<
+  Deno.Conn,
+  "read" | "write" | "closeWrite" | "close" | "localAddr"
+>;
 
 /** Options for {@linkcode ChatClient.readLine}. */
 export interface ReadLineOptions {
@@ -117,7 +142,7 @@ export interface ReadLineOptions {
  */
 export class ChatClient {
   /** The underlying connection. */
-  readonly conn: Deno.Conn;
+  readonly conn: LineConn;
   /** Lines skipped for exceeding `maxLineBytes`. */
   skippedLines = 0;
   /** Bytes read from the server. */
@@ -134,7 +159,7 @@ export class ChatClient {
   #closed = false;
 
   /** Wraps an open connection; most code calls {@linkcode connect}. */
-  constructor(conn: Deno.Conn, options: ConnectOptions = {}) {
+  constructor(conn: LineConn, options: ConnectOptions = {}) {
     this.conn = conn;
     this.#splitter = new LineSplitter({
       maxLineBytes: options.maxLineBytes ?? 1024 * 1024,
@@ -300,10 +325,12 @@ export class ChatClient {
 }
 
 /**
- * Connects to a line-chat server at `target` (`"host:port"`,
- * `"tls://host:port"` or options). Rejects with
- * `Deno.errors.ConnectionRefused` and the like, or, for TLS, with the
- * handshake's error (an untrusted certificate, a server that is not TLS).
+ * Connects to a line-chat server at `target`: `"host:port"`,
+ * `"tls://host:port"`, `"ws://host:port/path"`, `"wss://…"` (see
+ * `lib/endpoint.ts`) or options. Rejects with
+ * `Deno.errors.ConnectionRefused` and the like, for TLS with the
+ * handshake's error (an untrusted certificate, a server that is not TLS),
+ * for WebSocket when the server refuses the upgrade.
  *
  * @example
  * ```ts ignore
@@ -311,34 +338,57 @@ export class ChatClient {
  * const client = await connect({ hostname: "127.0.0.1", port: 7687 });
  * await client.send("hi");
  * client.close();
+ * const web = await connect("ws://127.0.0.1:7688/ws");
+ * console.log((await web.readLine({ timeoutMs: 1000 }))?.text); // "hi" from others
+ * web.close();
  * ```
  */
 export async function connect(
   target: string | Target | ConnectOptions,
   options: ConnectOptions = {},
 ): Promise<ChatClient> {
-  const tls = typeof target === "string" && target.startsWith("tls://");
-  const where = typeof target === "string"
-    ? parseTarget(tls ? target.slice("tls://".length) : target)
-    : target;
-  const settings: ConnectOptions = { ...where, ...options };
-  const hostname = where.hostname ?? "127.0.0.1";
-  const tcp = await Deno.connect({
-    hostname,
-    port: where.port ?? 7687,
-    transport: "tcp",
-  });
-  tcp.setNoDelay(true);
-  if (!(tls || settings.tls)) return new ChatClient(tcp, settings);
-  const secure = await Deno.startTls(tcp, {
-    hostname,
-    caCerts: settings.caCerts,
-  });
-  try {
-    await secure.handshake();
-  } catch (error) {
-    secure.close();
-    throw error;
+  let where: ConnectOptions;
+  if (typeof target === "string") {
+    const endpoint = parseEndpoint(target);
+    where = {
+      hostname: endpoint.hostname,
+      port: endpoint.port,
+      tls: endpoint.kind === "tls" || endpoint.kind === "wss",
+      webSocketPath: endpoint.path || undefined,
+    };
+  } else {
+    where = target;
   }
-  return new ChatClient(secure, settings);
+  const settings: ConnectOptions = { ...where, ...options };
+  const hostname = settings.hostname ?? "127.0.0.1";
+  const port = settings.port ?? 7687;
+  const tcp = await Deno.connect({ hostname, port, transport: "tcp" });
+  tcp.setNoDelay(true);
+  let conn: Deno.Conn = tcp;
+  if (settings.tls) {
+    const secure = await Deno.startTls(tcp, {
+      hostname,
+      caCerts: settings.caCerts,
+    });
+    try {
+      await secure.handshake();
+    } catch (error) {
+      secure.close();
+      throw error;
+    }
+    conn = secure;
+  }
+  if (settings.webSocketPath === undefined) {
+    return new ChatClient(conn, settings);
+  }
+  const host = hostname.includes(":")
+    ? `[${hostname}]:${port}`
+    : `${hostname}:${port}`;
+  const ws = await WebSocketConn.open(conn, {
+    host,
+    path: settings.webSocketPath,
+    maxMessageBytes: settings.maxLineBytes ?? 1024 * 1024,
+    handshakeTimeoutMs: settings.handshakeTimeoutMs,
+  });
+  return new ChatClient(ws, settings);
 }

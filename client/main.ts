@@ -8,14 +8,8 @@
  * @module
  */
 
-import {
-  formatTarget,
-  parseFlags,
-  parseInteger,
-  parseTarget,
-  runMain,
-  UsageError,
-} from "../lib/args.ts";
+import { parseFlags, parseInteger, runMain, UsageError } from "../lib/args.ts";
+import { formatEndpoint, parseEndpoint } from "../lib/endpoint.ts";
 import { LineSplitter } from "../protocol/line_splitter.ts";
 import { type ChatClient, connect } from "./chat_client.ts";
 import { LineEditor } from "./line_editor.ts";
@@ -28,8 +22,10 @@ const USAGE =
 Usage: deno run -A client/main.ts [host:port] [options]
 
   host:port            server to join (default 127.0.0.1:7687); tls://host:port
-                       for a server that speaks TLS
-  --ca FILE            with tls://: also trust this CA certificate (PEM)
+                       for a server that speaks TLS; ws://host:port/path (or
+                       wss://) to join over WebSocket, one message per line
+  --ca FILE            with tls:// or wss://: also trust this CA certificate
+                       (PEM)
   --linger-ms N        with piped input: after sending everything, how long to
                        keep printing incoming lines if the server keeps the
                        connection open (default 1000)
@@ -78,10 +74,10 @@ await runMain("linechat-client", async () => {
     );
   }
   const given = positionals[0] ?? "127.0.0.1:7687";
-  const tls = given.startsWith("tls://");
-  const target = parseTarget(tls ? given.slice("tls://".length) : given);
+  const endpoint = parseEndpoint(given);
+  const tls = endpoint.kind === "tls" || endpoint.kind === "wss";
   if (values.ca !== undefined && !tls) {
-    throw new UsageError("--ca goes with a tls://host:port target");
+    throw new UsageError("--ca goes with a tls:// or wss:// target");
   }
   let caCerts: string[] | undefined;
   if (values.ca !== undefined) {
@@ -97,10 +93,10 @@ await runMain("linechat-client", async () => {
     values["max-line-bytes"],
     { min: 1 },
   );
-  const where = (tls ? "tls://" : "") + formatTarget(target);
+  const where = formatEndpoint(endpoint);
   let client: ChatClient;
   try {
-    client = await connect(target, { maxLineBytes, tls, caCerts });
+    client = await connect(where, { maxLineBytes, caCerts });
   } catch (error) {
     throw new Error(`cannot connect to ${where}: ${describe(error)}`);
   }
@@ -313,6 +309,8 @@ function describe(error: unknown): string {
     return "connection refused";
   }
   if (error instanceof Deno.errors.NotFound) return "no such host";
-  if (error instanceof Deno.errors.TimedOut) return "timed out";
+  if (error instanceof Deno.errors.TimedOut) {
+    return /WebSocket/.test(error.message) ? error.message : "timed out";
+  }
   return error instanceof Error ? error.message : String(error);
 }

@@ -42,6 +42,22 @@ Deno.test("piped: sends every input line byte for byte, prints what arrives, exi
   equal((await other.readLine({ timeoutMs: 5000 }))?.text, "last");
 });
 
+Deno.test("ws://: the piped client joins over WebSocket and chats with a TCP client", async () => {
+  await using t = await startServer({ httpPort: 0 });
+  const [other] = await t.clients(1);
+  const child = client([`ws://127.0.0.1:${t.server.httpAddr!.port}/ws`]);
+  await waitFor(() => t.server.clientCount === 2, "the client to join");
+  equal(t.server.clientsByKind.ws, 1);
+  await other.send("to the web");
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode("from the web\n"));
+  equal((await other.readLine({ timeoutMs: 5000 }))?.text, "from the web");
+  await writer.close();
+  const out = await child.output();
+  equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  equal(new TextDecoder().decode(out.stdout), "to the web\n");
+});
+
 Deno.test("connection refused: one clear line and exit 1", async () => {
   const port = freePort();
   const out = await client([`127.0.0.1:${port}`], "null").output();

@@ -13,3 +13,4 @@
  */
 
 export * from "./chat_client.ts";
+export * from "./websocket_conn.ts";

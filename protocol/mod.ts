@@ -1,6 +1,7 @@
 /**
  * The line-chat protocol's shared code: the bounded, binary-safe framer,
- * its stream form, the server's output encoding and the default limits.
+ * its stream form, the server's output encoding, the default limits and
+ * the WebSocket framing of lines.
  *
  * @example
  * ```ts
@@ -16,3 +17,4 @@ export * from "./encode_lines.ts";
 export * from "./limits.ts";
 export * from "./line_splitter.ts";
 export * from "./line_stream.ts";
+export * from "./websocket_frames.ts";

@@ -1,6 +1,26 @@
-// WebSocket framing (RFC 6455 §5) for the server side: a bounded decoder of
-// client frames and an encoder of server frames. Private to the server:
-// `websocket_transport.ts` is the public face.
+/**
+ * WebSocket framing (RFC 6455 §5), bounded, for both ends: a decoder of
+ * the peer's frames (masked when they come from a client, unmasked from a
+ * server), the server's encoder of relayed lines, and the client's masked
+ * frames. PROTOCOL.md §6 maps lines onto messages; the server's
+ * `websocket_transport.ts` and the client's `websocket_conn.ts` use it.
+ *
+ * @example
+ * ```ts
+ * import { clientFrame, FrameDecoder, OP_TEXT } from "./websocket_frames.ts";
+ * const lines: string[] = [];
+ * const decoder = new FrameDecoder(1024, {
+ *   message: (bytes) => lines.push(new TextDecoder().decode(bytes)),
+ *   ping() {},
+ *   close() {},
+ *   fail() {},
+ * });
+ * decoder.push(clientFrame(OP_TEXT, new TextEncoder().encode("hi")));
+ * console.log(lines); // ["hi"]
+ * ```
+ *
+ * @module
+ */
 
 /** Opcodes (RFC 6455 §5.2). */
 export const OP_CONTINUATION = 0x0;
@@ -47,15 +67,39 @@ export function isUtf8(bytes: Uint8Array): boolean {
   }
 }
 
+/** Options for {@linkcode FrameDecoder}. */
+export interface FrameDecoderOptions {
+  /**
+   * Whose frames are decoded: a client's must be masked, a server's must
+   * not be (RFC 6455 §5.1).
+   *
+   * @default {"client"}
+   */
+  from?: "client" | "server";
+}
+
 /**
- * Decodes client frames from chunks as they arrive. A message's payload is
- * never held beyond `maxMessageBytes`: a longer one fails at once with
- * 1009, before it is buffered. Control frames are answered through the
- * handler; every protocol breach fails the connection once.
+ * Decodes the peer's frames from chunks as they arrive. A message's
+ * payload is never held beyond `maxMessageBytes`: a longer one fails at
+ * once with 1009, before it is buffered. Control frames are answered
+ * through the handler; every protocol breach fails the connection once.
+ *
+ * @example
+ * ```ts
+ * import { controlFrame, FrameDecoder, OP_PING } from "./websocket_frames.ts";
+ * const decoder = new FrameDecoder(1024, {
+ *   message() {},
+ *   ping: (payload) => console.log("ping", payload.length),
+ *   close() {},
+ *   fail() {},
+ * }, { from: "server" });
+ * decoder.push(controlFrame(OP_PING, new Uint8Array(3))); // "ping 3"
+ * ```
  */
 export class FrameDecoder {
   readonly #maxMessageBytes: number;
   readonly #handler: FrameHandler;
+  readonly #masked: boolean;
   /**
    * Bytes of a frame that spans chunks: `#buffer[0, #buffered)`, grown by
    * doubling (so a message arriving a byte at a time costs linear work),
@@ -70,9 +114,14 @@ export class FrameDecoder {
   #inMessage = false;
   #failed = false;
 
-  constructor(maxMessageBytes: number, handler: FrameHandler) {
+  constructor(
+    maxMessageBytes: number,
+    handler: FrameHandler,
+    options: FrameDecoderOptions = {},
+  ) {
     this.#maxMessageBytes = maxMessageBytes;
     this.#handler = handler;
+    this.#masked = (options.from ?? "client") === "client";
   }
 
   /** Bytes held for a frame not complete yet. */
@@ -132,8 +181,13 @@ export class FrameDecoder {
     if ((b0 & 0x70) !== 0) {
       return this.#fail(CLOSE_PROTOCOL_ERROR, "reserved bits set");
     }
-    if ((b1 & 0x80) === 0) {
-      return this.#fail(CLOSE_PROTOCOL_ERROR, "client frames must be masked");
+    if (((b1 & 0x80) !== 0) !== this.#masked) {
+      return this.#fail(
+        CLOSE_PROTOCOL_ERROR,
+        this.#masked
+          ? "client frames must be masked"
+          : "server frames must not be masked",
+      );
     }
     let length = b1 & 0x7f;
     let header = 2;
@@ -156,12 +210,15 @@ export class FrameDecoder {
     if (!control && this.#fragmentBytes + length > this.#maxMessageBytes) {
       return this.#fail(CLOSE_TOO_BIG, "line-too-long");
     }
-    const total = header + 4 + length;
+    const maskBytes = this.#masked ? 4 : 0;
+    const total = header + maskBytes + length;
     // Incomplete: held, at most the bound plus a header (checked above).
     if (end - offset < total) return 0;
-    const mask = data.subarray(offset + header, offset + header + 4);
-    const payload = data.slice(offset + header + 4, offset + total);
-    for (let i = 0; i < payload.length; i++) payload[i] ^= mask[i & 3];
+    const payload = data.slice(offset + header + maskBytes, offset + total);
+    if (this.#masked) {
+      const mask = data.subarray(offset + header, offset + header + 4);
+      for (let i = 0; i < payload.length; i++) payload[i] ^= mask[i & 3];
+    }
     this.#dispatch(opcode, fin, payload);
     return total;
   }
@@ -312,4 +369,47 @@ export function closePayload(code: number, reason: string): Uint8Array {
   payload[1] = code & 0xff;
   payload.set(text, 2);
   return payload;
+}
+
+/**
+ * A client's frame: `payload` as one final frame of `opcode`, masked with
+ * a fresh random key (RFC 6455 §5.3).
+ *
+ * @example
+ * ```ts
+ * import { clientFrame, OP_TEXT } from "./websocket_frames.ts";
+ * const frame = clientFrame(OP_TEXT, new TextEncoder().encode("hi"));
+ * console.log(frame.length, frame[1] & 0x80); // 8 128
+ * ```
+ */
+export function clientFrame(opcode: number, payload: Uint8Array): Uint8Array {
+  const header = headerOf(opcode, payload.length);
+  header[1] |= 0x80;
+  const out = new Uint8Array(header.length + 4 + payload.length);
+  out.set(header);
+  const mask = crypto.getRandomValues(new Uint8Array(4));
+  out.set(mask, header.length);
+  const at = header.length + 4;
+  for (let i = 0; i < payload.length; i++) {
+    out[at + i] = payload[i] ^ mask[i & 3];
+  }
+  return out;
+}
+
+/**
+ * The `Sec-WebSocket-Accept` a server answers a client's key with
+ * (RFC 6455 §4.2.2).
+ *
+ * @example
+ * ```ts
+ * import { acceptKey } from "./websocket_frames.ts";
+ * console.log(await acceptKey("dGhlIHNhbXBsZSBub25jZQ==")); // "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+ * ```
+ */
+export async function acceptKey(key: string): Promise<string> {
+  const digest = await crypto.subtle.digest(
+    "SHA-1",
+    new TextEncoder().encode(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"),
+  );
+  return btoa(String.fromCharCode(...new Uint8Array(digest)));
 }

@@ -8,7 +8,7 @@ import {
   OP_CONTINUATION,
   OP_PING,
   OP_TEXT,
-} from "./_websocket_frames.ts";
+} from "./websocket_frames.ts";
 
 const text = (s: string) => new TextEncoder().encode(s);
 

@@ -58,15 +58,6 @@ export function hasToken(value: string | undefined, token: string): boolean {
   ) ?? false;
 }
 
-/** The `Sec-WebSocket-Accept` for a client's key (RFC 6455 §4.2.2). */
-export async function acceptKey(key: string): Promise<string> {
-  const digest = await crypto.subtle.digest(
-    "SHA-1",
-    new TextEncoder().encode(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"),
-  );
-  return btoa(String.fromCharCode(...new Uint8Array(digest)));
-}
-
 /** A complete response with a body, closing the connection after. */
 export function response(
   status: number,

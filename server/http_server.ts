@@ -14,7 +14,6 @@
 
 import { listenDeno } from "./deno_transport.ts";
 import {
-  acceptKey,
   hasToken,
   headEnd,
   parseHead,
@@ -28,6 +27,7 @@ import type {
   TransportSink,
 } from "./transport.ts";
 import { WebSocketTransport } from "./websocket_transport.ts";
+import { acceptKey } from "../protocol/websocket_frames.ts";
 
 /** Options for {@linkcode listenHttp}. */
 export interface HttpServerOptions {

@@ -23,7 +23,7 @@ import {
   FrameDecoder,
   OP_CLOSE,
   OP_PONG,
-} from "./_websocket_frames.ts";
+} from "../protocol/websocket_frames.ts";
 import type { Transport, TransportEnd, TransportSink } from "./transport.ts";
 
 /**
