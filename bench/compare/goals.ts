@@ -102,10 +102,12 @@ export function checkGoals(results: CompareResults): GoalCheck[] {
     }
   }
   const lat = firstPoint(results, "latency");
-  if (lat !== undefined) {
+  // References are the other designs, not variants of ours; without one
+  // there is nothing to compare with.
+  const references = results.servers.filter((s) => !s.id.startsWith("ours"));
+  if (lat !== undefined && references.length > 0) {
     const ours = median(results, "latency", lat, "ours", "p99");
-    // References are the other designs, not variants of ours.
-    const refs = results.servers.filter((s) => !s.id.startsWith("ours"))
+    const refs = references
       .map((s) => ({
         id: s.id,
         p99: median(results, "latency", lat, s.id, "p99"),

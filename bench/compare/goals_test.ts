@@ -59,3 +59,24 @@ Deno.test("goals: saturation ratios to book and ncat, idle memory, slow consumer
   match(goals[3].measured, /4\.9 KiB per connection/);
   match(goals[4].measured, /2\.50×$/);
 });
+
+Deno.test("goals: no latency goal when only variants of ours ran, and a poor memory fit is said", () => {
+  const only = results([
+    run("latency", SAT, "ours", 1, report({ p99: 3 })),
+    run(
+      "idle",
+      "10000 clients",
+      "ours",
+      1,
+      report({ rssPerConnection: 5000, rssFitR2: 0.5 }),
+    ),
+  ]);
+  only.servers = only.servers.filter((s) => s.id === "ours");
+  const goals = checkGoals(only);
+  deepEqual(goals.filter((g) => g.goal.startsWith("p99")), []);
+  const idle = goals.find((g) => g.goal.includes("idle connection"))!;
+  match(
+    idle.measured,
+    /^4\.9 KiB per connection \(slope; poor fit: R² 0\.50\)$/,
+  );
+});
