@@ -7,7 +7,7 @@
  */
 
 import type { Target } from "../lib/args.ts";
-import { parseEndpoint } from "../lib/endpoint.ts";
+import { type Endpoint, parseEndpoint } from "../lib/endpoint.ts";
 import { LineSplitter } from "../protocol/line_splitter.ts";
 import { WebSocketConn } from "./websocket_conn.ts";
 
@@ -326,8 +326,8 @@ export class ChatClient {
 
 /**
  * Connects to a line-chat server at `target`: `"host:port"`,
- * `"tls://host:port"`, `"ws://host:port/path"`, `"wss://…"` (see
- * `lib/endpoint.ts`) or options. Rejects with
+ * `"tls://host:port"`, `"ws://host:port/path"`, `"wss://…"`, an
+ * `Endpoint` (see `lib/endpoint.ts`) or options. Rejects with
  * `Deno.errors.ConnectionRefused` and the like, for TLS with the
  * handshake's error (an untrusted certificate, a server that is not TLS),
  * for WebSocket when the server refuses the upgrade.
@@ -344,12 +344,14 @@ export class ChatClient {
  * ```
  */
 export async function connect(
-  target: string | Target | ConnectOptions,
+  target: string | Endpoint | Target | ConnectOptions,
   options: ConnectOptions = {},
 ): Promise<ChatClient> {
   let where: ConnectOptions;
-  if (typeof target === "string") {
-    const endpoint = parseEndpoint(target);
+  if (typeof target === "string" || "kind" in target) {
+    const endpoint = typeof target === "string"
+      ? parseEndpoint(target)
+      : target as Endpoint;
     where = {
       hostname: endpoint.hostname,
       port: endpoint.port,

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { formatTarget, parseTarget, UsageError } from "./args.ts";
+import { formatTarget, parseTarget, type Target, UsageError } from "./args.ts";
 
 /** How a client reaches the server. */
 export type EndpointKind = "tcp" | "tls" | "ws" | "wss";
@@ -93,6 +93,30 @@ export function formatEndpoint(endpoint: Endpoint): string {
 }
 
 /**
+ * A target that may say its transport: the `kind` and `path` of an
+ * {@linkcode Endpoint}, plain TCP when absent.
+ */
+export type AnyTarget = Target & Partial<Pick<Endpoint, "kind" | "path">>;
+
+/**
+ * `target` as a full endpoint (plain TCP unless it says otherwise).
+ *
+ * @example
+ * ```ts
+ * import { asEndpoint } from "./endpoint.ts";
+ * console.log(asEndpoint({ hostname: "127.0.0.1", port: 7687 }).kind); // "tcp"
+ * ```
+ */
+export function asEndpoint(target: AnyTarget): Endpoint {
+  return {
+    kind: target.kind ?? "tcp",
+    hostname: target.hostname,
+    port: target.port,
+    path: target.path ?? "",
+  };
+}
+
+/**
  * Whether lines reach `endpoint` as WebSocket messages (no terminators,
  * no segmentation, no half-close or reset of their own).
  *
@@ -102,6 +126,8 @@ export function formatEndpoint(endpoint: Endpoint): string {
  * console.log(isWebSocket(parseEndpoint("wss://example.org/ws"))); // true
  * ```
  */
-export function isWebSocket(endpoint: Pick<Endpoint, "kind">): boolean {
+export function isWebSocket(
+  endpoint: Partial<Pick<Endpoint, "kind">>,
+): boolean {
   return endpoint.kind === "ws" || endpoint.kind === "wss";
 }

@@ -27,6 +27,11 @@ export function freePort(hostname = "127.0.0.1"): number {
  * for a server that listens on several (the nodes of one room). Throws
  * after many tries.
  *
+ * Blocks are sought below the kernel's ephemeral range first: ports in it
+ * are the local ports of outgoing connections, and on a busy machine
+ * (tens of thousands of them in TIME_WAIT after a test run) the port after
+ * a free one is often taken.
+ *
  * @example
  * ```ts
  * import { freePortBlock } from "./free_port.ts";
@@ -36,20 +41,42 @@ export function freePort(hostname = "127.0.0.1"): number {
  */
 export function freePortBlock(count: number, hostname = "127.0.0.1"): number {
   if (count <= 1) return freePort(hostname);
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const first = freePort(hostname);
+  const [low] = ephemeralRange();
+  const below = { from: 10_000, to: low - count };
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const first = attempt < 100 && below.to > below.from
+      ? below.from + Math.floor(Math.random() * (below.to - below.from))
+      : freePort(hostname);
     if (first + count - 1 > 65535) continue;
-    const held: Deno.Listener[] = [];
-    try {
-      for (let port = first; port < first + count; port++) {
-        held.push(Deno.listen({ hostname, port, transport: "tcp" }));
-      }
-      return first;
-    } catch {
-      // One of them is taken: try another block.
-    } finally {
-      for (const listener of held) listener.close();
-    }
+    if (holdBlock(first, count, hostname)) return first;
   }
   throw new Error(`no ${count} consecutive free ports on ${hostname}`);
+}
+
+/** Whether ports `first`…`first + count - 1` can all be listened on. */
+function holdBlock(first: number, count: number, hostname: string): boolean {
+  const held: Deno.Listener[] = [];
+  try {
+    for (let port = first; port < first + count; port++) {
+      held.push(Deno.listen({ hostname, port, transport: "tcp" }));
+    }
+    return true;
+  } catch {
+    return false;
+  } finally {
+    for (const listener of held) listener.close();
+  }
+}
+
+/** The kernel's range of ports for outgoing connections. */
+function ephemeralRange(): [number, number] {
+  try {
+    const [low, high] = Deno.readTextFileSync(
+      "/proc/sys/net/ipv4/ip_local_port_range",
+    ).trim().split(/\s+/).map(Number);
+    if (low > 0 && high >= low) return [low, high];
+  } catch {
+    // Not Linux, or no /proc: assume the IANA range.
+  }
+  return [49152, 65535];
 }
