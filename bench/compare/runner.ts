@@ -318,9 +318,15 @@ export function classifyRun(
     return { status: "failed", reason: report.failure, notes };
   }
   if (a.echoed > 0) {
-    notes.push(`echoed ${a.echoed} lines back to their senders (§2.2)`);
+    notes.push(
+      `echoed ${a.echoed} line${
+        a.echoed === 1 ? "" : "s"
+      } back to their senders (§2.2)`,
+    );
   }
-  if (a.foreign > 0) notes.push(`${a.foreign} unrecognised lines`);
+  if (a.foreign > 0) {
+    notes.push(`${a.foreign} unrecognised line${a.foreign === 1 ? "" : "s"}`);
+  }
   const problems: string[] = [];
   if (a.lost > 0) {
     const share = a.expected > 0 ? (a.lost / a.expected) * 100 : 0;

@@ -53,6 +53,10 @@ Deno.test("classifyRun: clean, lossy, stalled, echoing, crashed", () => {
     "ok",
     ["echoed 10 lines back to their senders (§2.2)"],
   ]);
+  deepEqual(classifyRun(accounting({ echoed: 1, foreign: 1 }), true).notes, [
+    "echoed 1 line back to their senders (§2.2)",
+    "1 unrecognised line",
+  ]);
   equal(classifyRun(accounting({}), false).reason, "the server crashed");
   equal(
     classifyRun({ ...accounting({}), failure: "join timed out" }, true).reason,
