@@ -83,9 +83,10 @@ export class WebSocketConn {
   readonly #conn: Deno.Conn;
   readonly #decoder: FrameDecoder;
   readonly #chunk = new Uint8Array(16 * 1024);
-  /** Received lines (CR LF ended) not read yet: `#ready[0]` from `#at`. */
-  #ready: Uint8Array[] = [];
-  #at = 0;
+  /** Received lines, each ended by CR LF, not read yet: `[#start, #end)`. */
+  #ready = new Uint8Array(16 * 1024);
+  #start = 0;
+  #end = 0;
   /** Bytes written with no LF after them yet. */
   #partial: Uint8Array[] = [];
   #eof = false;
@@ -96,9 +97,7 @@ export class WebSocketConn {
   private constructor(conn: Deno.Conn, maxMessageBytes: number) {
     this.#conn = conn;
     this.#decoder = new FrameDecoder(maxMessageBytes, {
-      message: (bytes) => {
-        this.#ready.push(bytes, CRLF);
-      },
+      message: (bytes) => this.#append(bytes),
       ping: (payload) => this.#control.push(clientFrame(OP_PONG, payload)),
       close: (code, reason) => {
         this.closeCode = code;
@@ -170,7 +169,7 @@ export class WebSocketConn {
    * was read.
    */
   async read(buffer: Uint8Array): Promise<number | null> {
-    while (this.#ready.length === 0) {
+    while (this.#start === this.#end) {
       await this.#flushControl();
       if (this.#eof) return null;
       const n = await this.#conn.read(this.#chunk);
@@ -180,19 +179,36 @@ export class WebSocketConn {
       }
       this.#decoder.push(this.#chunk.subarray(0, n));
     }
-    let written = 0;
-    while (written < buffer.length && this.#ready.length > 0) {
-      const head = this.#ready[0];
-      const take = Math.min(head.length - this.#at, buffer.length - written);
-      buffer.set(head.subarray(this.#at, this.#at + take), written);
-      written += take;
-      this.#at += take;
-      if (this.#at === head.length) {
-        this.#ready.shift();
-        this.#at = 0;
+    const n = Math.min(this.#end - this.#start, buffer.length);
+    buffer.set(this.#ready.subarray(this.#start, this.#start + n));
+    this.#start += n;
+    if (this.#start === this.#end) {
+      this.#start = this.#end = 0;
+      // A long message is not held on to once read.
+      if (this.#ready.length > 64 * 1024) {
+        this.#ready = new Uint8Array(16 * 1024);
       }
     }
-    return written;
+    return n;
+  }
+
+  /** Queues a received message as a line ended by CR LF. */
+  #append(message: Uint8Array): void {
+    const needed = this.#end + message.length + 2;
+    if (needed > this.#ready.length) {
+      const held = this.#end - this.#start;
+      const size = Math.max(this.#ready.length, held + message.length + 2);
+      const grown = size > this.#ready.length
+        ? new Uint8Array(Math.max(size, this.#ready.length * 2))
+        : this.#ready;
+      grown.set(this.#ready.subarray(this.#start, this.#end));
+      this.#ready = grown;
+      this.#start = 0;
+      this.#end = held;
+    }
+    this.#ready.set(message, this.#end);
+    this.#ready.set(CRLF, this.#end + message.length);
+    this.#end += message.length + 2;
   }
 
   /**

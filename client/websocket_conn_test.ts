@@ -6,7 +6,7 @@ import { deepEqual, equal, match, ok, rejects } from "node:assert/strict";
 import { Logger } from "../server/logger.ts";
 import { listen } from "../server/mod.ts";
 import { connect } from "./chat_client.ts";
-import { WebSocketConn } from "./websocket_conn.ts";
+import type { WebSocketConn } from "./websocket_conn.ts";
 
 async function start(options: Parameters<typeof listen>[0] = {}) {
   const server = await listen({
