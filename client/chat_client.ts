@@ -105,7 +105,7 @@ export interface ConnectOptions {
  */
 export type LineConn = Pick<
   Deno.Conn,
-  "read" | "write" | "closeWrite" | "close" | "localAddr"
+  "read" | "write" | "closeWrite" | "close" | "localAddr" | "remoteAddr"
 >;
 
 /** Options for {@linkcode ChatClient.readLine}. */

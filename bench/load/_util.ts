@@ -53,7 +53,7 @@ export function settlesWithin(
  * ```
  */
 export async function writeAll(
-  conn: Deno.Conn,
+  conn: Pick<Deno.Conn, "write">,
   bytes: Uint8Array,
 ): Promise<void> {
   let offset = 0;

@@ -22,6 +22,7 @@ import {
   SequenceTracker,
 } from "./accounting.ts";
 import type { RunClock } from "./clock.ts";
+import type { LineConn } from "../../client/chat_client.ts";
 import type { LoadConnection, StreamConnection } from "./connection.ts";
 import type { Joinable, JoinDetector } from "./join.ts";
 import type { LoadPhase } from "./options.ts";
@@ -156,8 +157,6 @@ export class ReceiverSet {
   #nowUs = 0;
   /** Deliveries in the read being handled (the timeline counts per read). */
   #readDelivered = 0;
-  /** WebSocket text messages are encoded into this, not a new buffer. */
-  #scratch: Uint8Array | undefined;
   /** A run of equal latencies not yet recorded (see #onLine). */
   #runCorrected = -1;
   #runUncorrected = -1;
@@ -209,11 +208,7 @@ export class ReceiverSet {
       this.#gaps,
     );
     this.receivers.push(receiver);
-    this.#loops.push(
-      conn.kind === "stream"
-        ? this.#readLoop(receiver, conn)
-        : this.#messages(receiver, conn),
-    );
+    this.#loops.push(this.#readLoop(receiver, conn));
     return receiver;
   }
 
@@ -257,50 +252,6 @@ export class ReceiverSet {
       // A reset or a closed connection: counted below.
     }
     this.#gone(receiver);
-  }
-
-  /** A WebSocket receiver: each message is one line (§6.1). */
-  #messages(
-    receiver: Receiver,
-    socket: Extract<LoadConnection, { kind: "websocket" }>,
-  ): Promise<void> {
-    const clock = this.#options.clock;
-    const onRead = this.#options.onRead;
-    const maxLineBytes = this.#options.maxLineBytes;
-    socket.onMessage = (data) => {
-      this.#nowUs = clock.nowUs();
-      this.#current = receiver;
-      let bytes: Uint8Array;
-      let length: number;
-      if (typeof data === "string") {
-        // Up to 3 bytes per UTF-16 unit: room for any line within the limit.
-        const scratch = this.#scratch ??= new Uint8Array(maxLineBytes + 4);
-        const { read, written } = encoder.encodeInto(data, scratch);
-        if (read < data.length || written > maxLineBytes) {
-          this.tally.malformed++;
-          return;
-        }
-        bytes = scratch;
-        length = written;
-      } else {
-        bytes = new Uint8Array(data);
-        length = bytes.length;
-        if (length > maxLineBytes) {
-          this.tally.malformed++;
-          return;
-        }
-      }
-      this.#handleLine(bytes, 0, length);
-      this.#endRead();
-      onRead?.();
-    };
-    return new Promise((resolve) => {
-      socket.onClose = () => {
-        this.#gone(receiver);
-        resolve();
-      };
-      if (socket.closed) socket.onClose();
-    });
   }
 
   /** After a read: the latency run and the deliveries go on record. */
@@ -384,8 +335,6 @@ export class ReceiverSet {
   }
 }
 
-const encoder = new TextEncoder();
-
 /**
  * Clients that connect and never read (slow consumers): at the end, what
  * the server left waiting for them is read, and whether it closed them.
@@ -402,7 +351,7 @@ const encoder = new TextEncoder();
  */
 export class SlowConsumers {
   /** Their connections. */
-  readonly conns: Deno.Conn[] = [];
+  readonly conns: LineConn[] = [];
 
   /** How many there are. */
   get count(): number {
