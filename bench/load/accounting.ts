@@ -174,16 +174,8 @@ export interface TallySummary {
 
 /** A {@linkcode DeliveryTally} as plain data, to post between workers. */
 export interface TallyTransfer {
-  counts: {
-    delivered: number;
-    duplicated: number;
-    reordered: number;
-    echoed: number;
-    foreign: number;
-    malformed: number;
-    windowDelivered: number;
-    lastDeliveryUs: number;
-  };
+  /** The counts of {@linkcode TallySummary}. */
+  counts: Omit<TallySummary, "corrected" | "uncorrected">;
   bySender: number[];
   corrected: HistogramTransfer;
   uncorrected: HistogramTransfer;
