@@ -1,10 +1,12 @@
-// The native stream handle under a `node:net` socket, for the node transport.
+// The native stream handle a `node:net` server accepts, for the node
+// transport, which never makes a `net.Socket` of it.
 //
-// Why not the socket itself: node's stream machinery destroys the whole
-// socket when one write fails, and destroying it closes the handle, so lines
-// the peer sent before resetting, still unread in the kernel, are lost.
-// Reading and writing through the handle keeps the two sides apart, as they
-// are in the kernel (and in `Deno.Conn`).
+// Why not a socket: node's stream machinery destroys the whole socket when
+// one write fails, and destroying it closes the handle, so lines the peer
+// sent before resetting, still unread in the kernel, are lost. Reading and
+// writing through the handle keeps the two sides apart, as they are in the
+// kernel (and in `Deno.Conn`). And a socket with its streams costs more
+// memory per idle client than everything else the server holds for it.
 //
 // The handle speaks node's StreamBase protocol (what `lib/net.js` uses): in
 // Deno 2.9 it is a native libuv-style `TCPWrap`. Results travel through a
@@ -17,7 +19,7 @@ import os from "node:os";
 import process from "node:process";
 import { getSystemErrorName } from "node:util";
 
-/** What the transport uses of a socket's `_handle`. */
+/** What the transport uses of an accepted connection's native handle. */
 export interface StreamHandle {
   /**
    * Called with `this` the handle: an `ArrayBuffer` holding the bytes read,
@@ -33,6 +35,26 @@ export interface StreamHandle {
    * When {@linkcode lastWriteWasAsync}, `request.oncomplete` reports later.
    */
   writeBuffer(request: WriteRequest, data: Uint8Array): number;
+  /** Sets TCP_NODELAY; returns 0 or a negative errno. */
+  setNoDelay(on: boolean): number;
+  /** Fills `out` with the peer's address; returns 0 or a negative errno. */
+  getpeername(out: { address?: string; port?: number }): number;
+  /** Closes the connection (FIN); pending writes are not reported. */
+  close(): void;
+}
+
+/** What the listener uses of a `net.Server`'s native handle. */
+interface ServerHandle {
+  /** Called with `this` the handle and 0 (or a negative errno) per accept. */
+  onconnection: (this: ServerHandle, status: number) => void;
+  /** Accepts a pending connection into `client`; 0 or a negative errno. */
+  accept(client: StreamHandle): number;
+}
+
+/** The fields of node's `tcp_wrap` binding that accepting needs. */
+interface TcpWrapBinding {
+  TCP: new (type: number) => StreamHandle;
+  constants: { SOCKET: number };
 }
 
 /** The fields of node's `streamBaseState` (`internalBinding('stream_wrap')`). */
@@ -69,18 +91,46 @@ export function checkStreamHandles(): void {
   streamWrap();
 }
 
-/** The native handle of an accepted socket; throws if it has none. */
-export function streamHandleOf(socket: net.Socket): StreamHandle {
-  const handle = (socket as unknown as { _handle?: Partial<StreamHandle> })
+/**
+ * Takes over accepting from a listening `net.Server`: each connection's
+ * native handle goes to `onHandle` (or the negative errno of a failed
+ * accept to `onError`), and no `net.Socket` is made for it. A socket and
+ * its streams cost about a KiB and a half per idle connection; the handle
+ * alone is all the transport uses. Throws if this runtime lacks it.
+ */
+export function acceptHandles(
+  server: net.Server,
+  onHandle: (handle: StreamHandle) => void,
+  onError: (status: number) => void,
+): void {
+  const listening = (server as unknown as { _handle?: Partial<ServerHandle> })
     ._handle;
-  if (
-    typeof handle?.readStart !== "function" ||
-    typeof handle.readStop !== "function" ||
-    typeof handle.writeBuffer !== "function"
-  ) {
-    throw new Error("node:net socket without a stream handle");
+  let tcp: Partial<TcpWrapBinding> | undefined;
+  try {
+    // deno-lint-ignore no-explicit-any
+    tcp = (process as any).binding("tcp_wrap");
+  } catch {
+    // Reported below.
   }
-  return handle as StreamHandle;
+  if (
+    typeof listening?.accept !== "function" ||
+    typeof tcp?.TCP !== "function" || tcp.constants === undefined
+  ) {
+    throw new Error(
+      "--transport node needs node's tcp_wrap binding (Deno 2.9)",
+    );
+  }
+  const { TCP, constants } = tcp as TcpWrapBinding;
+  listening.onconnection = function (status) {
+    if (status !== 0) return onError(status);
+    const handle = new TCP(constants.SOCKET);
+    const accepted = this.accept(handle);
+    if (accepted !== 0) {
+      handle.close();
+      return onError(accepted);
+    }
+    onHandle(handle);
+  };
 }
 
 /** Inside `onread`: bytes read (> 0), or the negative errno that ended it. */

@@ -60,8 +60,10 @@ Options:
   --tls-cert FILE           serve TLS on the TCP port and HTTPS/WSS on the HTTP port with
                             this certificate chain (PEM), with --tls-key
   --tls-key FILE            the certificate's private key (PEM)
-  --transport deno|node     how TCP is served: Deno.listen (default) or node:net, which
-                            holds less memory per idle client (see docs/server.md)
+  --transport node|deno     how TCP is served: node:net (default), which holds less memory
+                            per idle client and less CPU per delivery, or Deno.listen
+                            (the default with --tls-cert: TLS is Deno.listen's only;
+                            see docs/performance.md)
   --log text|json           log format (default text)
   --quiet                   no per-connection lines (connect, disconnect, reject,
                             accept-error)
@@ -111,6 +113,10 @@ export interface ServerArgs {
   shutdownGraceMs: number;
   log: "text" | "json";
   quiet: boolean;
+  /**
+   * `--transport`: `"node"` unless TLS is served (`--tls-cert`), which
+   * only `"deno"` can.
+   */
   transport: "deno" | "node";
   /** `--http-port`: the ops port; unset means off. */
   httpPort: number | undefined;
@@ -171,7 +177,7 @@ export function parseServerArgs(args: string[]): ServerArgs {
       "http-port": { type: "string" },
       "tls-cert": { type: "string" },
       "tls-key": { type: "string" },
-      transport: { type: "string", default: "deno" },
+      transport: { type: "string" },
       quiet: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -179,7 +185,9 @@ export function parseServerArgs(args: string[]): ServerArgs {
   if (positionals.length > 0) {
     throw new UsageError(`unexpected argument "${positionals[0]}"`);
   }
-  if (values.transport !== "deno" && values.transport !== "node") {
+  const transport = values.transport ??
+    (values["tls-cert"] === undefined ? "node" : "deno");
+  if (transport !== "deno" && transport !== "node") {
     throw new UsageError(
       `--transport: expected deno or node, got "${values.transport}"`,
     );
@@ -205,7 +213,7 @@ export function parseServerArgs(args: string[]): ServerArgs {
   ) {
     throw new UsageError("--tls-cert and --tls-key go together");
   }
-  if (values["tls-cert"] !== undefined && values.transport === "node") {
+  if (values["tls-cert"] !== undefined && transport === "node") {
     throw new UsageError("TLS is served by --transport deno only");
   }
   if (maxPendingBytes < maxLineCost(maxLineBytes)) {
@@ -264,7 +272,7 @@ export function parseServerArgs(args: string[]): ServerArgs {
     ),
     log: values.log,
     quiet: values.quiet,
-    transport: values.transport,
+    transport,
     httpPort: values["http-port"] === undefined
       ? undefined
       : parseInteger("--http-port", values["http-port"], { max: 65535 }),

@@ -11,7 +11,7 @@ Deno.test("server flags default to the documented limits", () => {
   equal(args.maxClients, 10000);
   equal(args.log, "text");
   equal(args.quiet, false);
-  equal(args.transport, "deno");
+  equal(args.transport, "node");
   equal(args.maxTotalPendingBytes, 1024 ** 3);
   equal(args.writeTimeoutMs, 30_000);
   equal(args.senderWindowBytes, 256 * 1024);
@@ -20,6 +20,16 @@ Deno.test("server flags default to the documented limits", () => {
   equal(args.maxClientsPerIp, 0);
   equal(args.idleTimeoutMs, 0);
   equal(args.lineTimeoutMs, 0);
+});
+
+Deno.test("--transport: node by default, deno for TLS unless told, never node with TLS", () => {
+  const tls = ["--tls-cert", "c.pem", "--tls-key", "k.pem"];
+  equal(parseServerArgs(tls).transport, "deno");
+  equal(parseServerArgs(["--transport", "deno"]).transport, "deno");
+  throws(
+    () => parseServerArgs([...tls, "--transport", "node"]),
+    /TLS is served by --transport deno only/,
+  );
 });
 
 Deno.test("server flags parse the hostile-client limits", () => {

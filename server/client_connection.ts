@@ -84,6 +84,11 @@ export function stallMs(limits: ConnectionLimits): number {
 // One scheduler for the process: its budget is per event-loop turn.
 const writes = new WriteScheduler();
 
+// The sweep's times are kept as ms since this module loaded: small
+// integers stay in their fields, where `Date.now()` values would each be a
+// heap number of 16 bytes, per field and idle client.
+const EPOCH = Date.now();
+
 // Framing a chunk and encoding its lines is synchronous, so one collector
 // serves every connection (no closures or arrays per idle client).
 const collected: Uint8Array[] = [];
@@ -117,8 +122,10 @@ const collectTooLong = () => {
 export class ClientConnection implements RoomMember, TransportSink, Writer {
   /** Server-assigned id, unique for the server's lifetime. */
   readonly id: number;
-  /** The peer's address as `host:port`. */
-  readonly addr: string;
+  /** The peer's address as `host:port` (made when asked: logs only). */
+  get addr(): string {
+    return this.#transport.remoteAddr;
+  }
   /** The peer's host alone (what `maxClientsPerIp` counts). */
   readonly host: string;
   /** What carries it: TCP, TLS, WebSocket. */
@@ -147,7 +154,7 @@ export class ClientConnection implements RoomMember, TransportSink, Writer {
   #closeReason: CloseReason | undefined;
   #onDrained: (() => void) | undefined;
   // What the last sweep saw, to tell progress without reading a clock on
-  // every read and write.
+  // every read and write (times since EPOCH).
   #writesDone = 0;
   #writesSeen = 0;
   #outputSince = 0;
@@ -165,13 +172,12 @@ export class ClientConnection implements RoomMember, TransportSink, Writer {
       maxLineBytes: context.limits.maxLineBytes,
     });
     this.#queue = new OutboundQueue({ ledger: context.ledger });
-    this.addr = transport.remoteAddr;
     this.host = transport.remoteHost;
     this.kind = transport.kind;
     this.#inputSince =
       this.#outputSince =
       this.#partialSince =
-        this.connectedAt;
+        this.connectedAt - EPOCH;
   }
 
   /** Whether the connection is open (false once closed for any reason). */
@@ -325,16 +331,17 @@ export class ClientConnection implements RoomMember, TransportSink, Writer {
    */
   sweep(now: number): void {
     if (this.#closeReason !== undefined) return;
+    const at = now - EPOCH;
     const limits = this.#context.limits;
     const queue = this.#queue;
     if (!this.#writing && queue.pendingBytes === 0) {
-      this.#outputSince = now;
+      this.#outputSince = at;
     } else if (this.#writesDone !== this.#writesSeen) {
       this.#writesSeen = this.#writesDone;
-      this.#outputSince = now;
+      this.#outputSince = at;
       queue.attach();
     } else {
-      const stuckMs = now - this.#outputSince;
+      const stuckMs = at - this.#outputSince;
       if (stuckMs >= limits.writeTimeoutMs) {
         this.close("slow-consumer", undefined, "write-timeout");
         return;
@@ -346,9 +353,9 @@ export class ClientConnection implements RoomMember, TransportSink, Writer {
     }
     if (this.#paused !== 0 || this.bytesIn !== this.#bytesInSeen) {
       this.#bytesInSeen = this.bytesIn;
-      this.#inputSince = now;
+      this.#inputSince = at;
     } else if (
-      limits.idleTimeoutMs > 0 && now - this.#inputSince >= limits.idleTimeoutMs
+      limits.idleTimeoutMs > 0 && at - this.#inputSince >= limits.idleTimeoutMs
     ) {
       this.close("idle-timeout");
       return;
@@ -359,8 +366,8 @@ export class ClientConnection implements RoomMember, TransportSink, Writer {
         this.linesIn !== this.#linesSeen
       ) {
         this.#linesSeen = this.linesIn;
-        this.#partialSince = now;
-      } else if (now - this.#partialSince >= limits.lineTimeoutMs) {
+        this.#partialSince = at;
+      } else if (at - this.#partialSince >= limits.lineTimeoutMs) {
         this.close("line-timeout");
       }
     }

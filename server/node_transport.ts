@@ -1,14 +1,17 @@
 /**
  * The `node:net` transport (`--transport node`). In Deno 2.9 `node:net`
- * sockets are driven natively and hold no pending read (nor its buffer)
- * while idle, so an idle client costs about a fifth less memory than with
- * `Deno.listen`; see the README's benchmark tables.
+ * connections are driven natively: an idle one holds no pending read (nor
+ * its buffer), and a write that the kernel takes at once completes
+ * synchronously, with no promise or op to settle. So an idle client costs
+ * less memory, and a delivery less CPU, than with `Deno.listen`; see
+ * docs/performance.md.
  *
- * `node:net` only accepts here. Reads and writes go through each socket's
- * native handle, not its streams: when a write fails (the peer reset),
- * node's streams destroy the whole socket and the lines the peer sent
- * before resetting, still unread in the kernel, are lost (§5.1). Through
- * the handle, a failed write fails alone and reading goes on to the end.
+ * `node:net` only listens here. Each accepted connection's native handle
+ * is read and written directly, and no `net.Socket` is made: when a write
+ * fails (the peer reset), node's streams destroy the whole socket and the
+ * lines the peer sent before resetting, still unread in the kernel, are
+ * lost (§5.1). Through the handle, a failed write fails alone and reading
+ * goes on to the end.
  *
  * @module
  */
@@ -16,6 +19,7 @@
 import { isResetError } from "./close_reason.ts";
 import net from "node:net";
 import {
+  acceptHandles,
   checkStreamHandles,
   closedError,
   errnoError,
@@ -24,7 +28,6 @@ import {
   readOffset,
   readResult,
   type StreamHandle,
-  streamHandleOf,
   WriteRequest,
 } from "./_node_stream_handle.ts";
 import {
@@ -40,13 +43,13 @@ const owner = Symbol("NodeTransport");
 
 type OwnedHandle = StreamHandle & { [owner]?: NodeTransport };
 
-// Nothing emits 'error' on a socket whose streams are unused, but an
-// 'error' without a listener would end the process: one shared no-op.
-const ignoreError = () => {};
+// Clients of a room mostly share a few hosts: one string for consecutive
+// peers of one host, not one each.
+let lastHost = "?";
 
 /**
- * A `node:net` socket as a {@linkcode Transport}, read and written through
- * its native handle.
+ * An accepted `node:net` connection's native handle as a
+ * {@linkcode Transport}.
  *
  * Paused (flood control), the handle stops reading, so what the peer sends
  * waits in the kernel and TCP pushes back on it; nothing is buffered here.
@@ -58,11 +61,10 @@ const ignoreError = () => {};
  * ```
  */
 export class NodeTransport implements Transport {
-  readonly remoteAddr: string;
   readonly remoteHost: string;
   readonly kind = "tcp" as const;
-  readonly #socket: net.Socket;
   readonly #handle: OwnedHandle;
+  readonly #port: number;
   #sink: TransportSink | undefined;
   #paused = false;
   /** Set once input ended (EOF or an error) or the transport closed. */
@@ -70,21 +72,25 @@ export class NodeTransport implements Transport {
   #closed = false;
   #pendingWrite: WriteRequest | undefined;
 
-  /** Wraps a socket accepted with `pauseOnConnect` (its streams unused). */
-  constructor(socket: net.Socket) {
-    this.#socket = socket;
-    this.#handle = streamHandleOf(socket);
+  /** Wraps an accepted handle, with Nagle's algorithm off (§2.11). */
+  constructor(handle: StreamHandle) {
+    this.#handle = handle;
     this.#handle[owner] = this;
-    this.remoteHost = socket.remoteAddress ?? "?";
-    this.remoteAddr = formatAddr(this.remoteHost, socket.remotePort ?? 0);
-    socket.on("error", ignoreError);
+    const peer: { address?: string; port?: number } = {};
+    handle.getpeername(peer);
+    const host = peer.address ?? "?";
+    this.remoteHost = host === lastHost ? lastHost : (lastHost = host);
+    this.#port = peer.port ?? 0;
+    handle.setNoDelay(true);
+  }
+
+  /** Made when asked (logs), not held by every idle client. */
+  get remoteAddr(): string {
+    return formatAddr(this.remoteHost, this.#port);
   }
 
   start(sink: TransportSink): void {
     this.#sink = sink;
-    // The handle takes `onread` when reading starts: stop any reading the
-    // socket's streams began (none with pauseOnConnect) so ours takes over.
-    this.#handle.readStop();
     this.#handle.onread = NodeTransport.#onRead;
     if (!this.#paused) this.#readStart();
   }
@@ -118,10 +124,11 @@ export class NodeTransport implements Transport {
     // A write still queued when the handle closes is never reported.
     this.#pendingWrite?.cancel();
     this.#pendingWrite = undefined;
+    this.#handle[owner] = undefined;
     try {
-      this.#socket.destroy();
+      this.#handle.close();
     } catch {
-      // Already destroyed.
+      // Already closed.
     }
   }
 
@@ -190,18 +197,24 @@ export function listenNode(options: ListenOptions): Promise<TransportListener> {
   } catch (error) {
     return Promise.reject(error);
   }
-  // pauseOnConnect: the socket's streams never read; its transport reads
-  // the handle once started. allowHalfOpen: the server, not the socket,
-  // decides when to close after a client's FIN.
-  const server = net.createServer(
-    { pauseOnConnect: true, allowHalfOpen: true, noDelay: true },
-    (socket) => accept(socket, options),
-  );
+  // The server only binds and listens: acceptHandles takes each accepted
+  // handle before node would wrap it in a net.Socket.
+  const server = net.createServer();
   return new Promise((resolve, reject) => {
     server.once("error", (error) => reject(denoError(error)));
     server.listen({ host: options.hostname, port: options.port }, () => {
       server.removeAllListeners("error");
       server.on("error", options.onAcceptError);
+      try {
+        acceptHandles(
+          server,
+          (handle) => accept(handle, options),
+          (status) => options.onAcceptError(errnoError(status, "accept")),
+        );
+      } catch (error) {
+        server.close();
+        return reject(error);
+      }
       const address = server.address() as net.AddressInfo;
       resolve({
         addr: { hostname: address.address, port: address.port },
@@ -211,13 +224,12 @@ export function listenNode(options: ListenOptions): Promise<TransportListener> {
   });
 }
 
-function accept(socket: net.Socket, options: ListenOptions): void {
+function accept(handle: StreamHandle, options: ListenOptions): void {
   let transport: NodeTransport;
   try {
-    transport = new NodeTransport(socket);
+    transport = new NodeTransport(handle);
   } catch (error) {
-    // No handle: the peer is already gone.
-    socket.destroy();
+    handle.close();
     options.onAcceptError(error);
     return;
   }

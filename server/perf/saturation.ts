@@ -1,0 +1,146 @@
+/**
+ * `deno run -A server/perf/saturation.ts [options]`: server CPU-seconds
+ * per million deliveries at saturation (one sender as fast as the server
+ * takes its lines, the others reading; or a fixed load with `--rate`),
+ * with latency p99, for our server and `ncat --broker`, in alternating
+ * runs of `deno task load`; prints each run and the medians. A benchmark that prints numbers: it asserts nothing.
+ *
+ * ```sh
+ * deno run -A server/perf/saturation.ts --rounds 3
+ * deno run -A server/perf/saturation.ts --servers ours,ours-deno,ncat --duration 5s
+ * # fixed load instead: 10 senders at 100 lines/s each
+ * deno run -A server/perf/saturation.ts --senders 10 --rate 100
+ * ```
+ *
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { median, SERVERS } from "./idle_fanout.ts";
+
+const ROOT = new URL("../..", import.meta.url).pathname;
+
+/** What one `deno task load` run at saturation reported. */
+export interface SaturationResult {
+  server: string;
+  /** Server CPU-seconds per million deliveries. */
+  cpuPerMillion: number;
+  /** Deliveries per second. */
+  delivered: number;
+  /** Latency p99 in ms. */
+  p99Ms: number;
+}
+
+/**
+ * Runs `deno task load` once against `command`; parses its report.
+ *
+ * @example
+ * ```ts ignore
+ * import { measure } from "./saturation.ts";
+ * import { SERVERS } from "./idle_fanout.ts";
+ * const result = await measure("ncat", SERVERS.ncat, {
+ *   clients: 100, senders: 1, rate: 0, duration: "5s",
+ * });
+ * console.log(result.cpuPerMillion);
+ * ```
+ */
+export async function measure(
+  name: string,
+  command: string,
+  options: {
+    clients: number;
+    senders: number;
+    rate: number;
+    duration: string;
+  },
+): Promise<SaturationResult> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "bench/load/main.ts",
+      "--spawn",
+      command.replace("--max-clients 20000", ""),
+      "--clients",
+      String(options.clients),
+      "--senders",
+      String(options.senders),
+      "--rate",
+      String(options.rate),
+      "--duration",
+      options.duration,
+      "--warmup",
+      "2s",
+      "--quiet",
+    ],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(output.stdout);
+  const number = (pattern: RegExp) => {
+    const match = pattern.exec(text);
+    if (match === null) {
+      throw new Error(`${name}: no ${pattern} in the report:\n${text}`);
+    }
+    return Number(match[1].replaceAll(",", ""));
+  };
+  return {
+    server: name,
+    cpuPerMillion: number(/([\d.]+) CPU-s per million deliveries/),
+    delivered: number(/^delivered\s+([\d,]+) deliveries\/s/m),
+    p99Ms: number(/^latency .* p99 ([\d.]+)/m),
+  };
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      rounds: { type: "string", default: "3" },
+      clients: { type: "string", default: "100" },
+      senders: { type: "string", default: "1" },
+      rate: { type: "string", default: "0" },
+      duration: { type: "string", default: "8s" },
+      servers: { type: "string", default: "ours,ncat" },
+      command: { type: "string", multiple: true, default: [] },
+    },
+  });
+  for (const named of values.command) {
+    const at = named.indexOf("=");
+    SERVERS[named.slice(0, at)] = named.slice(at + 1);
+  }
+  const names = values.servers.split(",");
+  const results: SaturationResult[] = [];
+  const fmt = (r: SaturationResult) =>
+    `${r.server.padEnd(10)} ${
+      r.cpuPerMillion.toFixed(3)
+    } CPU-s/M deliveries  ` +
+    `${(r.delivered / 1e6).toFixed(2)} M deliveries/s  p99 ${r.p99Ms} ms`;
+  for (let round = 0; round < Number(values.rounds); round++) {
+    for (const name of names) {
+      const result = await measure(name, SERVERS[name], {
+        clients: Number(values.clients),
+        senders: Number(values.senders),
+        rate: Number(values.rate),
+        duration: values.duration,
+      });
+      results.push(result);
+      console.log(`round ${round + 1}  ${fmt(result)}`);
+    }
+  }
+  console.log("medians:");
+  for (const name of names) {
+    const mine = results.filter((r) => r.server === name);
+    console.log(
+      `          ${
+        fmt({
+          server: name,
+          cpuPerMillion: median(mine.map((r) => r.cpuPerMillion)),
+          delivered: median(mine.map((r) => r.delivered)),
+          p99Ms: median(mine.map((r) => r.p99Ms)),
+        })
+      }`,
+    );
+  }
+}
