@@ -13,7 +13,13 @@ import { CaseAbort, CaseSkip, type FindingRecorder } from "./findings.ts";
 import type { PeerWriter } from "./line_writer.ts";
 import { Peer } from "./peer.ts";
 import { RawPeer } from "./raw_peer.ts";
-import { type CaseSettings, scaledTimeout, TIMEOUTS } from "./settings.ts";
+import {
+  type CaseSettings,
+  scaledTimeout,
+  scaledWait,
+  TIMEOUTS,
+} from "./settings.ts";
+import { applyDialect, handshakeName } from "./dialect/handshake.ts";
 import type { TraceRecorder } from "./trace.ts";
 import type { WireStats } from "./wire_stats.ts";
 
@@ -136,8 +142,10 @@ export class CasePeers {
       this.#peers.push(peer);
       this.#trace.record(name, "connect", `${client.localAddr} → ${where}`);
       if (this.#disposed) peer.close();
+      await this.#dialect(peer);
       return peer;
     } catch (error) {
+      if (error instanceof CaseAbort) throw error;
       attempt.then((client) => client.close(), () => {});
       if (options.mustConnect === false) throw error;
       return this.#connectFailed(name, where, error);
@@ -168,6 +176,13 @@ export class CasePeers {
       peer.eol = this.#eol();
       this.#peers.push(peer);
       if (this.#disposed) peer.close();
+      const send = this.#settings.dialect?.declared.handshake?.send;
+      // A raw client only writes: its handshake is its name line.
+      if (send !== undefined && !this.#disposed) {
+        await peer.send(
+          send.replaceAll("{name}", handshakeName(name, this.#settings.tag)),
+        );
+      }
       return peer;
     } catch (error) {
       if (options.mustConnect === false) throw error;
@@ -196,6 +211,22 @@ export class CasePeers {
         // Already closed.
       }
     }
+  }
+
+  /** With a dialect: puts it on `peer` and performs its handshake. */
+  async #dialect(peer: Peer): Promise<void> {
+    const dialect = this.#settings.dialect;
+    if (dialect === undefined || this.#disposed) return;
+    const problem = await applyDialect(peer, dialect, {
+      tag: this.#settings.tag,
+      timeoutMs: scaledWait(this.#settings, TIMEOUTS.line),
+    });
+    if (problem === null) return;
+    this.#findings.fail(problem, {
+      clause: "§5.2",
+      cause: "dialect-handshake",
+    });
+    throw new CaseAbort();
   }
 
   #nextTarget(): Target {

@@ -37,6 +37,14 @@ export interface ExpectLinesOptions {
    * @default {the line timeout, scaled}
    */
   timeoutMs?: number;
+  /**
+   * The lines are payloads a dialect took out (`--dialect`): bytes still
+   * around them are not the decoration it declared, so they are the
+   * case's finding, not the `decorated` root cause.
+   *
+   * @default {false}
+   */
+  throughDialect?: boolean;
 }
 
 /**
@@ -103,6 +111,14 @@ export function judgeExpectedLines(
   // Every line, the sentinel too, wrapped the same way: decorated, and
   // that is all that is wrong.
   const wrap = consistentDecoration(want, lines, sentinel);
+  if (wrap !== null && options.throughDialect) {
+    return {
+      message:
+        `${name} received the payloads with bytes around them that the dialect ` +
+        `does not explain: ${describeDecoration(want[0], lines[0])}`,
+      evidence,
+    };
+  }
   if (wrap !== null) {
     return {
       message:
@@ -132,6 +148,14 @@ export function judgeExpectedLines(
     ? lines.slice(0, -1)
     : lines;
   const mismatch = lineMismatch(name, want, judged);
+  if (mismatch !== null && options.throughDialect) {
+    return {
+      message: mismatch.decorated
+        ? `${mismatch.message} (bytes the dialect does not explain)`
+        : mismatch.message,
+      evidence,
+    };
+  }
   if (mismatch !== null) {
     return {
       message: mismatch.message,

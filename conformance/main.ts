@@ -30,6 +30,7 @@ import {
 } from "./run_options.ts";
 import { runConformance } from "./runner.ts";
 import { REPORT_SCHEMA } from "./schema.ts";
+import { loadDialect, runDetect } from "./dialect/cli.ts";
 import type { LevelFilter } from "./types.ts";
 
 const PROGRAM = "linechat-conformance";
@@ -82,6 +83,15 @@ Tuning:
   --send-eol lf|crlf      how the harness ends the lines it sends (default lf; crlf tests a
                           server that frames only CR LF)
   --keep-going            run every case even when the first ones all fail on one root cause
+
+Dialects (servers that decorate their lines):
+  --detect                connect three clients, send a few lines, and propose a dialect
+                          (the profile and the flags to use), or say the server is bare
+  --dialect FILE|JSON     judge payloads through a dialect: a profile file, or its JSON inline
+                          ('{"relay": "^<(?<sender>[^>]+)> (?<payload>.*)$", "echo": true}');
+                          fields: handshake {prompt, skipLines, send}, relay, notices, echo.
+                          The clauses it gives up (§2.2 echo, §3.1 notices, §2.4 decoration)
+                          are reported not applicable
   -h, --help              this text
 
 Every run ends within a bound printed at its start ("at most 6 min at --timeout-scale 1").
@@ -103,6 +113,8 @@ export interface ConformanceArgs {
   list: boolean;
   /** `--schema`: print the report's JSON Schema and exit. */
   schema: boolean;
+  /** `--detect`: propose a dialect and exit. */
+  detect: boolean;
   format: "pretty" | "json" | "junit" | "tap" | "markdown";
   out?: string;
   html?: string;
@@ -146,6 +158,8 @@ export function parseConformanceArgs(args: string[]): ConformanceArgs {
       deadline: { type: "string" },
       "send-eol": { type: "string", default: "lf" },
       "keep-going": { type: "boolean", default: false },
+      dialect: { type: "string" },
+      detect: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -195,6 +209,7 @@ export function parseConformanceArgs(args: string[]): ConformanceArgs {
     help: values.help,
     list,
     schema: values.schema,
+    detect: values.detect,
     format,
     out: values.out,
     html: values.html,
@@ -234,6 +249,9 @@ export function parseConformanceArgs(args: string[]): ConformanceArgs {
         : parseDuration("--deadline", values.deadline),
       sendEol,
       keepGoing: values["keep-going"],
+      dialect: values.dialect === undefined
+        ? undefined
+        : loadDialect(values.dialect),
     },
   };
 }
@@ -254,6 +272,16 @@ async function main(): Promise<void> {
   }
   if (args.schema) {
     console.log(JSON.stringify(REPORT_SCHEMA, null, 2));
+    return;
+  }
+  if (args.detect) {
+    try {
+      console.log(await runDetect(args.options));
+    } catch (error) {
+      if (!(error instanceof HarnessError)) throw error;
+      console.error(`${PROGRAM}: ${error.message}`);
+      Deno.exit(2);
+    }
     return;
   }
   if (args.list) {

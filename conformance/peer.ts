@@ -13,6 +13,7 @@ import {
 } from "../client/chat_client.ts";
 import { bytesEqual, endsWith } from "./bytes.ts";
 import { isControlLine } from "./control_lines.ts";
+import type { DialectView } from "./dialect/dialect_view.ts";
 import { describeError } from "./describe_error.ts";
 import { LineWriter } from "./line_writer.ts";
 import type { TraceRecorder } from "./trace.ts";
@@ -116,6 +117,11 @@ export class Peer extends LineWriter {
   readonly stray: ReceivedLine[] = [];
   /** When set, received lines are counted but not traced one by one. */
   quiet = false;
+  /**
+   * With a dialect (`--dialect`): what the server's lines mean. Reads
+   * then return payloads, and drop notices and the sender's own echoes.
+   */
+  dialect: DialectView | undefined;
 
   readonly #stats: WireStats;
   #ended: "eof" | "reset" | undefined;
@@ -140,6 +146,7 @@ export class Peer extends LineWriter {
   /** Remembers the lines sent, then writes; traces a write error. */
   protected async transmit(data: Uint8Array): Promise<void> {
     rememberSentLines(this.#stats, data);
+    this.dialect?.sent(data);
     try {
       await this.client.write(data);
     } catch (error) {
@@ -154,6 +161,26 @@ export class Peer extends LineWriter {
    * had not closed the client itself (`closed`).
    */
   async read(timeoutMs: number, traceTimeout = true): Promise<ReadOutcome> {
+    if (this.dialect === undefined) {
+      return this.#readLine(timeoutMs, traceTimeout);
+    }
+    // Through the dialect: notices and own echoes are read past.
+    const until = performance.now() + timeoutMs;
+    while (true) {
+      const outcome = await this.#readLine(
+        until - performance.now(),
+        traceTimeout,
+      );
+      if (outcome.kind !== "line") return outcome;
+      const line = this.dialect.receive(outcome.line, this.trace, this.name);
+      if (line !== null) return { kind: "line", line };
+    }
+  }
+
+  async #readLine(
+    timeoutMs: number,
+    traceTimeout: boolean,
+  ): Promise<ReadOutcome> {
     if (this.client.closed) return { kind: "closed" };
     try {
       const line = await this.client.readLine({

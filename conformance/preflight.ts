@@ -21,6 +21,8 @@ import { percentile } from "./cases/_helpers.ts";
 import { describeError } from "./describe_error.ts";
 import { escapeBytes, escapeOutput } from "./escape.ts";
 import { Peer } from "./peer.ts";
+import type { CompiledDialect } from "./dialect/dialect.ts";
+import { applyDialect } from "./dialect/handshake.ts";
 import { scaledTimeout, TIMEOUTS, waitScaleFor } from "./settings.ts";
 import { TraceRecorder } from "./trace.ts";
 import type { Diagnosis, Latency } from "./types.ts";
@@ -53,6 +55,13 @@ export interface PreflightOptions {
   timeoutScale: number;
   /** How the run's clients end their lines. */
   sendEol: "lf" | "crlf";
+  /**
+   * The server's dialect: the probes' clients perform its handshake and
+   * read through it.
+   *
+   * @default {undefined}
+   */
+  dialect?: CompiledDialect;
   /** A tag no case uses. */
   tag: string;
   /** With `--spawn`: the server, to tell whether it died. */
@@ -127,6 +136,13 @@ export async function preflight(
       ]);
       const peer = new Peer(name, client, trace, stats);
       peers.push(peer);
+      if (options.dialect !== undefined) {
+        const problem = await applyDialect(peer, options.dialect, {
+          tag,
+          timeoutMs: scaled(TIMEOUTS.line),
+        });
+        if (problem !== null) throw new Error(problem);
+      }
       return peer;
     } catch (error) {
       attempt.then((client) => client.close(), () => {});
@@ -306,6 +322,9 @@ export async function preflight(
           escapeBytes(line)
         }" (a prefix of ${prefix.length} bytes)`,
         data: { prefix: escapeBytes(prefix) },
+        hint: options.dialect === undefined
+          ? "run --detect to propose a dialect, then --dialect to judge the payloads"
+          : "the dialect's relay pattern did not match this line",
       }));
     }
     // The latency: round trips A → B → A, with the line ending that works.

@@ -12,6 +12,7 @@ import { ALL_CASES } from "./cases/mod.ts";
 import { selectByPatterns } from "./glob.ts";
 import type { CaseResult, Diagnosis, Latency, LevelFilter } from "./types.ts";
 import { levelSelected } from "./verdict.ts";
+import type { Dialect } from "./dialect/dialect.ts";
 
 /**
  * The suite's version, reported in `tool.version`.
@@ -198,6 +199,15 @@ export interface ConformanceOptions {
    * @default {"lf"}
    */
   sendEol?: "lf" | "crlf";
+  /**
+   * The server's dialect, for servers that decorate their lines: a
+   * handshake, the pattern of a relayed line, notices, echo (see
+   * `dialect/dialect.ts`). Cases judge payloads through it, and those of
+   * the clauses it gives up are skipped as not applicable.
+   *
+   * @default {undefined}
+   */
+  dialect?: Dialect;
   /**
    * Run every case even when the first ones all fail on one root cause
    * (or the server dies on every connection).

@@ -28,6 +28,12 @@ import { describeCrashStatus, describeError } from "./describe_error.ts";
 import { formatDuration } from "./duration.ts";
 import { escapeOutput } from "./escape.ts";
 import { preflight } from "./preflight.ts";
+import {
+  type CompiledDialect,
+  compileDialect,
+  givenUpClauses,
+} from "./dialect/dialect.ts";
+import { dialectReport } from "./dialect/report.ts";
 import { RootCauses } from "./root_causes.ts";
 import { CASE_OVERHEAD_MS, runBound } from "./run_bound.ts";
 import { checkReachable } from "./reachability.ts";
@@ -85,6 +91,7 @@ class Run {
   readonly #scale: number;
   readonly #sendEol: "lf" | "crlf";
   readonly #keepGoing: boolean;
+  readonly #dialect: CompiledDialect | undefined;
   readonly #stats: WireStats = {
     linesReceived: 0,
     lfOnlyLines: 0,
@@ -109,6 +116,11 @@ class Run {
     this.#scale = options.timeoutScale ?? 1;
     this.#sendEol = options.sendEol ?? "lf";
     this.#keepGoing = options.keepGoing ?? false;
+    try {
+      this.#dialect = options.dialect && compileDialect(options.dialect);
+    } catch (error) {
+      throw new HarnessError(`dialect: ${describeError(error)}`);
+    }
     if (!(this.#scale > 0)) {
       throw new HarnessError("timeoutScale must be above 0");
     }
@@ -253,6 +265,7 @@ class Run {
         target,
         timeoutScale: this.#scale,
         sendEol: this.#sendEol,
+        dialect: this.#dialect,
         tag: `p${i}`,
         server,
       });
@@ -271,6 +284,7 @@ class Run {
             target: server.target,
             timeoutScale: this.#scale,
             sendEol: this.#sendEol,
+            dialect: this.#dialect,
             tag: `p${i}b`,
             server,
           });
@@ -340,6 +354,11 @@ class Run {
     }
     const missing = this.#missingNeeds(definition);
     if (missing !== undefined) return this.#skipped(definition, missing);
+    const givenUp = this.#dialect &&
+      givenUpClauses(this.#dialect.declared).get(definition.clause);
+    if (givenUp) {
+      return this.#skipped(definition, `not applicable: ${givenUp}`);
+    }
     if (this.#left() < CASE_OVERHEAD_MS) return this.#outOfTime(definition);
     await this.#ensureServer(definition);
     if (this.#unreachable !== undefined) {
@@ -393,6 +412,9 @@ class Run {
       this.#level,
       this.#options.verbose ?? false,
     );
+    // Through a dialect, bytes it does not explain are the case's own
+    // finding, not the decoration it declared.
+    if (this.#dialect && result.cause === "decorated") delete result.cause;
     this.#causes.explain(result, first);
     return result;
   }
@@ -501,6 +523,7 @@ class Run {
         waitScale: this.#latency?.waitScale ?? 1,
         latencyP99Ms: this.#latency?.p99Ms ?? 0,
         sendEol: this.#sendEol,
+        dialect: this.#dialect,
         maxClients: this.#options.maxClients,
         tag: `c${++this.#attempts}`,
       },
@@ -601,6 +624,7 @@ class Run {
         sendEol: this.#sendEol,
         keepGoing: this.#keepGoing,
       },
+      ...(this.#dialect && { dialect: dialectReport(this.#dialect.declared) }),
       bound: { ...this.#bound },
       latency: this.#latency,
       diagnoses: this.#causes.list,

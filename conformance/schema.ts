@@ -235,6 +235,26 @@ export const REPORT_SCHEMA: JsonSchema = {
         keepGoing: bool,
       },
     },
+    dialect: {
+      type: "object",
+      description:
+        "With --dialect: the relaxations applied and the clauses given up.",
+      required: ["profile", "relaxations", "notApplicable"],
+      additionalProperties: false,
+      properties: {
+        profile: str,
+        relaxations: { type: "array", items: str },
+        notApplicable: {
+          type: "array",
+          items: {
+            type: "object",
+            required: ["clause", "reason"],
+            additionalProperties: false,
+            properties: { clause: str, reason: str },
+          },
+        },
+      },
+    },
     bound: {
       type: "object",
       description: "The run ends within ms, however the server behaves.",

@@ -9,6 +9,8 @@
 
 import type { Target } from "../lib/args.ts";
 
+import type { CompiledDialect } from "./dialect/dialect.ts";
+
 /**
  * Base timeouts in ms, before `--timeout-scale`.
  *
@@ -105,6 +107,12 @@ export interface CaseSettings {
    * @default {"lf"}
    */
   sendEol?: "lf" | "crlf";
+  /**
+   * The server's dialect (`--dialect`): clients judge payloads through it.
+   *
+   * @default {undefined}
+   */
+  dialect?: CompiledDialect;
   /** The target's declared client limit, if known. */
   maxClients?: number;
   /** The run's unique tag for this case attempt (in sentinels). */

@@ -490,13 +490,10 @@ export class RoomSync {
       what: `${options.what ?? "the lines"} at ${receiver.name}`,
       timeoutMs: options.timeoutMs,
     });
-    const failure = judgeExpectedLines(
-      receiver.name,
-      want,
-      got,
-      sentinel,
-      options,
-    );
+    const failure = judgeExpectedLines(receiver.name, want, got, sentinel, {
+      throughDialect: this.#settings.dialect !== undefined,
+      ...options,
+    });
     if (failure === null) return true;
     this.#findings.fail(failure.message, failure.evidence);
     return false;

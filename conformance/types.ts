@@ -312,6 +312,25 @@ export interface CaseResult {
 }
 
 /**
+ * The dialect a run judged through (`--dialect`).
+ *
+ * @example
+ * ```ts
+ * import type { DialectReport } from "./types.ts";
+ * const d: DialectReport = { profile: "{}", relaxations: [], notApplicable: [] };
+ * console.log(d.relaxations.length); // 0
+ * ```
+ */
+export interface DialectReport {
+  /** The dialect as declared, as JSON. */
+  profile: string;
+  /** Each relaxation applied, one line each. */
+  relaxations: string[];
+  /** The clauses given up, each with why. */
+  notApplicable: { clause: string; reason: string }[];
+}
+
+/**
  * Verdict counts of a run and the exit code they imply.
  *
  * @example
@@ -416,6 +435,11 @@ export interface Report {
     /** Whether every case ran whatever the diagnoses (`--keep-going`). */
     keepGoing: boolean;
   };
+  /**
+   * With `--dialect`: the dialect, the relaxations it made, and the
+   * clauses it gave up (their cases are skipped as not applicable).
+   */
+  dialect?: DialectReport;
   /**
    * The bound the run was given, printed at its start: it ends within
    * `ms`, however the server behaves.

@@ -397,6 +397,13 @@ export function formatPretty(
       ]
     } (${plural(server.linesReceived, "line")} received)`,
   );
+  if (report.dialect) {
+    out.push("Dialect: judged through it, with these relaxations:");
+    for (const line of report.dialect.relaxations) out.push(`  - ${line}`);
+    for (const { clause, reason } of report.dialect.notApplicable) {
+      out.push(`  - ${clause} not applicable: ${reason}`);
+    }
+  }
   if (report.spawn) {
     out.push(
       `Spawned: ${report.spawn.command}; ${
