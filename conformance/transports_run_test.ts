@@ -5,7 +5,7 @@
 
 import { deepEqual, equal, match } from "node:assert/strict";
 import { testWithTools } from "../_testing/tools.ts";
-import { throwawayCertificate } from "../_testing/tls.ts";
+import { throwawayCertificate } from "../lib/throwaway_certificate.ts";
 import { listen, Logger } from "../server/mod.ts";
 import { runConformance } from "./runner.ts";
 

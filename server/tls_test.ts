@@ -5,7 +5,7 @@
 import { deepEqual, equal, match } from "node:assert/strict";
 import { connect } from "../client/chat_client.ts";
 import { testWithTools } from "../_testing/tools.ts";
-import { throwawayCertificate } from "../_testing/tls.ts";
+import { throwawayCertificate } from "../lib/throwaway_certificate.ts";
 import { readLines, spawnServer, startServer, waitFor } from "./_testing.ts";
 
 testWithTools(

@@ -8,7 +8,7 @@
  * @module
  */
 
-import { throwawayCertificate } from "../../_testing/tls.ts";
+import { throwawayCertificate } from "../../lib/throwaway_certificate.ts";
 import { isListening } from "../../lib/listening.ts";
 import { onPath } from "../../lib/on_path.ts";
 import { groupMembers } from "../../lib/proc_stats.ts";

@@ -2,7 +2,7 @@ import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { Logger } from "../../server/logger.ts";
 import { serve } from "../../server/chat_server.ts";
 import { LineSplitter } from "../../protocol/line_splitter.ts";
-import { throwawayCertificate } from "../../_testing/tls.ts";
+import { throwawayCertificate } from "../../lib/throwaway_certificate.ts";
 import { testWithTools } from "../../_testing/tools.ts";
 import { runLoad } from "./run.ts";
 
