@@ -199,7 +199,14 @@ export function spawnFlooder(
       Deno.exit(0);
     }, ${ms});
     try {
-      for (;;) written += await conn.write(bytes);
+      // A partial write is finished before the next: a line is never cut.
+      for (;;) {
+        for (let at = 0; at < bytes.length;) {
+          const n = await conn.write(bytes.subarray(at));
+          at += n;
+          written += n;
+        }
+      }
     } catch (error) {
       console.log("error " + error.message);
       Deno.exit(0);
