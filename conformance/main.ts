@@ -15,6 +15,7 @@ import {
 } from "../lib/args.ts";
 import { parseDuration } from "./duration.ts";
 import { splitPatterns } from "./glob.ts";
+import { FUZZ_FLAGS, FUZZ_USAGE, fuzzSettings } from "./fuzz/flags.ts";
 import {
   formatHtml,
   formatJson,
@@ -94,6 +95,8 @@ Dialects (servers that decorate their lines):
                           are reported not applicable
   -h, --help              this text
 
+${FUZZ_USAGE}
+
 Every run ends within a bound printed at its start ("at most 6 min at --timeout-scale 1").
 Exit code: 0 no failure at the selected level, 1 some case failed, 2 the harness could not run
 (bad options, a selection that matches no case, target unreachable).`;
@@ -158,6 +161,7 @@ export function parseConformanceArgs(args: string[]): ConformanceArgs {
       deadline: { type: "string" },
       "send-eol": { type: "string", default: "lf" },
       "keep-going": { type: "boolean", default: false },
+      ...FUZZ_FLAGS,
       dialect: { type: "string" },
       detect: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
@@ -249,6 +253,7 @@ export function parseConformanceArgs(args: string[]): ConformanceArgs {
         : parseDuration("--deadline", values.deadline),
       sendEol,
       keepGoing: values["keep-going"],
+      fuzz: fuzzSettings(values),
       dialect: values.dialect === undefined
         ? undefined
         : loadDialect(values.dialect),

@@ -8,6 +8,7 @@
 
 import type { Target } from "../lib/args.ts";
 import type { CaseDefinition } from "./case.ts";
+import type { FuzzSettings } from "./fuzz/run_fuzz.ts";
 import { ALL_CASES } from "./cases/mod.ts";
 import { selectByPatterns } from "./glob.ts";
 import type { CaseResult, Diagnosis, Latency, LevelFilter } from "./types.ts";
@@ -215,6 +216,14 @@ export interface ConformanceOptions {
    * @default {false}
    */
   keepGoing?: boolean;
+  /**
+   * Run the fuzz mode (`--fuzz`): random schedules checked against a model
+   * of the protocol, a failure shrunk; its results are the area `fuzz`.
+   * Alone it runs instead of the cases; with `only`, after them.
+   *
+   * @default {undefined}
+   */
+  fuzz?: FuzzSettings;
   /**
    * The cases to choose from.
    *

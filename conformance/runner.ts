@@ -29,6 +29,12 @@ import { formatDuration } from "./duration.ts";
 import { escapeOutput } from "./escape.ts";
 import { preflight } from "./preflight.ts";
 import {
+  FUZZ_RESULT_COUNT,
+  fuzzBudgetMs,
+  type FuzzSettings,
+  runFuzzArea,
+} from "./fuzz/run_fuzz.ts";
+import {
   type CompiledDialect,
   compileDialect,
   givenUpClauses,
@@ -137,8 +143,12 @@ class Run {
   async execute(): Promise<Report> {
     const startedAt = new Date();
     const t0 = performance.now();
-    const cases = selectCases(this.#options);
-    if (cases.length === 0) {
+    // --fuzz alone runs the fuzz area only; with --only, those cases too.
+    const fuzz = this.#options.fuzz;
+    const cases = fuzz && (this.#options.only ?? []).length === 0
+      ? []
+      : selectCases(this.#options);
+    if (cases.length === 0 && fuzz === undefined) {
       const filters = [
         ...(this.#options.only ?? []).map((g) => `--only ${g}`),
         ...(this.#options.skip ?? []).map((g) => `--skip ${g}`),
@@ -150,7 +160,10 @@ class Run {
         } (deno task conformance --list shows the ids)`,
       );
     }
-    this.#bound = runBound(cases, this.#options);
+    this.#bound = runBound(
+      fuzz ? [...cases, { budgetMs: fuzzBudgetMs(fuzz) }] : cases,
+      this.#options,
+    );
     this.#end = t0 + this.#bound.ms;
     this.#progress = this.#options.onProgress ?? (() => {});
     const swallow = (event: PromiseRejectionEvent) => {
@@ -162,7 +175,7 @@ class Run {
       await this.#prepare();
       this.#progress({
         type: "start",
-        total: cases.length,
+        total: cases.length + (fuzz ? FUZZ_RESULT_COUNT : 0),
         targets: this.#targetNames(),
         boundMs: this.#bound.ms,
         fromDeadline: this.#bound.fromDeadline,
@@ -197,6 +210,7 @@ class Run {
           });
         }
       }
+      if (fuzz) results.push(...await this.#fuzz(fuzz, results.length));
       return this.#report(startedAt, performance.now() - t0, results);
     } finally {
       await this.#server?.stop();
@@ -204,6 +218,41 @@ class Run {
       await new Promise((resolve) => setTimeout(resolve, 10));
       removeEventListener("unhandledrejection", swallow);
     }
+  }
+
+  /** `--fuzz`: the fuzz area's results (see fuzz/run_fuzz.ts). */
+  async #fuzz(settings: FuzzSettings, index: number): Promise<CaseResult[]> {
+    const server = this.#server;
+    const first = this.#targets[0];
+    const results = await runFuzzArea(settings, {
+      server: server
+        ? {
+          target: () => server.target,
+          alive: () => server.alive,
+          restart: () => server.restart(),
+        }
+        : { target: () => first },
+      command: server
+        ? `deno task conformance --spawn '${this.#options.spawn}'`
+        : `deno task conformance --target ${this.#targetNames()[0]}`,
+      waitScale: this.#scale * (this.#latency?.waitScale ?? 1),
+      level: this.#level,
+      verbose: this.#options.verbose ?? false,
+      endAt: this.#end - Math.min(5000, this.#bound.ms / 10),
+      onReceived: (lines, lfOnly) => {
+        this.#stats.linesReceived += lines;
+        this.#stats.lfOnlyLines += lfOnly;
+      },
+    });
+    results.forEach((result, i) =>
+      this.#progress({
+        type: "case-end",
+        index: index + i,
+        total: index + results.length,
+        result,
+      })
+    );
+    return results;
   }
 
   /** Time left before the run's bound, keeping `reserve` for the end. */

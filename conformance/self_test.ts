@@ -349,6 +349,25 @@ const FAULTY: Faulty[] = [
     controls: ["relay.basic"],
     messages: { "disconnect.shutdown": /killed by SIGTERM/ },
   },
+  // Faults only a sequence shows: the fixed cases pass, fuzzing (a fixed
+  // seed, bounded in time) finds them and shrinks the schedule.
+  {
+    fault: "drop_after_quick_leaves",
+    expect: { "fuzz.recipients": "fail" },
+    controls: ["relay.basic", "disconnect.close"],
+    options: { fuzz: { seed: 1, timeMs: 15_000 } },
+    messages: { "fuzz.recipients": /never received/ },
+  },
+  {
+    // The fixed cases would trip over it too, by chance: all their clients
+    // come from 127.0.0.1, so any fourth one is a "reconnect". Fuzzing
+    // gives each client an address of its own and finds the sequence.
+    fault: "mute_after_reconnects",
+    expect: { "fuzz.recipients": "fail" },
+    controls: [],
+    options: { fuzz: { seed: 1, timeMs: 15_000 } },
+    messages: { "fuzz.recipients": /[A-D]4 never received/ },
+  },
 ];
 
 function verdicts(report: Report): Record<string, Verdict> {
@@ -388,7 +407,8 @@ Deno.test("the self-test covers every faulty server", () => {
 for (const faulty of FAULTY) {
   const ids = Object.keys(faulty.expect);
   const options = Object.entries(faulty.options ?? {})
-    .map(([k, v]) => `${k} ${v}`).join(", ");
+    .map(([k, v]) => `${k} ${typeof v === "object" ? JSON.stringify(v) : v}`)
+    .join(", ");
   const what = ids.length > 0
     ? `is caught by ${ids.join(", ")}`
     : `passes ${faulty.controls.join(", ")}`;

@@ -141,6 +141,16 @@ export interface Faults {
    * the kernel closes its connections (nothing it holds is flushed).
    */
   noShutdownHandler?: boolean;
+  /**
+   * §2.1, a sequence fault: when two clients leave within 1 ms of each
+   * other, the next line is relayed to nobody.
+   */
+  dropAfterQuickLeaves?: boolean;
+  /**
+   * §2.1, a sequence fault: from its Nth reconnect on (the N+1th
+   * connection from its source address), a client is never relayed to.
+   */
+  muteAfterReconnects?: number;
 }
 
 /**
@@ -215,6 +225,11 @@ export const FAULTY_SERVERS: Readonly<Record<string, FaultyServer>> = {
       "exits as soon as a client connects (as `ncat -l --chat` does when getpeername fails), every time it is started (§5.2).",
     faults: { dieOnConnect: true },
   },
+  drop_after_quick_leaves: {
+    description:
+      "drops the next line when two clients leave within 1 ms of each other (§2.1; only a sequence finds it).",
+    faults: { dropAfterQuickLeaves: true },
+  },
   drop_empty: {
     description: "drops empty lines (§2.8).",
     faults: { dropEmpty: true },
@@ -270,6 +285,11 @@ export const FAULTY_SERVERS: Readonly<Record<string, FaultyServer>> = {
     description:
       "treats a lone CR as a line terminator, like Nim's recvLine (§1.1).",
     faults: { loneCrTerminates: true },
+  },
+  mute_after_reconnects: {
+    description:
+      "stops relaying to a client from its 3rd reconnect on, counted by source address (§2.1; only a sequence finds it).",
+    faults: { muteAfterReconnects: 3 },
   },
   nagle: {
     description:

@@ -8,7 +8,8 @@ const ROOT = new URL("../..", import.meta.url).pathname;
 const MAIN = "deno run -A conformance/faulty/main.ts";
 
 Deno.test("every faulty server says what it does wrong; correct has no fault", () => {
-  equal(FAULT_NAMES.length, 39);
+  // 39 for the cases, 2 that only a sequence shows (fuzzing), and more.
+  ok(FAULT_NAMES.length >= 41, `${FAULT_NAMES.length} faulty servers`);
   deepStrictEqual(FAULTY_SERVERS.correct.faults, {});
   for (const name of FAULT_NAMES) {
     ok(/^[a-z0-9_]+$/.test(name), name);

@@ -74,6 +74,8 @@ interface Client {
   progressAt: number;
   /** Senders waiting for this client to take output. */
   progressWaiters: (() => void)[];
+  /** muteAfterReconnects: never relayed to. */
+  muted: boolean;
 }
 
 /**
@@ -100,6 +102,11 @@ export function serveFaulty(port: number, faults: Faults): FaultyHandle {
   const limit = faults.overLimit ?? "disconnect";
   const terminator = faults.lfOutput ? [LF] : [CR, LF];
   let nextId = 1;
+  // The sequence faults' memory: when a client last left, whether the next
+  // line is dropped, and how often each address connected.
+  let lastLeaveAt = -Infinity;
+  let dropNextLine = false;
+  const connections = new Map<string, number>();
 
   const encode = (line: Uint8Array): Uint8Array => {
     const out = new Uint8Array(line.length + terminator.length);
@@ -110,7 +117,13 @@ export function serveFaulty(port: number, faults: Faults): FaultyHandle {
 
   const remove = (client: Client) => {
     const index = clients.indexOf(client);
-    if (index !== -1) clients.splice(index, 1);
+    if (index === -1) return;
+    clients.splice(index, 1);
+    const now = performance.now();
+    if (faults.dropAfterQuickLeaves && now - lastLeaveAt < 1) {
+      dropNextLine = true;
+    }
+    lastLeaveAt = now;
   };
 
   const close = (client: Client) => {
@@ -254,6 +267,11 @@ export function serveFaulty(port: number, faults: Faults): FaultyHandle {
 
   const broadcast = async (from: Client, line: Uint8Array) => {
     if (faults.dropEmpty && line.length === 0) return;
+    if (dropNextLine) {
+      // The fault: two departures in a row cost the next line.
+      dropNextLine = false;
+      return;
+    }
     if (faults.relayDelayMs) {
       const [min, max] = faults.relayDelayMs;
       await sleep(min + Math.random() * (max - min));
@@ -273,7 +291,7 @@ export function serveFaulty(port: number, faults: Faults): FaultyHandle {
     const start = faults.skipFirstRecipient ? 1 : 0;
     const end = everyone.length - (faults.skipLastRecipient ? 1 : 0);
     const recipients = everyone.slice(start, end)
-      .filter((c) => c !== from || faults.echo);
+      .filter((c) => (c !== from || faults.echo) && !c.muted);
     if (faults.perDeliveryDelayMs !== undefined) {
       // The fault: a pause before each delivery, one after the other.
       for (const c of recipients) {
@@ -515,7 +533,13 @@ export function serveFaulty(port: number, faults: Faults): FaultyHandle {
         gone: false,
         progressAt: performance.now(),
         progressWaiters: [],
+        muted: false,
       };
+      if (faults.muteAfterReconnects !== undefined) {
+        const seen = (connections.get(remote.hostname) ?? 0) + 1;
+        connections.set(remote.hostname, seen);
+        client.muted = seen > faults.muteAfterReconnects;
+      }
       if (faults.banner !== undefined) {
         client.queue.push(encode(new TextEncoder().encode(faults.banner)));
       }
