@@ -77,7 +77,7 @@ export interface KnownServer {
  */
 export const SERVER_IDS = [
   "ours",
-  "ours-node",
+  "ours-deno",
   "ours-2-nodes",
   "book",
   "asyncnet",
@@ -141,7 +141,7 @@ const NIM: Record<string, { id: ServerId; name: string; weight: number }> = {
  * import { knownServers } from "./servers.ts";
  * const servers = await knownServers({ build: false });
  * console.log(servers.map((server) => server.id).join(" "));
- * // "ours ours-node ours-2-nodes book asyncnet selectors ncat"
+ * // "ours ours-deno ours-2-nodes book asyncnet selectors ncat"
  * ```
  */
 export async function knownServers(
@@ -162,18 +162,18 @@ export async function knownServers(
     {
       id: "ours",
       name: "linechat",
-      description: "this repository's server, Deno.listen transport",
+      description: "this repository's server, its default transport (node:net)",
       kind: "ours",
       command: ours,
       tools: [],
       maxClients,
     },
     {
-      id: "ours-node",
-      name: "linechat (node:net)",
-      description: "this repository's server, node:net transport",
+      id: "ours-deno",
+      name: "linechat (Deno.listen)",
+      description: "this repository's server, Deno.listen transport (the one TLS uses)",
       kind: "ours",
-      command: `${ours} --transport node`,
+      command: `${ours} --transport deno`,
       tools: [],
       maxClients,
     },

@@ -44,7 +44,7 @@ Deno.test("parseCompareArgs: every mistake is one line naming the flag", () => {
       "--rounds: -1 is out of range (1 to 100)",
       "--rounds: 0 is out of range (1 to 100)",
       '--rounds: expected a whole number, got "many"',
-      '--servers: unknown server "nope" (known: ours, ours-ws, ours-tls, ours-node, ours-2-nodes, book, asyncnet, selectors, ncat)',
+      '--servers: unknown server "nope" (known: ours, ours-ws, ours-tls, ours-deno, ours-2-nodes, book, asyncnet, selectors, ncat)',
       '--workloads: unknown "nope" (have: saturation, latency, scaling, idle, slow-consumer)',
       'unexpected argument "extra"',
     ],

@@ -22,12 +22,12 @@ import {
  * @example
  * ```ts
  * import { MATRIX_SERVER_IDS } from "./columns.ts";
- * console.log(MATRIX_SERVER_IDS.join(",")); // "ours,ours-node,book,asyncnet,selectors,ncat"
+ * console.log(MATRIX_SERVER_IDS.join(",")); // "ours,ours-deno,book,asyncnet,selectors,ncat"
  * ```
  */
 export const MATRIX_SERVER_IDS = [
   "ours",
-  "ours-node",
+  "ours-deno",
   "book",
   "asyncnet",
   "selectors",
@@ -81,7 +81,7 @@ export interface MatrixServersOptions {
  * ```ts
  * import { matrixServers } from "./columns.ts";
  * const servers = await matrixServers({ build: false });
- * console.log(servers.map((server) => server.id).join(" ")); // "ours ours-node book asyncnet selectors ncat"
+ * console.log(servers.map((server) => server.id).join(" ")); // "ours ours-deno book asyncnet selectors ncat"
  * ```
  */
 export async function matrixServers(

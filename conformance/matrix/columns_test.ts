@@ -16,7 +16,7 @@ Deno.test("matrixServers: the registry's servers in column order, each a command
     servers[0].command,
     `deno run -A server/main.ts --port {port} --quiet --max-clients ${OURS_MAX_CLIENTS}`,
   );
-  equal(servers[1].command, `${servers[0].command} --transport node`);
+  equal(servers[1].command, `${servers[0].command} --transport deno`);
   equal(servers[0].maxClients, OURS_MAX_CLIENTS);
   equal(
     servers[5].command,

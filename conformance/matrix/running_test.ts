@@ -6,7 +6,7 @@ import type { MatrixProgress } from "./server_run.ts";
 
 const ours = selectServers(await matrixServers({ build: false }), [
   "ours",
-  "ours-node",
+  "ours-deno",
 ]);
 
 Deno.test("runMatrix: runs each server in its own process, in column order, with progress", async () => {
@@ -17,7 +17,7 @@ Deno.test("runMatrix: runs each server in its own process, in column order, with
   });
   equal(run.concurrency, 2);
   deepStrictEqual(run.settings.only, ["relay.basic", "relay.no-echo"]);
-  deepStrictEqual(run.runs.map((r) => r.server.id), ["ours", "ours-node"]);
+  deepStrictEqual(run.runs.map((r) => r.server.id), ["ours", "ours-deno"]);
   for (const { report, error } of run.runs) {
     equal(error, undefined);
     deepStrictEqual(report?.cases.map((c) => [c.id, c.verdict]), [
@@ -26,7 +26,7 @@ Deno.test("runMatrix: runs each server in its own process, in column order, with
     ]);
     match(report!.spawn!.command, /server\/main\.ts --port \{port\}/);
   }
-  for (const id of ["ours", "ours-node"]) {
+  for (const id of ["ours", "ours-deno"]) {
     deepStrictEqual(
       events.filter((e) => e.server === id).map((e) => e.type),
       ["server-start", "case-end", "case-end", "server-end"],
