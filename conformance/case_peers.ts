@@ -7,7 +7,7 @@
  */
 
 import { connect } from "../client/chat_client.ts";
-import type { Target } from "../lib/args.ts";
+import { type AnyTarget, asEndpoint, formatEndpoint } from "../lib/endpoint.ts";
 import { describeError } from "./describe_error.ts";
 import { CaseAbort, CaseSkip, type FindingRecorder } from "./findings.ts";
 import type { PeerWriter } from "./line_writer.ts";
@@ -113,12 +113,13 @@ export class CasePeers {
    * {@linkcode CaseAbort} (after recording why) if it cannot.
    */
   async connect(name: string, options: PeerOptions = {}): Promise<Peer> {
-    const target = this.#nextTarget();
-    const where = `${target.hostname}:${target.port}`;
+    const target = asEndpoint(this.#nextTarget());
+    const where = formatEndpoint(target);
     const connectMs = scaledTimeout(this.#settings, TIMEOUTS.connect);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const t0 = performance.now();
     const attempt = connect(target, {
+      caCerts: this.#settings.caCerts,
       maxLineBytes: this.#maxLineBytes,
       readBufferBytes: options.readBufferBytes ?? 16 * 1024,
     });
@@ -161,6 +162,14 @@ export class CasePeers {
   ): Promise<RawPeer> {
     const target = this.#nextTarget();
     const where = `${target.hostname}:${target.port}`;
+    if ((target.kind ?? "tcp") !== "tcp") {
+      // The transport table (transports.ts) should have skipped the case.
+      throw new CaseSkip(
+        `needs a plain TCP target: it uses a raw TCP client, and ${
+          formatEndpoint(asEndpoint(target))
+        } is not one`,
+      );
+    }
     const t0 = performance.now();
     try {
       const peer = await RawPeer.connect(
@@ -229,7 +238,7 @@ export class CasePeers {
     throw new CaseAbort();
   }
 
-  #nextTarget(): Target {
+  #nextTarget(): AnyTarget {
     const targets = this.#settings.targets;
     return targets[this.#connects++ % targets.length];
   }

@@ -13,6 +13,7 @@ import {
   runMain,
   UsageError,
 } from "../lib/args.ts";
+import { parseEndpoint } from "../lib/endpoint.ts";
 import { parseDuration } from "./duration.ts";
 import { splitPatterns } from "./glob.ts";
 import { FUZZ_FLAGS, FUZZ_USAGE, fuzzSettings } from "./fuzz/flags.ts";
@@ -51,7 +52,12 @@ export const CONFORMANCE_USAGE =
 Usage: deno task conformance (--target HOST:PORT ... | --spawn "COMMAND {port}") [options]
 
 Target:
-  --target HOST:PORT      a running server; repeat it to spread clients over several
+  --target HOST:PORT      a running server: HOST:PORT, tls://HOST:PORT or ws://HOST:PORT/PATH
+                          (wss:// too); repeat it to spread clients over several, or to mix
+                          transports (proves a TCP–WebSocket bridge); cases a WebSocket
+                          target cannot carry (segments, terminators, resets) are skipped;
+                          with --spawn it names the server's ports: ws://127.0.0.1:{port+1}/ws
+  --ca FILE               trust this CA certificate (PEM) for tls:// and wss:// targets
   --spawn "CMD {port}"    start the server (sh -c) on a free port; enables crash blame,
                           restarts and /proc measurements (memory, open files, SIGTERM)
   --max-line-bytes N      the target's declared line limit L (default 65536)
@@ -142,6 +148,7 @@ export function parseConformanceArgs(args: string[]): ConformanceArgs {
     allowPositionals: true,
     options: {
       target: { type: "string", multiple: true, default: [] },
+      ca: { type: "string" },
       spawn: { type: "string" },
       list: { type: "boolean", default: false },
       schema: { type: "boolean", default: false },
@@ -161,9 +168,9 @@ export function parseConformanceArgs(args: string[]): ConformanceArgs {
       deadline: { type: "string" },
       "send-eol": { type: "string", default: "lf" },
       "keep-going": { type: "boolean", default: false },
-      ...FUZZ_FLAGS,
       dialect: { type: "string" },
       detect: { type: "boolean", default: false },
+      ...FUZZ_FLAGS,
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -192,8 +199,25 @@ export function parseConformanceArgs(args: string[]): ConformanceArgs {
   if (sendEol !== "lf" && sendEol !== "crlf") {
     throw new UsageError(`--send-eol: expected lf or crlf, got "${sendEol}"`);
   }
-  if (values.spawn !== undefined && values.target.length > 0) {
-    throw new UsageError("give --spawn or --target, not both");
+  for (const target of values.target) {
+    if (values.spawn !== undefined && !/\{port(\+\d+)?\}/.test(target)) {
+      throw new UsageError(
+        `--target ${target}: with --spawn, name the server's ports as {port} or {port+N}`,
+      );
+    }
+    parseEndpoint(target.replace(/\{port(\+\d+)?\}/g, "1"));
+  }
+  let caCerts: string[] | undefined;
+  if (values.ca !== undefined) {
+    try {
+      caCerts = [Deno.readTextFileSync(values.ca)];
+    } catch (error) {
+      throw new UsageError(
+        `--ca: cannot read ${values.ca}: ${
+          error instanceof Error ? error.message : error
+        }`,
+      );
+    }
   }
   if (values.spawn !== undefined && !values.spawn.includes("{port}")) {
     throw new UsageError(
@@ -219,6 +243,7 @@ export function parseConformanceArgs(args: string[]): ConformanceArgs {
     html: values.html,
     options: {
       targets: values.target,
+      caCerts,
       spawn: values.spawn,
       only: splitPatterns(values.only),
       skip: splitPatterns(values.skip),
@@ -253,10 +278,10 @@ export function parseConformanceArgs(args: string[]): ConformanceArgs {
         : parseDuration("--deadline", values.deadline),
       sendEol,
       keepGoing: values["keep-going"],
-      fuzz: fuzzSettings(values),
       dialect: values.dialect === undefined
         ? undefined
         : loadDialect(values.dialect),
+      fuzz: fuzzSettings(values),
     },
   };
 }

@@ -32,7 +32,15 @@ Deno.test("flags: targets repeat, globs split on commas, numbers take suffixes",
 Deno.test("bad command lines are usage errors with one-line reasons", () => {
   const bad = [
     [[], /no target/],
-    [["--target", "x:1", "--spawn", "s {port}"], /not both/],
+    [
+      ["--target", "x:1", "--spawn", "s {port}"],
+      /with --spawn, name the server's ports as \{port\}/,
+    ],
+    [["--target", "http://x:1"], /bad target "http:\/\/x:1"/],
+    [
+      ["--target", "ws://x:1", "--ca", "/nonexistent.pem"],
+      /^--ca: cannot read \/nonexistent.pem/,
+    ],
     [["--spawn", "no placeholder"], /must contain \{port\}/],
     [["--target", "x:1", "--level", "may"], /--level/],
     [["--target", "x:1", "--format", "xml"], /--format/],
@@ -48,6 +56,31 @@ Deno.test("bad command lines are usage errors with one-line reasons", () => {
       (e: unknown) => e instanceof UsageError && message.test(e.message),
     );
   }
+});
+
+Deno.test("--target takes tls://, ws:// and wss://; with --spawn it names the spawned ports", () => {
+  const args = parseConformanceArgs([
+    "--spawn",
+    "server --port {port} --http-port {port+1}",
+    "--target",
+    "127.0.0.1:{port}",
+    "--target",
+    "ws://127.0.0.1:{port+1}/ws",
+  ]);
+  deepStrictEqual(args.options.targets, [
+    "127.0.0.1:{port}",
+    "ws://127.0.0.1:{port+1}/ws",
+  ]);
+  const tls = parseConformanceArgs([
+    "--target",
+    "tls://localhost:7000",
+    "--target",
+    "wss://localhost:7001/ws",
+  ]);
+  deepStrictEqual(tls.options.targets, [
+    "tls://localhost:7000",
+    "wss://localhost:7001/ws",
+  ]);
 });
 
 Deno.test("--deadline, --send-eol and --keep-going", () => {

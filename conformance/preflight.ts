@@ -13,7 +13,7 @@
  */
 
 import { connect } from "../client/chat_client.ts";
-import type { Target } from "../lib/args.ts";
+import { type AnyTarget, asEndpoint, formatEndpoint } from "../lib/endpoint.ts";
 import { describeStatus } from "../lib/exit_status.ts";
 import type { ServerProcess } from "../lib/server_process.ts";
 import { endsWith, utf8 } from "./bytes.ts";
@@ -50,7 +50,9 @@ const SLOW_ROUND_TRIP_MS = 20;
  */
 export interface PreflightOptions {
   /** Where the two clients connect. */
-  target: Target;
+  target: AnyTarget;
+  /** Certificates (PEM) to trust for `tls` and `wss` targets. */
+  caCerts?: string[];
   /** The run's timeout scale. */
   timeoutScale: number;
   /** How the run's clients end their lines. */
@@ -116,11 +118,14 @@ export async function preflight(
   const stats = { linesReceived: 0, lfOnlyLines: 0 };
   const { server, tag } = options;
   const scaled = (ms: number) => scaledTimeout(options, ms);
-  const where = `${options.target.hostname}:${options.target.port}`;
+  const where = formatEndpoint(asEndpoint(options.target));
   const peers: Peer[] = [];
   const open = async (name: string): Promise<Peer> => {
     let timer: ReturnType<typeof setTimeout> | undefined;
-    const attempt = connect(options.target, { maxLineBytes: 1024 * 1024 });
+    const attempt = connect(asEndpoint(options.target), {
+      maxLineBytes: 1024 * 1024,
+      caCerts: options.caCerts,
+    });
     try {
       const client = await Promise.race([
         attempt,

@@ -105,12 +105,20 @@ export type ProgressEvent =
  */
 export interface ConformanceOptions {
   /**
-   * Servers to test (`host:port`); clients are spread across them. Needed
-   * unless `spawn` is given.
+   * Servers to test (`host:port`, `tls://host:port`, `ws://host:port/path`
+   * or `wss://…`); clients are spread across them. Needed unless `spawn`
+   * is given; with `spawn`, they name the spawned server's ports as
+   * `{port}` or `{port+N}` (`ws://127.0.0.1:{port+1}/ws`).
+   *
+   * @default {[]} (with `spawn`: `127.0.0.1:{port}`)
+   */
+  targets?: readonly (string | Target)[];
+  /**
+   * Certificates (PEM) to trust for `tls://` and `wss://` targets.
    *
    * @default {[]}
    */
-  targets?: readonly (string | Target)[];
+  caCerts?: string[];
   /**
    * A shell command that starts the server, with `{port}` where the port
    * goes. The harness starts it on a free port, watches it, restarts it

@@ -11,8 +11,14 @@
  * @module
  */
 
-import { parseTarget, type Target } from "../lib/args.ts";
+import type { Target } from "../lib/args.ts";
+import {
+  type Endpoint,
+  formatEndpoint,
+  parseEndpoint,
+} from "../lib/endpoint.ts";
 import { ServerProcess, SpawnError } from "../lib/server_process.ts";
+import { fillPorts } from "../lib/shell.ts";
 import {
   DEFAULT_MAX_LINE_BYTES,
   DEFAULT_MAX_PENDING_BYTES,
@@ -29,18 +35,19 @@ import { formatDuration } from "./duration.ts";
 import { escapeOutput } from "./escape.ts";
 import { preflight } from "./preflight.ts";
 import {
-  FUZZ_RESULT_COUNT,
-  fuzzBudgetMs,
-  type FuzzSettings,
-  runFuzzArea,
-} from "./fuzz/run_fuzz.ts";
-import {
   type CompiledDialect,
   compileDialect,
   givenUpClauses,
 } from "./dialect/dialect.ts";
 import { dialectReport } from "./dialect/report.ts";
+import {
+  FUZZ_RESULT_COUNT,
+  fuzzBudgetMs,
+  type FuzzSettings,
+  runFuzzArea,
+} from "./fuzz/run_fuzz.ts";
 import { RootCauses } from "./root_causes.ts";
+import { targetsFor, transportSkip } from "./transports.ts";
 import { CASE_OVERHEAD_MS, runBound } from "./run_bound.ts";
 import { checkReachable } from "./reachability.ts";
 import { caseResult, outputTerminator, singleOutcome } from "./results.ts";
@@ -106,7 +113,9 @@ class Run {
   readonly #crashes: CrashRecord[] = [];
   readonly #causes = new RootCauses();
   #server: ServerProcess | undefined;
-  #targets: Target[] = [];
+  #targets: Endpoint[] = [];
+  /** With spawn: the targets as given, `{port}` and `{port+N}` unresolved. */
+  #templates: string[] = [];
   #attempts = 0;
   #dirty: { reason: "crash" | "failure"; message: string } | undefined;
   #unreachable: string | undefined;
@@ -264,13 +273,25 @@ class Run {
   async #prepare(): Promise<void> {
     const { spawn, targets = [] } = this.#options;
     if (spawn !== undefined) {
-      if (targets.length > 0) {
-        throw new HarnessError("give --spawn or --target, not both");
-      }
       if (!spawn.includes("{port}")) {
         throw new HarnessError(
           `--spawn: the command must contain {port} (got "${spawn}")`,
         );
+      }
+      this.#templates = targets.length === 0
+        ? ["127.0.0.1:{port}"]
+        : targets.map((t) =>
+          typeof t === "string"
+            ? t
+            : formatEndpoint({ kind: "tcp", path: "", ...t })
+        );
+      for (const template of this.#templates) {
+        if (!/\{port(\+\d+)?\}/.test(template)) {
+          throw new HarnessError(
+            `--target ${template}: with --spawn, name the server's ports as {port} or {port+N}`,
+          );
+        }
+        this.#parseTargets([fillPorts(template, 1)]);
       }
       // Ready once its port is in /proc/net/tcp: no probe connection,
       // which some servers would count as a client that came and went.
@@ -288,19 +309,33 @@ class Run {
           ),
         );
       }
-      this.#targets = [this.#server.target];
+      this.#resolveSpawned();
       return;
     }
     if (targets.length === 0) {
       throw new HarnessError("no target: give --target host:port or --spawn");
     }
+    this.#targets = this.#parseTargets(targets);
+  }
+
+  #parseTargets(targets: readonly (string | Target)[]): Endpoint[] {
     try {
-      this.#targets = targets.map((t) =>
-        typeof t === "string" ? parseTarget(t) : t
+      return targets.map((t) =>
+        typeof t === "string"
+          ? parseEndpoint(t)
+          : { kind: "tcp" as const, path: "", ...t }
       );
     } catch (error) {
       throw new HarnessError(describeError(error).replace(/^\w+: /, ""));
     }
+  }
+
+  /** A spawned server's targets, at the ports of its current start. */
+  #resolveSpawned(): void {
+    const port = this.#server!.port;
+    this.#targets = this.#parseTargets(
+      this.#templates.map((t) => fillPorts(t, port)),
+    );
   }
 
   /**
@@ -312,6 +347,7 @@ class Run {
     for (const [i, target] of this.#targets.entries()) {
       let result = await preflight({
         target,
+        caCerts: this.#options.caCerts,
         timeoutScale: this.#scale,
         sendEol: this.#sendEol,
         dialect: this.#dialect,
@@ -320,7 +356,7 @@ class Run {
       });
       if (result.unreachable !== undefined && server === undefined) {
         throw new HarnessError(
-          `cannot connect to ${target.hostname}:${target.port}: ${result.unreachable}`,
+          `cannot connect to ${formatEndpoint(target)}: ${result.unreachable}`,
         );
       }
       if (result.died && server !== undefined) {
@@ -330,7 +366,8 @@ class Run {
         await this.#restart("preflight", "the server died in the preflight");
         if (this.#unreachable === undefined) {
           result = await preflight({
-            target: server.target,
+            target: this.#targets[i],
+            caCerts: this.#options.caCerts,
             timeoutScale: this.#scale,
             sendEol: this.#sendEol,
             dialect: this.#dialect,
@@ -394,7 +431,7 @@ class Run {
   }
 
   #targetNames(): string[] {
-    return this.#targets.map((t) => `${t.hostname}:${t.port}`);
+    return this.#targets.map(formatEndpoint);
   }
 
   async #runCase(definition: CaseDefinition): Promise<CaseResult> {
@@ -542,6 +579,8 @@ class Run {
 
   #missingNeeds(definition: CaseDefinition): string | undefined {
     if (this.#unreachable !== undefined) return this.#unreachable;
+    const transport = transportSkip(definition.id, this.#targets);
+    if (transport !== undefined) return transport;
     for (const need of definition.needs ?? []) {
       if (need === "spawn" && this.#server === undefined) {
         return "needs --spawn: the harness must start the server to measure " +
@@ -563,7 +602,8 @@ class Run {
     const left = this.#left() - CASE_OVERHEAD_MS;
     const attempt = await runAttempt(definition, {
       settings: {
-        targets: server ? [server.target] : this.#targets,
+        targets: targetsFor(definition.id, this.#targets),
+        caCerts: this.#options.caCerts,
         maxLineBytes: this.#options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
         maxPendingBytes: this.#options.maxPendingBytes ??
           DEFAULT_MAX_PENDING_BYTES,
@@ -635,6 +675,7 @@ class Run {
           }`,
         );
       }
+      this.#resolveSpawned();
       this.#progress({ type: "server", message, reason });
     } catch (error) {
       this.#unreachable = `not run: the server could not be restarted: ${

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Target } from "../lib/args.ts";
+import type { AnyTarget } from "../lib/endpoint.ts";
 
 import type { CompiledDialect } from "./dialect/dialect.ts";
 
@@ -76,8 +76,14 @@ export const MAX_WAIT_SCALE = 4;
  * ```
  */
 export interface CaseSettings {
-  /** Where clients connect, spread round-robin. */
-  targets: Target[];
+  /** Where clients connect, spread round-robin (plain TCP unless `kind` says). */
+  targets: AnyTarget[];
+  /**
+   * Certificates (PEM) to trust for `tls` and `wss` targets.
+   *
+   * @default {[]}
+   */
+  caCerts?: string[];
   /** The target's declared line limit L. */
   maxLineBytes: number;
   /** The target's declared bound on output held for one client. */

@@ -171,7 +171,8 @@ export async function knownServers(
     {
       id: "ours-deno",
       name: "linechat (Deno.listen)",
-      description: "this repository's server, Deno.listen transport (the one TLS uses)",
+      description:
+        "this repository's server, Deno.listen transport (the one TLS uses)",
       kind: "ours",
       command: `${ours} --transport deno`,
       tools: [],
