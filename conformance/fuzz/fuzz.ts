@@ -17,7 +17,7 @@ import { schedule } from "./arbitraries.ts";
 import { executeSchedule, type Execution } from "./execute.ts";
 import type { Mismatch } from "./judge.ts";
 import { applicableSteps } from "./model.ts";
-import { fuzzCaseFor } from "./results.ts";
+import { fuzzCaseFor } from "./fuzz_cases.ts";
 import type { Step } from "./schedule.ts";
 
 /**

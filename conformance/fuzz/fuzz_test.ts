@@ -1,7 +1,7 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
 import { faultyFuzzServer } from "./_fixtures.ts";
 import { fuzzServer } from "./fuzz.ts";
-import { fuzzCaseFor } from "./results.ts";
+import { fuzzCaseFor } from "./fuzz_cases.ts";
 
 // Real sockets and an in-process server: the sanitizers would see the
 // server's own timers and connections.

@@ -1,7 +1,8 @@
 import { equal, ok } from "node:assert/strict";
 import { TraceRecorder } from "../trace.ts";
 import type { FuzzOutcome } from "./fuzz.ts";
-import { FUZZ_CASES, fuzzCaseFor, fuzzResults } from "./results.ts";
+import { FUZZ_CASES, fuzzCaseFor } from "./fuzz_cases.ts";
+import { fuzzResults } from "./results.ts";
 import { decodeSchedule } from "./schedule.ts";
 
 const context = {

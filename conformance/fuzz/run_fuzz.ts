@@ -8,7 +8,8 @@
 
 import type { CaseResult, LevelFilter } from "../types.ts";
 import { type FuzzServer, fuzzServer } from "./fuzz.ts";
-import { FUZZ_CASES, fuzzResults } from "./results.ts";
+import { FUZZ_CASES } from "./fuzz_cases.ts";
+import { fuzzResults } from "./results.ts";
 import type { Step } from "./schedule.ts";
 
 /**
