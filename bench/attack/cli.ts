@@ -84,7 +84,7 @@ started on a free port; per attack --quiet gives way to the log it needs):
                             (close reasons are read from it)
   --target HOST:PORT        attack a server that is already running
   --pid PID                 with --target: its process id, to sample its memory
-  --transport deno|node     our server's --transport (default deno)
+  --transport deno|node     our server's --transport (default node, as the server's)
   --max-old-space-size MB   run the server with DENO_V8_FLAGS=--max-old-space-size=MB
   --server-env KEY=VALUE    add to the server's environment (repeatable)
 
@@ -171,7 +171,7 @@ export function parseAttackArgs(args: string[]): AttackArgs {
     return {
       help: true,
       attack: "flood",
-      target: { kind: "ours", transport: "deno", env: {} },
+      target: { kind: "ours", transport: "node", env: {} },
       json: false,
       quiet: false,
       options: {},
@@ -327,7 +327,7 @@ function parseTargetFlags(
   }
   return {
     kind: "ours",
-    transport: (transport ?? "deno") as "deno" | "node",
+    transport: (transport ?? "node") as "deno" | "node",
     env,
   };
 }

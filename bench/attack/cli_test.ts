@@ -7,7 +7,7 @@ const MAIN = new URL("./main.ts", import.meta.url).pathname;
 
 Deno.test("parseAttackArgs: each attack's defaults, against our server", () => {
   const flood = parseAttackArgs(["flood"]);
-  deepEqual(flood.target, { kind: "ours", transport: "deno", env: {} });
+  deepEqual(flood.target, { kind: "ours", transport: "node", env: {} });
   deepEqual(flood.options, {
     readers: 50,
     rate: 10,

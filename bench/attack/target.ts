@@ -93,9 +93,9 @@ const REGISTRY = await knownServers({
 });
 
 /**
- * Our server's command line with `{port}`: the registry's `ours` (or
- * `ours-node`), with the log settings an attack needs and any extra
- * flags.
+ * Our server's command line with `{port}`: the registry's `ours` (its
+ * default transport, node:net) or `ours-deno`, with the log settings an
+ * attack needs and any extra flags.
  *
  * @example
  * ```ts
@@ -107,9 +107,10 @@ const REGISTRY = await knownServers({
  * ```
  */
 export function ourCommand(options: OurCommandOptions = {}): string {
-  const id = (options.transport ?? "deno") === "node" ? "ours-node" : "ours";
+  const id = options.transport === "deno" ? "ours-deno" : "ours";
   const [ours] = selectServers(REGISTRY, [id]);
   const words = ours.command.split(" ");
+  if (options.transport === "node") words.push("--transport", "node");
   const quiet = options.quiet ?? true;
   return [
     ...words.filter((word) => quiet || word !== "--quiet"),

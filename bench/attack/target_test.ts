@@ -33,14 +33,14 @@ Deno.test("openTarget: our server with its JSON log read, its RSS, and a clean s
   const target = await openTarget(
     {
       kind: "ours",
-      transport: "deno",
+      transport: "node",
       env: { DENO_V8_FLAGS: "--max-old-space-size=256" },
     },
     { stdout: "json-log", ours: { quiet: false, jsonLog: true } },
   );
   match(
     target.description,
-    /^deno run -A server\/main\.ts --port \d+ --max-clients 10000 --log json$/,
+    /^deno run -A server\/main\.ts --port \d+ --max-clients 10000 --transport node --log json$/,
   );
   ok((await target.rssBytes() ?? 0) > 1024 * 1024);
   const conn = await Deno.connect({
