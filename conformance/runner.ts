@@ -232,7 +232,8 @@ class Run {
   /** `--fuzz`: the fuzz area's results (see fuzz/run_fuzz.ts). */
   async #fuzz(settings: FuzzSettings, index: number): Promise<CaseResult[]> {
     const server = this.#server;
-    const first = this.#targets[0];
+    // Its schedules write raw TCP segments: a plain TCP target.
+    const first = this.#targets.find((t) => t.kind === "tcp")!;
     const results = await runFuzzArea(settings, {
       server: server
         ? {
@@ -243,7 +244,7 @@ class Run {
         : { target: () => first },
       command: server
         ? `deno task conformance --spawn '${this.#options.spawn}'`
-        : `deno task conformance --target ${this.#targetNames()[0]}`,
+        : `deno task conformance --target ${formatEndpoint(first)}`,
       waitScale: this.#scale * (this.#latency?.waitScale ?? 1),
       level: this.#level,
       verbose: this.#options.verbose ?? false,
@@ -316,6 +317,14 @@ class Run {
       throw new HarnessError("no target: give --target host:port or --spawn");
     }
     this.#targets = this.#parseTargets(targets);
+    if (
+      this.#options.fuzz !== undefined &&
+      !this.#targets.some((t) => t.kind === "tcp")
+    ) {
+      throw new HarnessError(
+        "--fuzz speaks plain TCP: give a HOST:PORT target too (or --spawn)",
+      );
+    }
   }
 
   #parseTargets(targets: readonly (string | Target)[]): Endpoint[] {

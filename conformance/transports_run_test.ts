@@ -3,7 +3,7 @@
 // rest with reasons; a mixed TCP + WebSocket run runs everything; tls://
 // and wss:// targets work with --ca.
 
-import { deepEqual, equal, match } from "node:assert/strict";
+import { deepEqual, equal, match, rejects } from "node:assert/strict";
 import { testWithTools } from "../_testing/tools.ts";
 import { throwawayCertificate } from "../lib/throwaway_certificate.ts";
 import { listen, Logger } from "../server/mod.ts";
@@ -89,4 +89,15 @@ testWithTools("tls:// and wss:// targets with --ca", ["openssl"], async () => {
     "relay.exactly-once": "pass",
     "framing.byte-by-byte": "pass",
   });
+});
+
+Deno.test("--fuzz against WebSocket targets alone is a harness error saying it needs TCP", async () => {
+  await using t = await ourServer();
+  await rejects(
+    runConformance({
+      targets: [`ws://127.0.0.1:${t.http}/ws`],
+      fuzz: { seed: 1, runs: 1 },
+    }),
+    /--fuzz speaks plain TCP/,
+  );
 });
