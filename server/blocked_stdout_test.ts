@@ -91,6 +91,28 @@ async function probe(from: ChatClient, to: ChatClient[], text: string) {
   }
 }
 
+/**
+ * Waits until `a` and `b` are both in the room: `connect` resolves at the
+ * TCP handshake, before the server has admitted the client, so a line sent
+ * at once may find the other not admitted yet.
+ */
+async function join(a: ChatClient, b: ChatClient): Promise<void> {
+  const end = Date.now() + PROBE_TIMEOUT_MS;
+  for (let k = 1; Date.now() < end; k++) {
+    await b.send(`join ${k}`);
+    const line = await a.readLine({ timeoutMs: 200 }).catch(() => null);
+    if (line?.text.startsWith("join ")) {
+      // Late copies of earlier tries come before this one.
+      await b.send("joined");
+      while (
+        (await a.readLine({ timeoutMs: PROBE_TIMEOUT_MS }))?.text !== "joined"
+      );
+      return;
+    }
+  }
+  fail("server frozen? a and b never both joined");
+}
+
 Deno.test("stdout never read: thousands of connects and leaves, the room keeps chatting, SIGTERM still exits 0", async () => {
   const port = freePort();
   const child = new Deno.Command(Deno.execPath(), {
@@ -107,6 +129,7 @@ Deno.test("stdout never read: thousands of connects and leaves, the room keeps c
     const a = await connect({ port });
     const b = await connect({ port });
     clients.push(a, b);
+    await join(a, b);
     await probe(a, [b], "before");
 
     for (let done = 0; done < CHURN; done += BATCH) {

@@ -3,13 +3,13 @@ import { floodTables, floodVerdict, runFlood } from "./flood.ts";
 
 Deno.test("flood, in small: the flooder is slowed, not cut; no reader is cut and every chat line arrives", async () => {
   const { result, servers } = await runFlood(
-    { kind: "ours", transport: "deno", env: {} },
+    { kind: "ours", transport: "node", env: {} },
     { readers: 4, rate: 20, baselineMs: 500, durationMs: 1500, drainMs: 3000 },
   );
   equal(servers.length, 1);
   match(
     servers[0].command,
-    /server\/main\.ts --port \d+ --max-clients 10000 --log json$/,
+    /server\/main\.ts --port \d+ --max-clients 10000 --transport node --log json$/,
   );
   equal(servers[0].exit?.code, 0);
   ok(
