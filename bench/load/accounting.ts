@@ -252,19 +252,23 @@ export class DeliveryTally {
     this.timeline = options.window && new Timeline(options.window);
   }
 
+  #counts(): TallyTransfer["counts"] {
+    return {
+      delivered: this.delivered,
+      duplicated: this.duplicated,
+      reordered: this.reordered,
+      echoed: this.echoed,
+      foreign: this.foreign,
+      malformed: this.malformed,
+      windowDelivered: this.windowDelivered,
+      lastDeliveryUs: this.lastDeliveryUs,
+    };
+  }
+
   /** The tally as plain data (another thread adds it with mergeTransfer). */
   transfer(): TallyTransfer {
     return {
-      counts: {
-        delivered: this.delivered,
-        duplicated: this.duplicated,
-        reordered: this.reordered,
-        echoed: this.echoed,
-        foreign: this.foreign,
-        malformed: this.malformed,
-        windowDelivered: this.windowDelivered,
-        lastDeliveryUs: this.lastDeliveryUs,
-      },
+      counts: this.#counts(),
       bySender: [...this.bySender],
       corrected: this.corrected.transfer(),
       uncorrected: this.uncorrected.transfer(),
@@ -329,14 +333,7 @@ export class DeliveryTally {
   /** The counts and percentiles. */
   summary(): TallySummary {
     return {
-      delivered: this.delivered,
-      duplicated: this.duplicated,
-      reordered: this.reordered,
-      echoed: this.echoed,
-      foreign: this.foreign,
-      malformed: this.malformed,
-      windowDelivered: this.windowDelivered,
-      lastDeliveryUs: this.lastDeliveryUs,
+      ...this.#counts(),
       corrected: this.corrected.summary(),
       uncorrected: this.uncorrected.summary(),
     };
