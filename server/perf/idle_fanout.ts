@@ -20,7 +20,12 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
+import {
+  parseFlags,
+  parseInteger,
+  runMain,
+  UsageError,
+} from "../../lib/args.ts";
 import { sampleGroup } from "../../lib/proc_stats.ts";
 import { startServer } from "../../lib/server_process.ts";
 
@@ -162,55 +167,106 @@ export function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      clients: { type: "string", default: "10000" },
-      rounds: { type: "string", default: "3" },
-      lines: { type: "string", default: "5" },
-      settle: { type: "string", default: "2000" },
-      servers: { type: "string", default: "ours,ours-deno" },
-      command: { type: "string", multiple: true, default: [] },
-    },
-  });
-  for (const named of values.command) {
+/**
+ * Adds the servers named by `--command NAME=CMD` flags to {@linkcode SERVERS}.
+ *
+ * @example
+ * ```ts
+ * import { addServers, SERVERS } from "./idle_fanout.ts";
+ * addServers(["old=deno run -A /tmp/old/server/main.ts --port {port}"]);
+ * console.log(SERVERS.old.startsWith("deno run")); // true
+ * ```
+ */
+export function addServers(commands: readonly string[]): void {
+  for (const named of commands) {
     const at = named.indexOf("=");
+    if (at < 1 || !named.includes("{port}")) {
+      throw new UsageError(
+        `--command: expected NAME=COMMAND with {port}, got "${named}"`,
+      );
+    }
     SERVERS[named.slice(0, at)] = named.slice(at + 1);
   }
-  const clients = Number(values.clients);
-  const names = values.servers.split(",");
-  const results: IdleFanoutResult[] = [];
-  const fmt = (r: IdleFanoutResult) =>
-    `${r.server.padEnd(10)} ${String(r.clients).padStart(6)} clients  ` +
-    `${r.kibPerConnection.toFixed(2).padStart(6)} KiB/conn  ` +
-    `fan-out ${r.fanoutMs.toFixed(1).padStart(6)} ms  ` +
-    `CPU ${r.fanoutCpuMs.toFixed(1).padStart(6)} ms/line`;
-  for (let round = 0; round < Number(values.rounds); round++) {
-    for (const name of names) {
-      const result = await measure(
-        name,
-        clients,
-        Number(values.lines),
-        Number(values.settle),
+}
+
+/**
+ * The servers a `--servers a,b` list names, each known to {@linkcode SERVERS}.
+ *
+ * @example
+ * ```ts
+ * import { serverNames } from "./idle_fanout.ts";
+ * console.log(serverNames("ours,ncat")); // ["ours", "ncat"]
+ * ```
+ */
+export function serverNames(list: string): string[] {
+  const names = list.split(",").filter((name) => name !== "");
+  for (const name of names) {
+    if (SERVERS[name] === undefined) {
+      throw new UsageError(
+        `--servers: unknown server "${name}" (known: ${
+          Object.keys(SERVERS).join(", ")
+        }; add one with --command NAME=CMD)`,
       );
-      results.push(result);
-      console.log(`round ${round + 1}  ${fmt(result)}`);
     }
   }
-  console.log("medians:");
-  for (const name of names) {
-    const mine = results.filter((r) => r.server === name);
-    console.log(
-      `          ${
-        fmt({
-          server: name,
+  return names;
+}
+
+if (import.meta.main) {
+  await runMain("linechat perf idle_fanout", async () => {
+    const { values } = parseFlags({
+      args: Deno.args,
+      options: {
+        clients: { type: "string", default: "10000" },
+        rounds: { type: "string", default: "3" },
+        lines: { type: "string", default: "5" },
+        settle: { type: "string", default: "2000" },
+        servers: { type: "string", default: "ours,ours-deno" },
+        command: { type: "string", multiple: true, default: [] },
+      },
+    });
+    addServers(values.command);
+    const names = serverNames(values.servers);
+    const clients = parseInteger("--clients", values.clients, { min: 0 });
+    const lines = parseInteger("--lines", values.lines, { min: 0 });
+    const rounds = parseInteger("--rounds", values.rounds, { min: 1 });
+    const settle = parseInteger("--settle", values.settle, { min: 0 });
+    const results: IdleFanoutResult[] = [];
+    const fmt = (r: IdleFanoutResult) =>
+      `${r.server.padEnd(10)} ${String(r.clients).padStart(6)} clients  ` +
+      `${r.kibPerConnection.toFixed(2).padStart(6)} KiB/conn  ` +
+      `fan-out ${r.fanoutMs.toFixed(1).padStart(6)} ms  ` +
+      `CPU ${r.fanoutCpuMs.toFixed(1).padStart(6)} ms/line`;
+    for (
+      let round = 0;
+      round < rounds;
+      round++
+    ) {
+      for (const name of names) {
+        const result = await measure(
+          name,
           clients,
-          kibPerConnection: median(mine.map((r) => r.kibPerConnection)),
-          fanoutMs: median(mine.map((r) => r.fanoutMs)),
-          fanoutCpuMs: median(mine.map((r) => r.fanoutCpuMs)),
-        })
-      }`,
-    );
-  }
+          lines,
+          settle,
+        );
+        results.push(result);
+        console.log(`round ${round + 1}  ${fmt(result)}`);
+      }
+    }
+    console.log("medians:");
+    for (const name of names) {
+      const mine = results.filter((r) => r.server === name);
+      console.log(
+        `          ${
+          fmt({
+            server: name,
+            clients,
+            kibPerConnection: median(mine.map((r) => r.kibPerConnection)),
+            fanoutMs: median(mine.map((r) => r.fanoutMs)),
+            fanoutCpuMs: median(mine.map((r) => r.fanoutCpuMs)),
+          })
+        }`,
+      );
+    }
+  });
 }

@@ -15,8 +15,8 @@
  * @module
  */
 
-import { parseArgs } from "node:util";
-import { median, SERVERS } from "./idle_fanout.ts";
+import { parseFlags, parseInteger, runMain } from "../../lib/args.ts";
+import { addServers, median, serverNames, SERVERS } from "./idle_fanout.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 
@@ -94,53 +94,60 @@ export async function measure(
 }
 
 if (import.meta.main) {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      rounds: { type: "string", default: "3" },
-      clients: { type: "string", default: "100" },
-      senders: { type: "string", default: "1" },
-      rate: { type: "string", default: "0" },
-      duration: { type: "string", default: "8s" },
-      servers: { type: "string", default: "ours,ncat" },
-      command: { type: "string", multiple: true, default: [] },
-    },
-  });
-  for (const named of values.command) {
-    const at = named.indexOf("=");
-    SERVERS[named.slice(0, at)] = named.slice(at + 1);
-  }
-  const names = values.servers.split(",");
-  const results: SaturationResult[] = [];
-  const fmt = (r: SaturationResult) =>
-    `${r.server.padEnd(10)} ${
-      r.cpuPerMillion.toFixed(3)
-    } CPU-s/M deliveries  ` +
-    `${(r.delivered / 1e6).toFixed(2)} M deliveries/s  p99 ${r.p99Ms} ms`;
-  for (let round = 0; round < Number(values.rounds); round++) {
-    for (const name of names) {
-      const result = await measure(name, SERVERS[name], {
-        clients: Number(values.clients),
-        senders: Number(values.senders),
-        rate: Number(values.rate),
-        duration: values.duration,
-      });
-      results.push(result);
-      console.log(`round ${round + 1}  ${fmt(result)}`);
+  await runMain("linechat perf saturation", async () => {
+    const { values } = parseFlags({
+      args: Deno.args,
+      options: {
+        rounds: { type: "string", default: "3" },
+        clients: { type: "string", default: "100" },
+        senders: { type: "string", default: "1" },
+        rate: { type: "string", default: "0" },
+        duration: { type: "string", default: "8s" },
+        servers: { type: "string", default: "ours,ncat" },
+        command: { type: "string", multiple: true, default: [] },
+      },
+    });
+    addServers(values.command);
+    const names = serverNames(values.servers);
+    const clients = parseInteger("--clients", values.clients, { min: 0 });
+    const rate = parseInteger("--rate", values.rate, { min: 0 });
+    const rounds = parseInteger("--rounds", values.rounds, { min: 1 });
+    const senders = parseInteger("--senders", values.senders, { min: 0 });
+    const results: SaturationResult[] = [];
+    const fmt = (r: SaturationResult) =>
+      `${r.server.padEnd(10)} ${
+        r.cpuPerMillion.toFixed(3)
+      } CPU-s/M deliveries  ` +
+      `${(r.delivered / 1e6).toFixed(2)} M deliveries/s  p99 ${r.p99Ms} ms`;
+    for (
+      let round = 0;
+      round < rounds;
+      round++
+    ) {
+      for (const name of names) {
+        const result = await measure(name, SERVERS[name], {
+          clients: clients,
+          senders: senders,
+          rate: rate,
+          duration: values.duration,
+        });
+        results.push(result);
+        console.log(`round ${round + 1}  ${fmt(result)}`);
+      }
     }
-  }
-  console.log("medians:");
-  for (const name of names) {
-    const mine = results.filter((r) => r.server === name);
-    console.log(
-      `          ${
-        fmt({
-          server: name,
-          cpuPerMillion: median(mine.map((r) => r.cpuPerMillion)),
-          delivered: median(mine.map((r) => r.delivered)),
-          p99Ms: median(mine.map((r) => r.p99Ms)),
-        })
-      }`,
-    );
-  }
+    console.log("medians:");
+    for (const name of names) {
+      const mine = results.filter((r) => r.server === name);
+      console.log(
+        `          ${
+          fmt({
+            server: name,
+            cpuPerMillion: median(mine.map((r) => r.cpuPerMillion)),
+            delivered: median(mine.map((r) => r.delivered)),
+            p99Ms: median(mine.map((r) => r.p99Ms)),
+          })
+        }`,
+      );
+    }
+  });
 }
