@@ -77,22 +77,9 @@ export class RawPeer extends LineWriter {
     trace: TraceRecorder,
     timeoutMs: number,
   ): Promise<RawPeer> {
-    return new Promise((resolve, reject) => {
-      const socket = net.connect({ host: target.hostname, port: target.port });
-      const timer = setTimeout(() => {
-        socket.destroy();
-        reject(new Error(`connect timed out after ${timeoutMs} ms`));
-      }, timeoutMs);
-      socket.once("connect", () => {
-        clearTimeout(timer);
-        socket.setNoDelay(true);
-        trace.record(name, "connect", "raw socket (can reset)");
-        resolve(new RawPeer(name, socket, trace));
-      });
-      socket.once("error", (error) => {
-        clearTimeout(timer);
-        reject(error);
-      });
+    return connectSocket(target, timeoutMs).then((socket) => {
+      trace.record(name, "connect", "raw socket (can reset)");
+      return new RawPeer(name, socket, trace);
     });
   }
 
@@ -124,4 +111,43 @@ export class RawPeer extends LineWriter {
     this.trace.record(this.name, "close");
     this.#socket.destroy();
   }
+}
+
+/**
+ * A `node:net` socket connected to `target` (from `localAddress`, if
+ * given), Nagle off; rejects with the socket's error, or after
+ * `timeoutMs`. The raw peers and the fuzz clients connect with it.
+ *
+ * @example
+ * ```ts ignore
+ * import { connectSocket } from "./raw_peer.ts";
+ * const socket = await connectSocket({ hostname: "127.0.0.1", port: 7687 }, 2000);
+ * socket.destroy();
+ * ```
+ */
+export function connectSocket(
+  target: Target,
+  timeoutMs: number,
+  localAddress?: string,
+): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({
+      host: target.hostname,
+      port: target.port,
+      ...(localAddress ? { localAddress } : {}),
+    });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`connect timed out after ${timeoutMs} ms`));
+    }, timeoutMs);
+    socket.once("connect", () => {
+      clearTimeout(timer);
+      socket.setNoDelay(true);
+      resolve(socket);
+    });
+    socket.once("error", (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+  });
 }

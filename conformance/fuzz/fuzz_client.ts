@@ -8,9 +8,10 @@
  * @module
  */
 
-import net from "node:net";
+import type net from "node:net";
 import type { Target } from "../../lib/args.ts";
 import { describeError } from "../describe_error.ts";
+import { connectSocket } from "../raw_peer.ts";
 import type { TraceRecorder } from "../trace.ts";
 
 /**
@@ -79,30 +80,13 @@ export class FuzzClient {
     trace: TraceRecorder,
     timeoutMs: number,
   ): Promise<FuzzClient> {
-    return new Promise((resolve, reject) => {
-      const socket = net.connect({
-        host: target.hostname,
-        port: target.port,
-        ...(localAddress ? { localAddress } : {}),
-      });
-      const timer = setTimeout(() => {
-        socket.destroy();
-        reject(new Error(`connect timed out after ${timeoutMs} ms`));
-      }, timeoutMs);
-      socket.once("connect", () => {
-        clearTimeout(timer);
-        socket.setNoDelay(true);
-        trace.record(
-          name,
-          "connect",
-          `${socket.localAddress}:${socket.localPort} → ${target.hostname}:${target.port}`,
-        );
-        resolve(new FuzzClient(name, socket, trace));
-      });
-      socket.once("error", (error) => {
-        clearTimeout(timer);
-        reject(error);
-      });
+    return connectSocket(target, timeoutMs, localAddress).then((socket) => {
+      trace.record(
+        name,
+        "connect",
+        `${socket.localAddress}:${socket.localPort} → ${target.hostname}:${target.port}`,
+      );
+      return new FuzzClient(name, socket, trace);
     });
   }
 
