@@ -192,7 +192,9 @@ async function connectStream(
   return await WebSocketConn.open(conn, {
     host: formatTarget(target),
     path: target.path,
-    maxMessageBytes: 64 * 1024 * 1024,
+    // Any line the tool sends (--size ≤ 1 MiB) fits; a server cannot make
+    // a client hold more.
+    maxMessageBytes: 2 * 1024 * 1024,
   });
 }
 
