@@ -102,6 +102,8 @@ testWithTools(
       "--tls-key",
       certificate.keyFile,
     ]);
+    // The port answers before the process's stdout is read: wait for it.
+    await waitFor(() => server.log.length > 0, "the listening line");
     match(server.log[0], /listening addr=127\.0\.0\.1:\d+ tls=true/);
     const listener = await connect(`tls://127.0.0.1:${server.port}`, {
       caCerts: [certificate.ca],
