@@ -11,14 +11,8 @@
  * @module
  */
 
-import type { Target } from "../lib/args.ts";
-import {
-  type Endpoint,
-  formatEndpoint,
-  parseEndpoint,
-} from "../lib/endpoint.ts";
-import { ServerProcess, SpawnError } from "../lib/server_process.ts";
-import { fillPorts } from "../lib/shell.ts";
+import { type Endpoint, formatEndpoint } from "../lib/endpoint.ts";
+import type { ServerProcess } from "../lib/server_process.ts";
 import {
   DEFAULT_MAX_LINE_BYTES,
   DEFAULT_MAX_PENDING_BYTES,
@@ -39,7 +33,6 @@ import {
   compileDialect,
   givenUpClauses,
 } from "./dialect/dialect.ts";
-import { dialectReport } from "./dialect/report.ts";
 import {
   FUZZ_RESULT_COUNT,
   fuzzBudgetMs,
@@ -47,32 +40,27 @@ import {
   runFuzzArea,
 } from "./fuzz/run_fuzz.ts";
 import { RootCauses } from "./root_causes.ts";
+import { buildReport } from "./run_report.ts";
+import { RunTargets } from "./run_targets.ts";
 import { targetsFor, transportSkip } from "./transports.ts";
 import { CASE_OVERHEAD_MS, runBound } from "./run_bound.ts";
 import { checkReachable } from "./reachability.ts";
-import { caseResult, outputTerminator, singleOutcome } from "./results.ts";
+import { caseResult, singleOutcome } from "./results.ts";
 import {
-  CONFORMANCE_VERSION,
   type ConformanceOptions,
   DEFAULT_CLIENTS,
   HarnessError,
   selectCases,
 } from "./run_options.ts";
 import { TIMEOUTS } from "./settings.ts";
-import {
-  type CaseResult,
-  type CrashRecord,
-  type Latency,
-  type LevelFilter,
-  type Report,
-  SCHEMA_VERSION,
+import type {
+  CaseResult,
+  CrashRecord,
+  Latency,
+  LevelFilter,
+  Report,
 } from "./types.ts";
-import {
-  attemptVerdict,
-  combineAttempts,
-  isFailing,
-  summarize,
-} from "./verdict.ts";
+import { attemptVerdict, combineAttempts, isFailing } from "./verdict.ts";
 import type { WireStats } from "./wire_stats.ts";
 
 /**
@@ -112,10 +100,7 @@ class Run {
   };
   readonly #crashes: CrashRecord[] = [];
   readonly #causes = new RootCauses();
-  #server: ServerProcess | undefined;
-  #targets: Endpoint[] = [];
-  /** With spawn: the targets as given, `{port}` and `{port+N}` unresolved. */
-  #templates: string[] = [];
+  #run: RunTargets | undefined;
   #attempts = 0;
   #dirty: { reason: "crash" | "failure"; message: string } | undefined;
   #unreachable: string | undefined;
@@ -222,7 +207,7 @@ class Run {
       if (fuzz) results.push(...await this.#fuzz(fuzz, results.length));
       return this.#report(startedAt, performance.now() - t0, results);
     } finally {
-      await this.#server?.stop();
+      await this.#run?.stop();
       // Let abandoned work settle before the handler goes.
       await new Promise((resolve) => setTimeout(resolve, 10));
       removeEventListener("unhandledrejection", swallow);
@@ -266,85 +251,29 @@ class Run {
   }
 
   /** Time left before the run's bound, keeping `reserve` for the end. */
+  /** Time left before the run's bound, keeping a reserve for the end. */
   #left(): number {
     const reserve = Math.min(5000, this.#bound.ms / 10);
     return this.#end - reserve - performance.now();
   }
 
+  /** The spawned server, if any. */
+  get #server(): ServerProcess | undefined {
+    return this.#run?.server;
+  }
+
+  get #targets(): readonly Endpoint[] {
+    return this.#run?.endpoints ?? [];
+  }
+
   async #prepare(): Promise<void> {
-    const { spawn, targets = [] } = this.#options;
-    if (spawn !== undefined) {
-      if (!spawn.includes("{port}")) {
-        throw new HarnessError(
-          `--spawn: the command must contain {port} (got "${spawn}")`,
-        );
-      }
-      this.#templates = targets.length === 0
-        ? ["127.0.0.1:{port}"]
-        : targets.map((t) =>
-          typeof t === "string"
-            ? t
-            : formatEndpoint({ kind: "tcp", path: "", ...t })
-        );
-      for (const template of this.#templates) {
-        if (!/\{port(\+\d+)?\}/.test(template)) {
-          throw new HarnessError(
-            `--target ${template}: with --spawn, name the server's ports as {port} or {port+N}`,
-          );
-        }
-        this.#parseTargets([fillPorts(template, 1)]);
-      }
-      // Ready once its port is in /proc/net/tcp: no probe connection,
-      // which some servers would count as a client that came and went.
-      this.#server = new ServerProcess({
-        command: spawn,
-        cwd: this.#options.cwd,
-        readyTimeoutMs: Math.min(15_000 * this.#scale, this.#bound.ms / 4),
-      });
-      try {
-        await this.#server.start();
-      } catch (error) {
-        throw new HarnessError(
-          escapeOutput(
-            error instanceof SpawnError ? error.message : describeError(error),
-          ),
-        );
-      }
-      this.#resolveSpawned();
-      return;
-    }
-    if (targets.length === 0) {
-      throw new HarnessError("no target: give --target host:port or --spawn");
-    }
-    this.#targets = this.#parseTargets(targets);
-    if (
-      this.#options.fuzz !== undefined &&
-      !this.#targets.some((t) => t.kind === "tcp")
-    ) {
-      throw new HarnessError(
-        "--fuzz speaks plain TCP: give a HOST:PORT target too (or --spawn)",
-      );
-    }
-  }
-
-  #parseTargets(targets: readonly (string | Target)[]): Endpoint[] {
-    try {
-      return targets.map((t) =>
-        typeof t === "string"
-          ? parseEndpoint(t)
-          : { kind: "tcp" as const, path: "", ...t }
-      );
-    } catch (error) {
-      throw new HarnessError(describeError(error).replace(/^\w+: /, ""));
-    }
-  }
-
-  /** A spawned server's targets, at the ports of its current start. */
-  #resolveSpawned(): void {
-    const port = this.#server!.port;
-    this.#targets = this.#parseTargets(
-      this.#templates.map((t) => fillPorts(t, port)),
-    );
+    this.#run = await RunTargets.open({
+      spawn: this.#options.spawn,
+      targets: this.#options.targets,
+      cwd: this.#options.cwd,
+      readyTimeoutMs: Math.min(15_000 * this.#scale, this.#bound.ms / 4),
+      needsTcp: this.#options.fuzz !== undefined,
+    });
   }
 
   /**
@@ -440,7 +369,7 @@ class Run {
   }
 
   #targetNames(): string[] {
-    return this.#targets.map(formatEndpoint);
+    return this.#run?.names ?? [];
   }
 
   async #runCase(definition: CaseDefinition): Promise<CaseResult> {
@@ -665,26 +594,8 @@ class Run {
     reason: "crash" | "failure" | "fresh" | "preflight",
     message: string,
   ): Promise<void> {
-    const server = this.#server!;
-    const left = this.#left();
     try {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const done = await Promise.race([
-        server.restart().then(() => true),
-        new Promise<false>((resolve) =>
-          timer = setTimeout(resolve, Math.max(0, left), false)
-        ),
-      ]);
-      clearTimeout(timer);
-      if (!done) {
-        server.kill("SIGKILL");
-        throw new Error(
-          `it was not listening again before the run's bound of ${
-            formatDuration(this.#bound.ms)
-          }`,
-        );
-      }
-      this.#resolveSpawned();
+      await this.#run!.restart(this.#left());
       this.#progress({ type: "server", message, reason });
     } catch (error) {
       this.#unreachable = `not run: the server could not be restarted: ${
@@ -694,46 +605,19 @@ class Run {
   }
 
   #report(startedAt: Date, durationMs: number, cases: CaseResult[]): Report {
-    const { linesReceived, lfOnlyLines } = this.#stats;
-    return {
-      schemaVersion: SCHEMA_VERSION,
-      tool: { name: "linechat-conformance", version: CONFORMANCE_VERSION },
-      protocol: "linechat/1",
-      startedAt: startedAt.toISOString(),
-      durationMs: Math.round(durationMs),
+    return buildReport({
+      options: this.#options,
+      startedAt,
+      durationMs,
       targets: this.#targetNames(),
-      spawn: this.#server
-        ? {
-          command: this.#options.spawn!,
-          restarts: this.#server.restarts,
-          crashes: this.#crashes,
-        }
-        : null,
-      options: {
-        level: this.#level,
-        only: [...(this.#options.only ?? [])],
-        skip: [...(this.#options.skip ?? [])],
-        clients: this.#options.clients ?? DEFAULT_CLIENTS,
-        timeoutScale: this.#scale,
-        maxLineBytes: this.#options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
-        maxPendingBytes: this.#options.maxPendingBytes ??
-          DEFAULT_MAX_PENDING_BYTES,
-        maxClients: this.#options.maxClients ?? null,
-        retries: this.#retries,
-        sendEol: this.#sendEol,
-        keepGoing: this.#keepGoing,
-      },
-      ...(this.#dialect && { dialect: dialectReport(this.#dialect.declared) }),
-      bound: { ...this.#bound },
+      server: this.#server,
+      crashes: this.#crashes,
+      dialect: this.#dialect,
+      bound: this.#bound,
       latency: this.#latency,
       diagnoses: this.#causes.list,
-      server: {
-        outputTerminator: outputTerminator(linesReceived, lfOnlyLines),
-        linesReceived,
-        lfOnlyLines,
-      },
-      summary: summarize(cases, this.#causes.list),
+      stats: this.#stats,
       cases,
-    };
+    });
   }
 }
