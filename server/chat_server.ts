@@ -156,11 +156,13 @@ export interface ChatServerOptions {
    */
   logger?: Logger;
   /**
-   * How TCP is served: `"deno"` with `Deno.listen`, or `"node"` with
-   * `node:net`, which holds less memory per idle connection. Only
-   * {@linkcode listen} offers `"node"` ({@linkcode serve} is synchronous).
+   * How TCP is served: `"node"` with `node:net`, which holds less memory
+   * per idle connection and costs less CPU per write, or `"deno"` with
+   * `Deno.listen`, the only one that serves TLS. {@linkcode listen}
+   * defaults to `"node"` (to `"deno"` with `tls`), as the command line
+   * does; {@linkcode serve} is synchronous and offers `"deno"` only.
    *
-   * @default {"deno"}
+   * @default {"node"} in `listen()`, `"deno"` in `serve()` or with `tls`
    */
   transport?: "deno" | "node";
   /**
@@ -536,7 +538,8 @@ export function serve(options: ChatServerOptions = {}): ChatServer {
 export async function listen(
   options: ChatServerOptions = {},
 ): Promise<ChatServer> {
-  if (options.transport !== "node") return serve(options);
+  const transport = options.transport ?? (options.tls ? "deno" : "node");
+  if (transport === "deno") return serve({ ...options, transport });
   // node:net listens asynchronously, before the server exists to take its
   // connections; none arrives before the server below replaces these.
   const forward: Pick<ListenOptions, "onConnection" | "onAcceptError"> = {
@@ -549,7 +552,7 @@ export async function listen(
     onConnection: (transport) => forward.onConnection(transport),
     onAcceptError: (error) => forward.onAcceptError(error),
   });
-  return new ChatServer(options, (callbacks) => {
+  return new ChatServer({ ...options, transport }, (callbacks) => {
     forward.onConnection = callbacks.onConnection;
     forward.onAcceptError = callbacks.onAcceptError;
     return listener;
