@@ -133,7 +133,17 @@ transportTest(
       () => t.server.stats.closes["slow-consumer"] === 20,
       "all 20 non-readers cut",
       15_000,
-    );
+    ).catch(async (error) => {
+      // Say what the server and the chatters were doing when it timed out.
+      const chatted = await Promise.race([
+        Promise.all(chatters).then((out) => out.join(", ")),
+        new Promise((resolve) => setTimeout(resolve, 200, "still chatting")),
+      ]);
+      throw new Error(
+        `${error.message}: closes ${JSON.stringify(t.server.stats.closes)}, ` +
+          `pending cost ${t.server.ledger.total}, chatters: ${chatted}`,
+      );
+    });
     clearInterval(sample);
     const slack = 20 * (64 * 1024 + BATCH_OVERHEAD_BYTES); // one write each
     ok(
