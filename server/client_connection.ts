@@ -253,6 +253,14 @@ export class ClientConnection implements RoomMember, TransportSink, Writer {
     this.#throttleInput(1, line.length);
   }
 
+  /** Counts input that carries no line (a WebSocket ping) as input. */
+  receiveControl(bytes: number): void {
+    if (this.#leaving) return;
+    this.bytesIn += bytes;
+    this.#context.stats.bytesIn += bytes;
+    this.#throttleInput(0, bytes);
+  }
+
   /** Broadcasts encoded lines as one batch, charged to this sender. */
   #relay(encoded: Uint8Array, count: number): void {
     const window = this.#window ??= this.#newWindow();

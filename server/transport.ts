@@ -33,6 +33,12 @@ export interface TransportSink {
    */
   receiveLine?(line: Uint8Array): void;
   /**
+   * Called, by transports with frames of their own (WebSocket), with the
+   * size of input that carries no line (a ping): it counts as input, for
+   * the byte counters, the idle timeout and `maxInputRate`.
+   */
+  receiveControl?(bytes: number): void;
+  /**
    * Called once when the peer broke the transport's rules (a WebSocket
    * message over the line limit, or holding LF); the transport has told
    * the peer why and the client is to be closed with `reason`.

@@ -202,3 +202,74 @@ Deno.test("a TCP flooder in its own process reaches WebSocket readers whole, and
   for (const r of readers) r.socket.close();
   await Promise.all(readers.map((r) => r.closed));
 });
+
+Deno.test("§6.8 a client that pings without reading holds one pong, not one per ping; its pings count as input", async () => {
+  await using t = await startServer({ httpPort: 0 });
+  const [a, b] = await t.clients(2);
+  const raw = await rawWebSocket(t.server.httpAddr!.port);
+  await waitFor(() => t.server.clientCount === 3, "three clients");
+  // 200,000 pings of 125 bytes, each carrying its number: 26 MB, far more
+  // pongs than the kernel's buffers hold while the client does not read.
+  const pings = 200_000;
+  const perWrite = 1000;
+  const frameBytes = 6 + 125;
+  const chunk = new Uint8Array(perWrite * frameBytes);
+  const payload = new Uint8Array(125);
+  const bytesInBefore = t.server.stats.bytesIn;
+  for (let first = 0; first < pings; first += perWrite) {
+    for (let i = 0; i < perWrite; i++) {
+      new DataView(payload.buffer).setUint32(0, first + i);
+      chunk.set(clientFrame(0x9, payload), i * frameBytes);
+    }
+    for (let at = 0; at < chunk.length;) {
+      at += await raw.write(chunk.subarray(at));
+    }
+  }
+  await waitFor(
+    () => t.server.stats.bytesIn - bytesInBefore >= pings * frameBytes,
+    "every ping taken as input",
+    20_000,
+  );
+  // The room is unaffected.
+  await a.send("still here");
+  deepEqual(await readLines(b, 1), ["still here"]);
+  // Now read: pongs (127 bytes each, unmasked) up to the last ping's.
+  const buffer = new Uint8Array(1 << 20);
+  let pending = new Uint8Array(0);
+  let pongs = 0;
+  let last = -1;
+  while (last !== pings - 1) {
+    const n = await raw.read(buffer);
+    if (n === null) throw new Error(`closed after ${pongs} pongs`);
+    const bytes = new Uint8Array(pending.length + n);
+    bytes.set(pending);
+    bytes.set(buffer.subarray(0, n), pending.length);
+    let at = 0;
+    for (; at + 127 <= bytes.length; at += 127) {
+      equal(bytes[at], 0x8a, "a pong");
+      equal(bytes[at + 1], 125);
+      last = new DataView(bytes.buffer, at + 2).getUint32(0);
+      pongs++;
+    }
+    pending = bytes.slice(at);
+  }
+  ok(pongs < pings / 4, `${pongs} pongs for ${pings} pings`);
+  raw.close();
+});
+
+Deno.test("§6.8 --max-input-rate bytes cover pings: a pinger is paused like a sender", async () => {
+  await using t = await startServer({
+    httpPort: 0,
+    maxInputRate: { linesPerSecond: 1000, bytesPerSecond: 64 * 1024 },
+  });
+  const raw = await rawWebSocket(t.server.httpAddr!.port);
+  await waitFor(() => t.server.clientCount === 1, "the pinger");
+  const ping = clientFrame(0x9, new Uint8Array(125));
+  const chunk = new Uint8Array(ping.length * 1000); // 131 KB: two seconds'
+  for (let i = 0; i < 1000; i++) chunk.set(ping, i * ping.length);
+  for (let at = 0; at < chunk.length;) {
+    at += await raw.write(chunk.subarray(at));
+  }
+  await waitFor(() => t.server.stats.inputThrottles > 0, "the pinger paused");
+  raw.close();
+});

@@ -76,6 +76,12 @@ export class WebSocketTransport implements Transport {
   readonly #maxLineBytes: number;
   /** Writes go out one after another: data, pongs and the close frame. */
   #writes: Promise<unknown> = Promise.resolve();
+  /**
+   * The payload of the pong waiting its turn to be written. Only the
+   * latest ping is answered (RFC 6455 §5.5.3 allows it): a client that
+   * pings without reading holds one pong, never a queue of them.
+   */
+  #pongPayload: Uint8Array | undefined;
   #closed = false;
   #sink: TransportSink | undefined;
 
@@ -110,7 +116,11 @@ export class WebSocketTransport implements Transport {
           sink.receiveLine?.(bytes);
         }
       },
-      ping: (payload) => this.#enqueue(controlFrame(OP_PONG, payload)),
+      ping: (payload) => {
+        // A client's control frame: 2 header bytes, a 4-byte mask.
+        sink.receiveControl?.(6 + payload.length);
+        this.#pong(payload);
+      },
       // The client closed: it leaves as a TCP client's FIN does (what is
       // queued for it is written first), and close() answers its frame.
       close: () => this.#end("eof"),
@@ -163,6 +173,19 @@ export class WebSocketTransport implements Transport {
       clearTimeout(timer);
       this.#inner.close();
     });
+  }
+
+  #pong(payload: Uint8Array): void {
+    const waiting = this.#pongPayload !== undefined;
+    // The payload is the decoder's view, valid only during the call.
+    this.#pongPayload = payload.slice();
+    if (waiting || this.#closed) return;
+    const written = this.#writes.then(() => {
+      const frame = controlFrame(OP_PONG, this.#pongPayload!);
+      this.#pongPayload = undefined;
+      return this.#writeAll(frame);
+    });
+    this.#writes = written.catch(() => {});
   }
 
   #violation(
