@@ -13,6 +13,8 @@ import { shellJoin } from "../lib/shell.ts";
 import { LineSplitter } from "../protocol/line_splitter.ts";
 
 export { waitFor };
+/** A masked client frame (FIN set), as a browser sends it. */
+export { clientFrame } from "../protocol/websocket_frames.ts";
 
 /** A server on a free port with its log captured in `log`. */
 export interface TestServer extends AsyncDisposable {
@@ -360,25 +362,3 @@ export async function rawWebSocket(port: number): Promise<Deno.TcpConn> {
   return conn;
 }
 
-/** A masked client frame (FIN set), as a browser sends it. */
-export function clientFrame(opcode: number, payload: Uint8Array): Uint8Array {
-  const length = payload.length;
-  const size = length < 126 ? 2 : length < 65536 ? 4 : 10;
-  const out = new Uint8Array(size + 4 + length);
-  out[0] = 0x80 | opcode;
-  if (length < 126) out[1] = 0x80 | length;
-  else if (length < 65536) {
-    out[1] = 0x80 | 126;
-    out[2] = length >> 8;
-    out[3] = length & 0xff;
-  } else {
-    out[1] = 0x80 | 127;
-    new DataView(out.buffer).setUint32(6, length);
-  }
-  const mask = Uint8Array.of(1, 2, 3, 4);
-  out.set(mask, size);
-  for (let i = 0; i < length; i++) {
-    out[size + 4 + i] = payload[i] ^ mask[i & 3];
-  }
-  return out;
-}
