@@ -43,6 +43,8 @@ export class Batch {
   readonly #window: SenderWindow | null;
   readonly #epoch: number;
   #holds = 0;
+  #framedBy: ((lines: Uint8Array) => Uint8Array) | undefined;
+  #framed: Uint8Array | undefined;
 
   /** Wraps encoded lines, charging `window` (if any) for them. */
   constructor(
@@ -59,6 +61,19 @@ export class Batch {
   /** What the batch really costs to hold, in bytes. */
   get cost(): number {
     return this.bytes.length + BATCH_OVERHEAD_BYTES;
+  }
+
+  /**
+   * The lines as `frame` encodes them for a transport with frames of its
+   * own (WebSocket): encoded once, by the first recipient that asks, and
+   * shared by the others.
+   */
+  framed(frame: (lines: Uint8Array) => Uint8Array): Uint8Array {
+    if (this.#framedBy !== frame) {
+      this.#framed = frame(this.bytes);
+      this.#framedBy = frame;
+    }
+    return this.#framed!;
   }
 
   /** A recipient holds the sender back until it releases the batch. */

@@ -171,7 +171,10 @@ export class ClientConnection implements RoomMember, TransportSink, Writer {
     this.#splitter = new LineSplitter({
       maxLineBytes: context.limits.maxLineBytes,
     });
-    this.#queue = new OutboundQueue({ ledger: context.ledger });
+    this.#queue = new OutboundQueue({
+      ledger: context.ledger,
+      frame: transport.frame,
+    });
     this.host = transport.remoteHost;
     this.kind = transport.kind;
     this.#inputSince =

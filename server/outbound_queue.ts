@@ -31,6 +31,15 @@ export interface OutboundQueueOptions {
    * @default {a ledger of its own}
    */
   ledger?: CostLedger;
+  /**
+   * How the client's transport frames the room's lines (a WebSocket
+   * client's frames; see {@linkcode Transport.frame}): each batch is
+   * framed once, the frames are shared by every queue with the same
+   * `frame`, and the queue holds, takes and is charged for the frames.
+   *
+   * @default {undefined: the lines as they are}
+   */
+  frame?: (lines: Uint8Array) => Uint8Array;
 }
 
 /** Tiny batches copied together while the queue is detached. */
@@ -42,16 +51,6 @@ class MergeChunk {
 type Entry = Batch | MergeChunk;
 
 const CHUNK_COST = MERGE_CHUNK_BYTES + BATCH_OVERHEAD_BYTES;
-
-function entryBytes(entry: Entry): Uint8Array {
-  return entry instanceof MergeChunk
-    ? entry.bytes.subarray(0, entry.length)
-    : entry.bytes;
-}
-
-function entryCost(entry: Entry): number {
-  return entry instanceof MergeChunk ? CHUNK_COST : entry.cost;
-}
 
 /**
  * A FIFO of batches with running payload and cost counts.
@@ -83,6 +82,7 @@ function entryCost(entry: Entry): number {
  */
 export class OutboundQueue {
   readonly #ledger: CostLedger;
+  readonly #frame: ((lines: Uint8Array) => Uint8Array) | undefined;
   #entries: Entry[] = [];
   /** Entries before this index hold no batch (the queue was detached). */
   #heldFrom = 0;
@@ -97,6 +97,7 @@ export class OutboundQueue {
   /** Creates an empty queue; see {@linkcode OutboundQueueOptions}. */
   constructor(options: OutboundQueueOptions = {}) {
     this.#ledger = options.ledger ?? { total: 0 };
+    this.#frame = options.frame;
   }
 
   /** Payload bytes queued or handed to the writer and not yet written. */
@@ -126,18 +127,18 @@ export class OutboundQueue {
 
   /** Appends a batch; it is shared, not copied, unless tiny and detached. */
   push(batch: Batch): void {
-    const size = batch.bytes.length;
+    const size = this.#bytesOf(batch).length;
     if (!this.#detached) {
       batch.hold();
       this.#entries.push(batch);
-      this.#add(size, batch.cost);
+      this.#add(size, this.#costOf(batch));
     } else {
       if (size <= MERGE_MAX_BYTES) {
-        this.#merge(batch.bytes);
+        this.#merge(this.#bytesOf(batch));
       } else {
         this.#tail = undefined;
         this.#entries.push(batch);
-        this.#add(size, batch.cost);
+        this.#add(size, this.#costOf(batch));
       }
       // Detached: nothing queued is held.
       this.#heldFrom = this.#entries.length;
@@ -155,23 +156,23 @@ export class OutboundQueue {
     const entries = this.#entries;
     if (entries.length === 0) return null;
     let count = 1;
-    let size = entryBytes(entries[0]).length;
-    let cost = entryCost(entries[0]);
+    let size = this.#bytesOf(entries[0]).length;
+    let cost = this.#costOf(entries[0]);
     while (count < entries.length) {
-      const next = entryBytes(entries[count]).length;
+      const next = this.#bytesOf(entries[count]).length;
       if (size + next > maxBytes) break;
       size += next;
-      cost += entryCost(entries[count]);
+      cost += this.#costOf(entries[count]);
       count++;
     }
     let out: Uint8Array;
     if (count === 1) {
-      out = entryBytes(entries[0]);
+      out = this.#bytesOf(entries[0]);
     } else {
       out = new Uint8Array(size);
       let offset = 0;
       for (let i = 0; i < count; i++) {
-        const bytes = entryBytes(entries[i]);
+        const bytes = this.#bytesOf(entries[i]);
         out.set(bytes, offset);
         offset += bytes.length;
       }
@@ -221,12 +222,12 @@ export class OutboundQueue {
         this.#tail = undefined;
         this.#entries.push(entry);
         this.#add(entry.length, CHUNK_COST);
-      } else if (entry.bytes.length <= MERGE_MAX_BYTES) {
-        this.#merge(entry.bytes);
+      } else if (this.#bytesOf(entry).length <= MERGE_MAX_BYTES) {
+        this.#merge(this.#bytesOf(entry));
       } else {
         this.#tail = undefined;
         this.#entries.push(entry);
-        this.#add(entry.bytes.length, entry.cost);
+        this.#add(this.#bytesOf(entry).length, this.#costOf(entry));
       }
     }
     this.#heldFrom = this.#entries.length;
@@ -248,6 +249,26 @@ export class OutboundQueue {
     this.#queuedCost = 0;
     this.#inFlightBytes = 0;
     this.#inFlightCost = 0;
+  }
+
+  /** What the client is written for `entry`: its lines, or their frames. */
+  #bytesOf(entry: Entry): Uint8Array {
+    if (entry instanceof MergeChunk) {
+      return entry.bytes.subarray(0, entry.length);
+    }
+    return this.#frame === undefined ? entry.bytes : entry.framed(this.#frame);
+  }
+
+  /**
+   * What holding `entry` costs this client: what it will be written (its
+   * frames, when framed) and the batch overhead. The lines themselves are
+   * the sender's, charged to its window.
+   */
+  #costOf(entry: Entry): number {
+    if (entry instanceof MergeChunk) return CHUNK_COST;
+    return this.#frame === undefined
+      ? entry.cost
+      : entry.framed(this.#frame).length + BATCH_OVERHEAD_BYTES;
   }
 
   #add(bytes: number, cost: number): void {

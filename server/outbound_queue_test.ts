@@ -158,3 +158,30 @@ Deno.test("§4.9 attach() holds senders again for batches queued after it", () =
   equal(state.paused, false);
   window.close();
 });
+
+Deno.test("§6.2 framed queues share one framing per batch, and take and are charged its frames", () => {
+  let framings = 0;
+  // A stand-in for WebSocket framing: a 2-byte header before the lines.
+  const frame = (lines: Uint8Array) => {
+    framings++;
+    return Uint8Array.of(0x81, lines.length, ...lines);
+  };
+  const ledger = { total: 0 };
+  const a = new OutboundQueue({ frame, ledger });
+  const b = new OutboundQueue({ frame, ledger });
+  const plain = new OutboundQueue({ ledger });
+  const lines = batch(0x68, 0x69, 0x0d, 0x0a);
+  for (const queue of [a, b, plain]) relay(queue, lines);
+  equal(framings, 1, "framed once for both framed queues");
+  equal(a.pendingBytes, 6);
+  equal(a.cost, 6 + BATCH_OVERHEAD_BYTES);
+  equal(plain.cost, 4 + BATCH_OVERHEAD_BYTES);
+  const framed = a.take(1024)!;
+  deepEqual(framed, Uint8Array.of(0x81, 4, 0x68, 0x69, 0x0d, 0x0a));
+  equal(b.take(1024), framed, "the same frames, uncopied");
+  deepEqual(plain.take(1024), lines.bytes);
+  a.written(6);
+  b.written(6);
+  plain.written(4);
+  equal(ledger.total, 0);
+});

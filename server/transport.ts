@@ -70,8 +70,17 @@ export interface Transport {
   /** Reads again after {@linkcode Transport.pauseReading}; else nothing. */
   resumeReading(): void;
   /**
+   * How this transport frames the room's lines (each ending in CR LF),
+   * when it has frames of its own (WebSocket). It must be one function
+   * shared by every transport of its kind: each batch is framed once and
+   * the frames are shared by all of them. Absent: the lines are written
+   * as they are.
+   */
+  readonly frame?: (lines: Uint8Array) => Uint8Array;
+  /**
    * Writes some of `bytes`, resolving with how many were written (at least
    * one), or rejects when the connection is broken. One write at a time.
+   * With {@linkcode Transport.frame}, `bytes` are frames it made.
    */
   write(bytes: Uint8Array): Promise<number>;
   /**

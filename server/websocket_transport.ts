@@ -146,10 +146,12 @@ export class WebSocketTransport implements Transport {
     this.#inner.resumeReading();
   }
 
-  /** Writes lines (each ending in CR LF) as one frame each. */
+  /** Each line (ending in CR LF) as one frame: the queue frames batches. */
+  readonly frame: (lines: Uint8Array) => Uint8Array = encodeLineFrames;
+
+  /** Writes frames that {@linkcode WebSocketTransport.frame} made. */
   write(bytes: Uint8Array): Promise<number> {
-    const frames = encodeLineFrames(bytes);
-    return this.#enqueue(frames).then(() => bytes.length);
+    return this.#enqueue(bytes).then(() => bytes.length);
   }
 
   close(reason: CloseReason = "eof"): void {

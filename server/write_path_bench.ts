@@ -10,6 +10,7 @@
  * @module
  */
 
+import { encodeLineFrames } from "../protocol/websocket_frames.ts";
 import { fakeServer, FakeTransport } from "./_testing.ts";
 
 const LINE = new TextEncoder().encode("x".repeat(63) + "\n");
@@ -24,14 +25,22 @@ class NullTransport extends FakeTransport {
   }
 }
 
-/** A room of one sender and `receivers` recipients; `send` relays a line. */
-function room(receivers: number): { send(): Promise<void> } {
+/** One that frames lines as a WebSocket client's transport does. */
+class NullFramedTransport extends NullTransport {
+  readonly frame = encodeLineFrames;
+}
+
+/**
+ * A room of one sender and `receivers` recipients (WebSocket-framed ones
+ * with `framed`); `send` relays a line.
+ */
+function room(receivers: number, framed = false): { send(): Promise<void> } {
   const { connect } = fakeServer({ maxClients: receivers + 1 });
   const sender = new NullTransport();
   connect(sender);
   const others: NullTransport[] = [];
   for (let i = 0; i < receivers; i++) {
-    const other = new NullTransport();
+    const other = framed ? new NullFramedTransport() : new NullTransport();
     connect(other);
     others.push(other);
   }
@@ -60,3 +69,14 @@ for (const n of [100, 1000, 10000] as const) {
     },
   });
 }
+
+const framedRoom = room(1000, true);
+
+Deno.bench({
+  name: "1000 WebSocket recipients",
+  group:
+    "one 64-byte line through frame, fan-out, queue and write (no sockets)",
+  async fn() {
+    await framedRoom.send();
+  },
+});
