@@ -89,7 +89,9 @@ Deno.test("closeWrite sends a close frame; what the server sent before still rea
 Deno.test("a WebSocket client that stops reading is cut as a slow consumer, others keep receiving", async () => {
   await using t = await start({
     maxLineBytes: 4096,
-    maxPendingBytes: 512 * 1024,
+    // Above what a reader that keeps up may hold while a sender is held
+    // back: a sender window (256 KiB), a read's batch and one write out.
+    maxPendingBytes: 1024 * 1024,
     writeTimeoutMs: 60_000,
   });
   const idle = await connect(t.ws); // never reads
