@@ -361,4 +361,3 @@ export async function rawWebSocket(port: number): Promise<Deno.TcpConn> {
   if (!head.startsWith("HTTP/1.1 101")) throw new Error(head.split("\r\n")[0]);
   return conn;
 }
-
