@@ -52,6 +52,9 @@ export interface FrameHandler {
 }
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
+const EMPTY = new Uint8Array(0);
+/** A frame buffer up to this size is kept between frames, for reuse. */
+const KEPT_BUFFER_BYTES = 4096;
 
 /** Whether `bytes` is valid UTF-8. */
 export function isUtf8(bytes: Uint8Array): boolean {
@@ -105,11 +108,16 @@ export class FrameDecoder {
    * doubling (so a message arriving a byte at a time costs linear work),
    * never past one frame of the largest message.
    */
-  #buffer: Uint8Array = new Uint8Array(0);
+  #buffer: Uint8Array = EMPTY;
   #buffered = 0;
-  /** The message being assembled from fragments. */
-  #fragments: Uint8Array[] = [];
+  /**
+   * The message being assembled from fragments: `#message[0,
+   * #fragmentBytes)`, one buffer grown by doubling up to the bound, so
+   * that many tiny (or empty) fragments hold no object each.
+   */
+  #message: Uint8Array = EMPTY;
   #fragmentBytes = 0;
+  #extraFrames = 0;
   #fragmentText = false;
   #inMessage = false;
   #failed = false;
@@ -127,6 +135,24 @@ export class FrameDecoder {
   /** Bytes held for a frame not complete yet. */
   get bufferedBytes(): number {
     return this.#buffered;
+  }
+
+  /**
+   * Whether a message is unfinished: a frame or a fragmented message is
+   * partly received (what a line timeout watches).
+   */
+  get inMessage(): boolean {
+    return this.#inMessage || this.#buffered > 0;
+  }
+
+  /**
+   * Frames decoded so far that were not a whole message by themselves:
+   * control frames, and the fragments of fragmented messages beyond one
+   * per message. They cost work but carry no line, so the server paces
+   * them.
+   */
+  get extraFrames(): number {
+    return this.#extraFrames;
   }
 
   /** Feeds bytes read from the connection (valid only during the call). */
@@ -149,6 +175,16 @@ export class FrameDecoder {
     if (data === this.#buffer) {
       this.#buffer.copyWithin(0, offset, length);
       this.#buffered = length - offset;
+      // A read appended whole grew it: keep only the frame's tail (small
+      // buffers are kept for reuse), so an idle client holds no burst.
+      if (
+        this.#buffer.length > KEPT_BUFFER_BYTES &&
+        this.#buffered * 4 < this.#buffer.length
+      ) {
+        this.#buffer = this.#buffered === 0
+          ? EMPTY
+          : this.#buffer.slice(0, this.#buffered);
+      }
     } else if (offset < length) {
       this.#buffered = 0;
       this.#append(chunk.subarray(offset));
@@ -204,6 +240,7 @@ export class FrameDecoder {
       header = 10;
     }
     const control = opcode >= 0x8;
+    if (control || !fin || this.#inMessage) this.#extraFrames++;
     if (control && (length > 125 || !fin)) {
       return this.#fail(CLOSE_PROTOCOL_ERROR, "bad control frame");
     }
@@ -266,16 +303,23 @@ export class FrameDecoder {
       return;
     }
     this.#inMessage = true;
-    this.#fragments.push(payload);
-    this.#fragmentBytes += payload.length;
-    if (!fin) return;
-    const message = new Uint8Array(this.#fragmentBytes);
-    let at = 0;
-    for (const part of this.#fragments) {
-      message.set(part, at);
-      at += part.length;
+    const needed = this.#fragmentBytes + payload.length;
+    if (needed > this.#message.length) {
+      // Bounded: the length check before the payload was read.
+      const grown = new Uint8Array(
+        Math.min(
+          this.#maxMessageBytes,
+          Math.max(needed, this.#message.length * 2, 256),
+        ),
+      );
+      grown.set(this.#message.subarray(0, this.#fragmentBytes));
+      this.#message = grown;
     }
-    this.#fragments = [];
+    this.#message.set(payload, this.#fragmentBytes);
+    this.#fragmentBytes = needed;
+    if (!fin) return;
+    const message = this.#message.slice(0, this.#fragmentBytes);
+    this.#message = EMPTY;
     this.#fragmentBytes = 0;
     this.#inMessage = false;
     this.#deliver(message);
@@ -292,9 +336,9 @@ export class FrameDecoder {
   #fail(code: number, reason: string): number {
     if (!this.#failed) {
       this.#failed = true;
-      this.#buffer = new Uint8Array(0);
+      this.#buffer = EMPTY;
       this.#buffered = 0;
-      this.#fragments = [];
+      this.#message = EMPTY;
       this.#handler.fail(code, reason);
     }
     return 0;

@@ -88,6 +88,43 @@ Deno.test("fragments join into one message; pings between them are answered", ()
   deepEqual(messages[0], text("abcd"));
 });
 
+Deno.test("tiny and empty fragments build one message; each counts as a frame without a line", () => {
+  const { events, messages, handler } = recorder();
+  const decoder = new FrameDecoder(70_000, handler);
+  decoder.push(clientFrame(OP_TEXT, text("a"), { fin: false }));
+  const empty = clientFrame(OP_CONTINUATION, new Uint8Array(0), { fin: false });
+  const one = clientFrame(OP_CONTINUATION, text("b"), { fin: false });
+  const many = new Uint8Array((empty.length + one.length) * 20_000);
+  for (let i = 0; i < 20_000; i++) {
+    many.set(empty, i * (empty.length + one.length));
+    many.set(one, i * (empty.length + one.length) + empty.length);
+  }
+  decoder.push(many);
+  equal(decoder.inMessage, true, "a message is unfinished");
+  equal(decoder.extraFrames, 1 + 40_000);
+  decoder.push(clientFrame(OP_PING, new Uint8Array(0)));
+  decoder.push(clientFrame(OP_CONTINUATION, text("c")));
+  equal(decoder.extraFrames, 1 + 40_000 + 2, "the ping and the last fragment");
+  equal(decoder.inMessage, false);
+  deepEqual(events, ["ping:", "text:20002"]);
+  deepEqual(messages[0], text("a" + "b".repeat(20_000) + "c"));
+  decoder.push(clientFrame(OP_TEXT, text("whole")));
+  equal(decoder.extraFrames, 40_003, "a whole message is not extra");
+});
+
+Deno.test("a frame split over reads is held until complete, then let go", () => {
+  const { events, handler } = recorder();
+  const decoder = new FrameDecoder(100_000, handler);
+  const frame = clientFrame(OP_BINARY, new Uint8Array(50_000));
+  decoder.push(frame.subarray(0, 20_000));
+  equal(decoder.inMessage, true);
+  equal(decoder.bufferedBytes, 20_000);
+  decoder.push(frame.subarray(20_000));
+  equal(decoder.bufferedBytes, 0);
+  equal(decoder.inMessage, false);
+  deepEqual(events, ["binary:50000"]);
+});
+
 Deno.test("a message over the bound fails with 1009 before it is buffered", () => {
   const { events, handler } = recorder();
   const decoder = new FrameDecoder(1000, handler);

@@ -19,7 +19,7 @@ import {
   type ConnectionLimits,
 } from "./client_connection.ts";
 import { listenDeno } from "./deno_transport.ts";
-import type { InputRate } from "./input_throttle.ts";
+import { DEFAULT_MAX_CONTROL_RATE, type InputRate } from "./input_throttle.ts";
 import { type LogFields, Logger } from "./logger.ts";
 import { listenNode } from "./node_transport.ts";
 import { Room } from "./room.ts";
@@ -144,6 +144,15 @@ export interface ChatServerOptions {
    */
   maxInputRate?: InputRate;
   /**
+   * Most frames per second that carry no line (pings, pongs, fragments of
+   * a message) one WebSocket client may send; more are read more slowly,
+   * never a disconnect. They cost the server work but are not lines, so
+   * flood control does not slow them. `0`: no cap.
+   *
+   * @default {100}
+   */
+  maxControlRate?: number;
+  /**
    * On shutdown, how long to keep writing pending output before closing.
    *
    * @default {2000}
@@ -264,6 +273,7 @@ export class ChatServer {
       idleTimeoutMs: options.idleTimeoutMs ?? 0,
       lineTimeoutMs: options.lineTimeoutMs ?? 0,
       maxInputRate: options.maxInputRate,
+      maxControlRate: options.maxControlRate ?? DEFAULT_MAX_CONTROL_RATE,
     };
     const longestLineCost = maxLineCost(this.limits.maxLineBytes);
     if (this.limits.maxPendingBytes < longestLineCost) {
@@ -348,6 +358,7 @@ export class ChatServer {
       max_input_rate: limits.maxInputRate === undefined
         ? undefined
         : formatInputRate(limits.maxInputRate),
+      max_control_rate: limits.maxControlRate,
     });
   }
 

@@ -14,7 +14,7 @@ import {
   DEFAULT_WRITE_TIMEOUT_MS,
 } from "../protocol/limits.ts";
 import { maxLineCost } from "./batch.ts";
-import type { InputRate } from "./input_throttle.ts";
+import { DEFAULT_MAX_CONTROL_RATE, type InputRate } from "./input_throttle.ts";
 import {
   DEFAULT_SENDER_WAIT_MS,
   DEFAULT_SENDER_WINDOW_BYTES,
@@ -48,6 +48,8 @@ Options:
                             (default 0: at once)
   --max-input-rate L[/B]    read each client at most L lines (and B bytes) per second;
                             a faster one is read more slowly (default: no cap)
+  --max-control-rate N      read each WebSocket client at most N frames per second that
+                            carry no line (pings, pongs, fragments) (default ${DEFAULT_MAX_CONTROL_RATE}; 0: no cap)
   --max-clients N           clients at once; more are accepted and closed (default ${DEFAULT_MAX_CLIENTS})
   --max-clients-per-ip N    clients at once from one address (default 0: no limit)
   --idle-timeout MS         disconnect a client that sent nothing for MS, readers
@@ -106,6 +108,8 @@ export interface ServerArgs {
   senderWaitMs: number;
   writeCoalesceMs: number;
   maxInputRate: InputRate | undefined;
+  /** `--max-control-rate`: 0 for no cap. */
+  maxControlRate: number;
   maxClients: number;
   maxClientsPerIp: number;
   idleTimeoutMs: number;
@@ -168,6 +172,10 @@ export function parseServerArgs(args: string[]): ServerArgs {
       },
       "write-coalesce-ms": { type: "string", default: "0" },
       "max-input-rate": { type: "string" },
+      "max-control-rate": {
+        type: "string",
+        default: String(DEFAULT_MAX_CONTROL_RATE),
+      },
       "max-clients": { type: "string", default: String(DEFAULT_MAX_CLIENTS) },
       "max-clients-per-ip": { type: "string", default: "0" },
       "idle-timeout": { type: "string", default: "0" },
@@ -257,6 +265,10 @@ export function parseServerArgs(args: string[]): ServerArgs {
     maxInputRate: values["max-input-rate"] === undefined
       ? undefined
       : parseInputRate(values["max-input-rate"]),
+    maxControlRate: parseInteger(
+      "--max-control-rate",
+      values["max-control-rate"],
+    ),
     maxClients: parseInteger("--max-clients", values["max-clients"], {
       min: 1,
     }),

@@ -54,6 +54,8 @@ export interface ConnectionLimits {
   /** 0: off. */
   readonly lineTimeoutMs: number;
   readonly maxInputRate: InputRate | undefined;
+  /** Frames per second with no line (WebSocket control, fragments); 0: off. */
+  readonly maxControlRate: number;
 }
 
 /** What a connection needs from its server. */
@@ -146,6 +148,7 @@ export class ClientConnection implements RoomMember, TransportSink, Writer {
   /** Made on the first line sent: most clients of a big room only read. */
   #window: SenderWindow | undefined;
   #throttle: InputThrottle | undefined;
+  #controlThrottle: InputThrottle | undefined;
   #throttleTimer: ReturnType<typeof setTimeout> | undefined;
   #paused = 0;
   #writing = false;
@@ -242,26 +245,40 @@ export class ClientConnection implements RoomMember, TransportSink, Writer {
 
   /**
    * Relays one whole line from a transport whose messages are lines
-   * (WebSocket): the same limits and flood control as framed input.
+   * (WebSocket): the same limits and flood control as framed input. Its
+   * bytes were counted as they were read ({@linkcode receiveWire}).
    */
   receiveLine(line: Uint8Array): void {
     if (this.#leaving) return;
-    this.bytesIn += line.length;
-    this.#context.stats.bytesIn += line.length;
     if (line.length > this.#context.limits.maxLineBytes) {
       this.close("line-too-long");
       return;
     }
     this.#relay(encodeLines([line]), 1);
-    this.#throttleInput(1, line.length);
+    this.#throttleInput(1, 0);
   }
 
-  /** Counts input that carries no line (a WebSocket ping) as input. */
-  receiveControl(bytes: number): void {
+  /**
+   * Counts bytes a transport that decodes its own frames (WebSocket) read,
+   * before it decodes them: bytes in, the idle timeout, `maxInputRate`.
+   */
+  receiveWire(bytes: number): void {
     if (this.#leaving) return;
     this.bytesIn += bytes;
     this.#context.stats.bytesIn += bytes;
     this.#throttleInput(0, bytes);
+  }
+
+  /**
+   * Paces frames that carry no line (WebSocket pings, pongs, fragments) at
+   * `maxControlRate`: they cost work, and flood control never sees them.
+   */
+  receiveControl(frames: number): void {
+    const rate = this.#context.limits.maxControlRate;
+    if (rate === 0 || this.#leaving) return;
+    this.#controlThrottle ??= new InputThrottle({ linesPerSecond: rate });
+    const waitMs = this.#controlThrottle.consume(frames, 0);
+    if (waitMs > 0) this.#throttleFor(waitMs, "control");
   }
 
   /** Broadcasts encoded lines as one batch, charged to this sender. */
@@ -280,7 +297,7 @@ export class ClientConnection implements RoomMember, TransportSink, Writer {
     if (rate === undefined || this.#leaving) return;
     this.#throttle ??= new InputThrottle(rate);
     const waitMs = this.#throttle.consume(lines, bytes);
-    if (waitMs > 0) this.#throttleFor(waitMs);
+    if (waitMs > 0) this.#throttleFor(waitMs, "input");
   }
 
   /** The transport's rules were broken: close with `reason`. */
@@ -373,8 +390,8 @@ export class ClientConnection implements RoomMember, TransportSink, Writer {
     }
     if (limits.lineTimeoutMs > 0) {
       if (
-        this.#paused !== 0 || this.#splitter.pendingBytes === 0 ||
-        this.linesIn !== this.#linesSeen
+        this.#paused !== 0 || this.linesIn !== this.#linesSeen ||
+        (this.#splitter.pendingBytes === 0 && !this.#transport.partialInput)
       ) {
         this.#linesSeen = this.linesIn;
         this.#partialSince = at;
@@ -455,9 +472,10 @@ export class ClientConnection implements RoomMember, TransportSink, Writer {
     });
   }
 
-  #throttleFor(waitMs: number): void {
+  #throttleFor(waitMs: number, why: "input" | "control"): void {
     if (this.#paused & PAUSED_BY_RATE) return;
-    this.#context.stats.inputThrottles++;
+    if (why === "input") this.#context.stats.inputThrottles++;
+    else this.#context.stats.controlThrottles++;
     this.#pause(PAUSED_BY_RATE);
     this.#throttleTimer = setTimeout(() => {
       this.#throttleTimer = undefined;

@@ -14,6 +14,18 @@ export interface InputRate {
 }
 
 /**
+ * Default cap on the frames that carry no line (pings, pongs, fragments)
+ * one WebSocket client may send per second (`--max-control-rate`).
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MAX_CONTROL_RATE } from "./input_throttle.ts";
+ * console.log(DEFAULT_MAX_CONTROL_RATE); // 100
+ * ```
+ */
+export const DEFAULT_MAX_CONTROL_RATE = 100;
+
+/**
  * Two token buckets (lines, bytes), each holding one second of its rate.
  * Input is always taken (it was already read); when a bucket goes below
  * zero, the caller stops reading for as long as refilling it takes, which

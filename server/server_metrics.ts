@@ -128,6 +128,11 @@ export function serverMetrics(
       stats.inputThrottles,
     ),
     counter(
+      "linechat_control_throttles_total",
+      "Times a WebSocket client was read more slowly for --max-control-rate.",
+      stats.controlThrottles,
+    ),
+    counter(
       "linechat_accept_errors_total",
       "Accepts that failed.",
       stats.acceptErrors,

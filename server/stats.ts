@@ -57,6 +57,8 @@ export class ServerStats {
   outputStalls = 0;
   /** Times a client was read more slowly for `maxInputRate`. */
   inputThrottles = 0;
+  /** Times a WebSocket client was read more slowly for `maxControlRate`. */
+  controlThrottles = 0;
 
   /**
    * The shutdown summary as log fields: clients served, lines relayed,
@@ -78,6 +80,7 @@ export class ServerStats {
       ["flood_waits_expired", this.floodWaitsExpired],
       ["output_stalls", this.outputStalls],
       ["input_throttles", this.inputThrottles],
+      ["control_throttles", this.controlThrottles],
       ...CLOSE_REASONS.map((reason): [string, number] => [
         `closes_${snake(reason)}`,
         this.closes[reason],

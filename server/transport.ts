@@ -33,11 +33,16 @@ export interface TransportSink {
    */
   receiveLine?(line: Uint8Array): void;
   /**
-   * Called, by transports with frames of their own (WebSocket), with the
-   * size of input that carries no line (a ping): it counts as input, for
-   * the byte counters, the idle timeout and `maxInputRate`.
+   * Called, by transports that decode frames of their own (WebSocket),
+   * with the size of each chunk read, before decoding: what counts as the
+   * client's input (bytes in, the idle timeout, `maxInputRate`).
    */
-  receiveControl?(bytes: number): void;
+  receiveWire?(bytes: number): void;
+  /**
+   * Called, by the same transports, with how many frames that carry no
+   * line were decoded (control frames, fragments): they are paced.
+   */
+  receiveControl?(frames: number): void;
   /**
    * Called once when the peer broke the transport's rules (a WebSocket
    * message over the line limit, or holding LF); the transport has told
@@ -77,6 +82,12 @@ export interface Transport {
    * as they are.
    */
   readonly frame?: (lines: Uint8Array) => Uint8Array;
+  /**
+   * Whether the transport holds part of a message (a WebSocket frame or
+   * fragmented message not complete): an unfinished line, for the line
+   * timeout. Absent: the server's framer knows.
+   */
+  readonly partialInput?: boolean;
   /**
    * Writes some of `bytes`, resolving with how many were written (at least
    * one), or rejects when the connection is broken. One write at a time.

@@ -204,7 +204,8 @@ Deno.test("a TCP flooder in its own process reaches WebSocket readers whole, and
 });
 
 Deno.test("§6.8 a client that pings without reading holds one pong, not one per ping; its pings count as input", async () => {
-  await using t = await startServer({ httpPort: 0 });
+  // Unpaced, to see what the pongs alone cost.
+  await using t = await startServer({ httpPort: 0, maxControlRate: 0 });
   const [a, b] = await t.clients(2);
   const raw = await rawWebSocket(t.server.httpAddr!.port);
   await waitFor(() => t.server.clientCount === 3, "three clients");
@@ -261,6 +262,7 @@ Deno.test("§6.8 --max-input-rate bytes cover pings: a pinger is paused like a s
   await using t = await startServer({
     httpPort: 0,
     maxInputRate: { linesPerSecond: 1000, bytesPerSecond: 64 * 1024 },
+    maxControlRate: 0,
   });
   const raw = await rawWebSocket(t.server.httpAddr!.port);
   await waitFor(() => t.server.clientCount === 1, "the pinger");
@@ -271,5 +273,62 @@ Deno.test("§6.8 --max-input-rate bytes cover pings: a pinger is paused like a s
     at += await raw.write(chunk.subarray(at));
   }
   await waitFor(() => t.server.stats.inputThrottles > 0, "the pinger paused");
+  raw.close();
+});
+
+/** A client frame with FIN clear: a fragment that more will follow. */
+function fragment(opcode: number, payload: Uint8Array): Uint8Array {
+  const frame = clientFrame(opcode, payload);
+  frame[0] &= 0x7f;
+  return frame;
+}
+
+Deno.test("§6.8 frames that carry no line are paced (--max-control-rate); the room is not slowed", async () => {
+  await using t = await startServer({ httpPort: 0, maxControlRate: 1000 });
+  const [a, b] = await t.clients(2);
+  const raw = await rawWebSocket(t.server.httpAddr!.port);
+  await waitFor(() => t.server.clientCount === 3, "three clients");
+  // An unfinished message, then empty continuation frames as fast as the
+  // socket takes them: they carry nothing, each costs a frame's work.
+  await raw.write(fragment(0x1, encoder.encode("x")));
+  const empty = fragment(0x0, new Uint8Array(0));
+  const chunk = new Uint8Array(empty.length * 10_000);
+  for (let i = 0; i < 10_000; i++) chunk.set(empty, i * empty.length);
+  const writing = (async () => {
+    try {
+      for (let i = 0; i < 20; i++) {
+        for (let at = 0; at < chunk.length;) {
+          at += await raw.write(chunk.subarray(at));
+        }
+      }
+    } catch {
+      // Closed at the end.
+    }
+  })();
+  await waitFor(
+    () => t.server.stats.controlThrottles > 0,
+    "the fragment flood paced",
+  );
+  await a.send("still here");
+  deepEqual(await readLines(b, 1), ["still here"]);
+  // 200,000 frames at 1,000 a second: far from read yet.
+  ok(t.server.stats.bytesIn < 200_000 * empty.length, "not read at once");
+  raw.close();
+  await writing;
+});
+
+Deno.test("§4.12 §6.8 a WebSocket client holding an unfinished message is cut by --line-timeout, pings or not", async () => {
+  await using t = await startServer({ httpPort: 0, lineTimeoutMs: 300 });
+  const raw = await rawWebSocket(t.server.httpAddr!.port);
+  await waitFor(() => t.server.clientCount === 1, "the client");
+  await raw.write(fragment(0x1, encoder.encode("never finished")));
+  const pinging = setInterval(() => {
+    raw.write(clientFrame(0x9, new Uint8Array(0))).catch(() => {});
+  }, 50);
+  await waitFor(
+    () => t.server.stats.closes["line-timeout"] === 1,
+    "cut for its unfinished line",
+  );
+  clearInterval(pinging);
   raw.close();
 });

@@ -84,6 +84,7 @@ export class WebSocketTransport implements Transport {
   #pongPayload: Uint8Array | undefined;
   #closed = false;
   #sink: TransportSink | undefined;
+  #decoder: FrameDecoder | undefined;
 
   /**
    * Wraps `inner`, the upgraded connection; `early` holds bytes that came
@@ -116,11 +117,7 @@ export class WebSocketTransport implements Transport {
           sink.receiveLine?.(bytes);
         }
       },
-      ping: (payload) => {
-        // A client's control frame: 2 header bytes, a 4-byte mask.
-        sink.receiveControl?.(6 + payload.length);
-        this.#pong(payload);
-      },
+      ping: (payload) => this.#pong(payload),
       // The client closed: it leaves as a TCP client's FIN does (what is
       // queued for it is written first), and close() answers its frame.
       close: () => this.#end("eof"),
@@ -131,11 +128,24 @@ export class WebSocketTransport implements Transport {
           reason,
         ),
     });
-    if (this.#early.length > 0) decoder.push(this.#early);
+    this.#decoder = decoder;
+    const receive = (chunk: Uint8Array) => {
+      sink.receiveWire?.(chunk.length);
+      const frames = decoder.extraFrames;
+      decoder.push(chunk);
+      if (decoder.extraFrames > frames) {
+        sink.receiveControl?.(decoder.extraFrames - frames);
+      }
+    };
+    if (this.#early.length > 0) receive(this.#early);
     this.#inner.start({
-      receive: (chunk) => decoder.push(chunk),
+      receive,
       end: (how, error) => this.#end(how, error),
     });
+  }
+
+  get partialInput(): boolean {
+    return this.#decoder?.inMessage ?? false;
   }
 
   pauseReading(): void {
