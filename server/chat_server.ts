@@ -183,6 +183,20 @@ export interface ChatServerOptions {
    */
   httpPort?: number;
   /**
+   * Ops port: most connections sending their request head at once; when
+   * full, the one waiting longest is closed for a newcomer.
+   *
+   * @default {256}
+   */
+  httpMaxPending?: number;
+  /**
+   * Ops port: most of those from one address; a newcomer from it closes
+   * its longest waiting.
+   *
+   * @default {16}
+   */
+  httpMaxPendingPerIp?: number;
+  /**
    * Serve TLS on the TCP port, and HTTPS/WSS on the ops port, with this
    * certificate and key (PEM text). `"deno"` transport only.
    *
@@ -335,6 +349,12 @@ export class ChatServer {
         clients: this.#clients.size,
       }),
       onAcceptError: () => this.stats.acceptErrors++,
+      maxPendingRequests: options.httpMaxPending,
+      maxPendingRequestsPerIp: options.httpMaxPendingPerIp,
+      onRefused: (why) => {
+        this.stats.httpRefused++;
+        this.#logger.repeated("http-refused", { why });
+      },
     });
     this.httpAddr = this.#http?.addr;
     const limits = this.limits;

@@ -59,6 +59,11 @@ Options:
   --shutdown-grace-ms N     on SIGINT/SIGTERM, how long pending output may flush (default 2000)
   --http-port PORT          serve the web chat page (/), WebSocket clients (/ws), /metrics
                             and /healthz on this port (default off; 0 picks a free one)
+  --http-max-pending N      ops port: connections sending their request head at once; when
+                            full, the longest waiting is closed for a newcomer (default 256)
+  --http-max-pending-per-ip N
+                            ops port: of those, most from one address; its next closes
+                            its longest waiting (default 16)
   --tls-cert FILE           serve TLS on the TCP port and HTTPS/WSS on the HTTP port with
                             this certificate chain (PEM), with --tls-key
   --tls-key FILE            the certificate's private key (PEM)
@@ -124,6 +129,10 @@ export interface ServerArgs {
   transport: "deno" | "node";
   /** `--http-port`: the ops port; unset means off. */
   httpPort: number | undefined;
+  /** `--http-max-pending`. */
+  httpMaxPending: number;
+  /** `--http-max-pending-per-ip`. */
+  httpMaxPendingPerIp: number;
   /** `--tls-cert` and `--tls-key`: paths of the PEM files. */
   tlsCert: string | undefined;
   tlsKey: string | undefined;
@@ -183,6 +192,8 @@ export function parseServerArgs(args: string[]): ServerArgs {
       "shutdown-grace-ms": { type: "string", default: "2000" },
       log: { type: "string", default: "text" },
       "http-port": { type: "string" },
+      "http-max-pending": { type: "string", default: "256" },
+      "http-max-pending-per-ip": { type: "string", default: "16" },
       "tls-cert": { type: "string" },
       "tls-key": { type: "string" },
       transport: { type: "string" },
@@ -285,6 +296,16 @@ export function parseServerArgs(args: string[]): ServerArgs {
     log: values.log,
     quiet: values.quiet,
     transport,
+    httpMaxPending: parseInteger(
+      "--http-max-pending",
+      values["http-max-pending"],
+      { min: 1 },
+    ),
+    httpMaxPendingPerIp: parseInteger(
+      "--http-max-pending-per-ip",
+      values["http-max-pending-per-ip"],
+      { min: 1 },
+    ),
     httpPort: values["http-port"] === undefined
       ? undefined
       : parseInteger("--http-port", values["http-port"], { max: 65535 }),

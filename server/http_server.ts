@@ -66,12 +66,28 @@ export interface HttpServerOptions {
    */
   requestTimeoutMs?: number;
   /**
-   * Most connections sending their request head at once; more are closed
-   * (a flood of half-sent requests cannot hold file descriptors).
+   * Most connections sending their request head at once. When full, the
+   * one waiting longest is closed to make room: a flood of half-sent
+   * requests holds bounded file descriptors and cannot lock others out,
+   * since a real request's head takes milliseconds.
    *
    * @default {256}
    */
   maxPendingRequests?: number;
+  /**
+   * Most of those from one address; a newcomer from it closes the one of
+   * its address waiting longest.
+   *
+   * @default {16}
+   */
+  maxPendingRequestsPerIp?: number;
+  /**
+   * Called for each connection closed for these two limits: `"per-ip"`
+   * when its address held its share, `"evicted"` when all were held.
+   *
+   * @default {nothing}
+   */
+  onRefused?: (why: "evicted" | "per-ip") => void;
 }
 
 const PAGE_FILES: Record<string, { file: string; type: string }> = {
@@ -112,23 +128,47 @@ export function listenHttp(options: HttpServerOptions): TransportListener {
   const files = loadPage(
     options.webRoot ?? new URL("../web/", import.meta.url).pathname,
   );
-  let pending = 0;
+  // Insertion order: the first of each set is the one waiting longest.
+  const pending = new Set<() => void>();
+  const byHost = new Map<string, Set<() => void>>();
   const maxPending = options.maxPendingRequests ?? 256;
+  const maxPerHost = options.maxPendingRequestsPerIp ?? 16;
   return listenDeno({
     hostname: options.hostname,
     port: options.port,
     tls: options.tls,
     onAcceptError: options.onAcceptError,
     onConnection(transport) {
-      if (pending >= maxPending) {
-        transport.close();
-        return;
+      const host = transport.remoteHost;
+      let mine = byHost.get(host);
+      // Full: the longest waiting goes, of this address first. A newcomer
+      // is never the one refused: a real request's head takes
+      // milliseconds, so it is never the oldest for long.
+      if (mine !== undefined && mine.size >= maxPerHost) {
+        options.onRefused?.("per-ip");
+        mine.values().next().value!();
+      } else if (pending.size >= maxPending) {
+        options.onRefused?.("evicted");
+        pending.values().next().value!();
       }
-      pending++;
-      readRequest(transport, options, (head, rest, via) => {
-        pending--;
+      mine = byHost.get(host);
+      if (mine === undefined) byHost.set(host, mine = new Set());
+      const own = mine;
+      let settled = false;
+      let abort: (() => void) | undefined = undefined;
+      abort = readRequest(transport, options, (head, rest, via) => {
+        settled = true;
+        if (abort) {
+          pending.delete(abort);
+          own.delete(abort);
+        }
+        if (own.size === 0 && byHost.get(host) === own) byHost.delete(host);
         if (head !== null) void answer(via, head, rest, files, options);
       });
+      if (!settled) {
+        pending.add(abort);
+        own.add(abort);
+      }
     },
   });
 }
@@ -200,7 +240,7 @@ function readRequest(
   transport: Transport,
   options: HttpServerOptions,
   done: (head: RequestHead | null, rest: Uint8Array, via: Handover) => void,
-): void {
+): () => void {
   const max = options.maxRequestBytes ?? 16 * 1024;
   const buffer = new Uint8Array(max);
   let length = 0;
@@ -238,6 +278,7 @@ function readRequest(
     },
     end: () => finish(null),
   });
+  return () => finish(null);
 }
 
 function answer(

@@ -171,3 +171,67 @@ Deno.test("a request head too long or too slow is closed; the server goes on", a
   await health.body?.cancel();
   await http.close();
 });
+
+Deno.test("half-sent request heads cannot lock the ops port: the longest waiting makes room, of the newcomer's address first", async () => {
+  const refused: string[] = [];
+  const http = listenHttp({
+    hostname: "127.0.0.1",
+    port: 0,
+    maxLineBytes: 1024,
+    onWebSocket: (transport) => transport.close(),
+    metrics: () => "",
+    health: () => ({ ok: true, clients: 0 }),
+    onAcceptError: () => {},
+    maxPendingRequests: 4,
+    maxPendingRequestsPerIp: 6,
+    onRefused: (why) => refused.push(why),
+  });
+  const port = http.addr.port;
+  const half = new TextEncoder().encode("GET / HTTP/1.1\r\n");
+  const silent: Deno.Conn[] = [];
+  for (let i = 0; i < 4; i++) {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    await conn.write(half);
+    silent.push(conn);
+  }
+  // All 4 slots held: a real request still gets in, the oldest goes.
+  const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+  equal(health.status, 200);
+  await health.body?.cancel();
+  deepEqual(refused, ["evicted"]);
+  equal(await silent[0].read(new Uint8Array(16)), null, "the oldest closed");
+  // With room for more, one address's share still holds (6): its 7th
+  // closes its own longest waiting.
+  await http.close();
+  for (const conn of silent) conn.close();
+  silent.length = 0;
+  refused.length = 0;
+  const wide = listenHttp({
+    hostname: "127.0.0.1",
+    port: 0,
+    maxLineBytes: 1024,
+    onWebSocket: (transport) => transport.close(),
+    metrics: () => "",
+    health: () => ({ ok: true, clients: 0 }),
+    onAcceptError: () => {},
+    maxPendingRequests: 100,
+    maxPendingRequestsPerIp: 6,
+    onRefused: (why) => refused.push(why),
+  });
+  for (let i = 0; i < 7; i++) {
+    const conn = await Deno.connect({
+      hostname: "127.0.0.1",
+      port: wide.addr.port,
+    });
+    await conn.write(half);
+    silent.push(conn);
+  }
+  await waitFor(() => refused.length === 1, "the per-address share");
+  deepEqual(refused, ["per-ip"]);
+  equal(await silent[0].read(new Uint8Array(16)), null, "its oldest closed");
+  const healthToo = await fetch(`http://127.0.0.1:${wide.addr.port}/healthz`);
+  equal(healthToo.status, 200, "a real request from that address gets in");
+  await healthToo.body?.cancel();
+  for (const conn of silent) conn.close();
+  await wide.close();
+});

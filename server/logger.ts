@@ -77,8 +77,10 @@ const CONNECTION_EVENTS = new Set([
   "disconnect",
   "reject",
   "accept-error",
+  "http-refused",
   "reject-summary",
   "accept-error-summary",
+  "http-refused-summary",
 ]);
 
 /** An open window of {@linkcode Logger.repeated}, for one event name. */

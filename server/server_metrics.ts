@@ -138,6 +138,11 @@ export function serverMetrics(
       stats.acceptErrors,
     ),
     counter(
+      "linechat_http_refused_total",
+      "Ops-port connections closed while sending their request head (--http-max-pending, --http-max-pending-per-ip).",
+      stats.httpRefused,
+    ),
+    counter(
       "linechat_log_lines_dropped_total",
       "Log lines dropped because stdout could not take them.",
       logger.dropped,

@@ -37,6 +37,12 @@ export class ServerStats {
   accepted = 0;
   /** Accepts that failed (a peer gone before its accept, EMFILE…). */
   acceptErrors = 0;
+  /**
+   * Ops-port connections closed while sending their request head: the
+   * longest-waiting when all slots were taken, or over the per-address
+   * share.
+   */
+  httpRefused = 0;
   /** Clients that joined the room. */
   clientsServed = 0;
   /** Lines received from this server's clients (and relayed). */
@@ -76,6 +82,7 @@ export class ServerStats {
     };
     const counts: [string, number][] = [
       ["accept_errors", this.acceptErrors],
+      ["http_refused", this.httpRefused],
       ["flood_pauses", this.floodPauses],
       ["flood_waits_expired", this.floodWaitsExpired],
       ["output_stalls", this.outputStalls],
