@@ -32,7 +32,6 @@ import {
 } from "../../lib/args.ts";
 import net from "node:net";
 import process from "node:process";
-import { startRedisServer } from "../../cluster/redis_server.ts";
 import { sampleGroup } from "../../lib/proc_stats.ts";
 import { type ServerProcess, startServer } from "../../lib/server_process.ts";
 
@@ -103,14 +102,20 @@ export async function measure(
   settleMs = 2000,
   nodes = 1,
 ): Promise<IdleFanoutResult> {
-  await using redis = nodes > 1 ? await startRedisServer() : undefined;
+  // A redis-server of its own (server/ does not import cluster/).
+  await using redis = nodes > 1
+    ? await startServer({
+      command:
+        "redis-server --port {port} --bind 127.0.0.1 --save '' --appendonly no",
+    })
+    : undefined;
   const servers: ServerProcess[] = [];
   try {
     for (let i = 0; i < nodes; i++) {
       servers.push(
         await startServer({
           command: redis
-            ? `${SERVERS[name]} --redis ${redis.url}`
+            ? `${SERVERS[name]} --redis redis://127.0.0.1:${redis.port}`
             : SERVERS[name],
           cwd: ROOT,
         }),
