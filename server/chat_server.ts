@@ -193,7 +193,7 @@ export interface ChatServerOptions {
    * Ops port: most of those from one address; a newcomer from it closes
    * its longest waiting.
    *
-   * @default {16}
+   * @default {256: no share smaller than the whole}
    */
   httpMaxPendingPerIp?: number;
   /**

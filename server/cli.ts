@@ -63,7 +63,7 @@ Options:
                             full, the longest waiting is closed for a newcomer (default 256)
   --http-max-pending-per-ip N
                             ops port: of those, most from one address; its next closes
-                            its longest waiting (default 16)
+                            its longest waiting (default 256: no smaller share)
   --tls-cert FILE           serve TLS on the TCP port and HTTPS/WSS on the HTTP port with
                             this certificate chain (PEM), with --tls-key
   --tls-key FILE            the certificate's private key (PEM)
@@ -193,7 +193,7 @@ export function parseServerArgs(args: string[]): ServerArgs {
       log: { type: "string", default: "text" },
       "http-port": { type: "string" },
       "http-max-pending": { type: "string", default: "256" },
-      "http-max-pending-per-ip": { type: "string", default: "16" },
+      "http-max-pending-per-ip": { type: "string", default: "256" },
       "tls-cert": { type: "string" },
       "tls-key": { type: "string" },
       transport: { type: "string" },

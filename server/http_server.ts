@@ -76,9 +76,11 @@ export interface HttpServerOptions {
   maxPendingRequests?: number;
   /**
    * Most of those from one address; a newcomer from it closes the one of
-   * its address waiting longest.
+   * its address waiting longest. Off by default: many clients may share
+   * one address (a proxy, a NAT), and closing the longest waiting already
+   * keeps half-sent heads from locking anyone out.
    *
-   * @default {16}
+   * @default {256}
    */
   maxPendingRequestsPerIp?: number;
   /**
@@ -132,7 +134,7 @@ export function listenHttp(options: HttpServerOptions): TransportListener {
   const pending = new Set<() => void>();
   const byHost = new Map<string, Set<() => void>>();
   const maxPending = options.maxPendingRequests ?? 256;
-  const maxPerHost = options.maxPendingRequestsPerIp ?? 16;
+  const maxPerHost = options.maxPendingRequestsPerIp ?? 256;
   return listenDeno({
     hostname: options.hostname,
     port: options.port,
