@@ -3,7 +3,7 @@
 
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import parsePrometheus from "parse-prometheus-text-format";
-import { listenHttp } from "./http_server.ts";
+import { type HttpServerOptions, listenHttp } from "./http_server.ts";
 import {
   openWebSocket,
   readLines,
@@ -134,8 +134,9 @@ Deno.test("a request that is not a WebSocket handshake is refused at /ws", async
   await plain.body?.cancel();
 });
 
-Deno.test("a request head too long or too slow is closed; the server goes on", async () => {
-  const http = listenHttp({
+/** A bare ops port on a free port, with `options` over test defaults. */
+function opsPort(options: Partial<HttpServerOptions> = {}) {
+  return listenHttp({
     hostname: "127.0.0.1",
     port: 0,
     maxLineBytes: 1024,
@@ -143,9 +144,12 @@ Deno.test("a request head too long or too slow is closed; the server goes on", a
     metrics: () => "",
     health: () => ({ ok: true, clients: 0 }),
     onAcceptError: () => {},
-    maxRequestBytes: 1024,
-    requestTimeoutMs: 200,
+    ...options,
   });
+}
+
+Deno.test("a request head too long or too slow is closed; the server goes on", async () => {
+  const http = opsPort({ maxRequestBytes: 1024, requestTimeoutMs: 200 });
   const port = http.addr.port;
   const closed = async (conn: Deno.Conn) => {
     const buffer = new Uint8Array(1024);
@@ -174,14 +178,7 @@ Deno.test("a request head too long or too slow is closed; the server goes on", a
 
 Deno.test("half-sent request heads cannot lock the ops port: the longest waiting makes room, of the newcomer's address first", async () => {
   const refused: string[] = [];
-  const http = listenHttp({
-    hostname: "127.0.0.1",
-    port: 0,
-    maxLineBytes: 1024,
-    onWebSocket: (transport) => transport.close(),
-    metrics: () => "",
-    health: () => ({ ok: true, clients: 0 }),
-    onAcceptError: () => {},
+  const http = opsPort({
     maxPendingRequests: 4,
     maxPendingRequestsPerIp: 6,
     onRefused: (why) => refused.push(why),
@@ -206,14 +203,7 @@ Deno.test("half-sent request heads cannot lock the ops port: the longest waiting
   for (const conn of silent) conn.close();
   silent.length = 0;
   refused.length = 0;
-  const wide = listenHttp({
-    hostname: "127.0.0.1",
-    port: 0,
-    maxLineBytes: 1024,
-    onWebSocket: (transport) => transport.close(),
-    metrics: () => "",
-    health: () => ({ ok: true, clients: 0 }),
-    onAcceptError: () => {},
+  const wide = opsPort({
     maxPendingRequests: 100,
     maxPendingRequestsPerIp: 6,
     onRefused: (why) => refused.push(why),
