@@ -1,5 +1,5 @@
 /**
- * `deno run -A server/perf/idle_fanout.ts [options]`: memory per idle
+ * `deno run -A bench/perf/idle_fanout.ts [options]`: memory per idle
  * connection and one line fanned out to every idle client, for our server
  * and references, in alternating rounds; prints one row per run and the
  * medians. A benchmark that prints numbers: it asserts nothing.
@@ -14,47 +14,31 @@
  * the writes over processes does on this machine.
  *
  * ```sh
- * deno run -A server/perf/idle_fanout.ts --clients 10000 --rounds 3
- * deno run -A server/perf/idle_fanout.ts --clients 1000 --servers ours,ncat
- * deno run -A server/perf/idle_fanout.ts --clients 10000 --servers ours --nodes 2
- * deno run -A server/perf/idle_fanout.ts --servers mine \
+ * deno run -A bench/perf/idle_fanout.ts --clients 10000 --rounds 3
+ * deno run -A bench/perf/idle_fanout.ts --clients 1000 --servers ours,ncat
+ * deno run -A bench/perf/idle_fanout.ts --clients 10000 --servers ours --nodes 2
+ * deno run -A bench/perf/idle_fanout.ts --servers mine \
  *   --command "mine=deno run -A server/main.ts --port {port} --quiet --max-clients 20000"
  * ```
  *
  * @module
  */
 
+import net from "node:net";
+import process from "node:process";
+import { startRedisServer } from "../../cluster/redis_server.ts";
 import {
   parseFlags,
   parseInteger,
   runMain,
   UsageError,
 } from "../../lib/args.ts";
-import net from "node:net";
-import process from "node:process";
 import { sampleGroup } from "../../lib/proc_stats.ts";
 import { type ServerProcess, startServer } from "../../lib/server_process.ts";
+import { spread } from "../statistics.ts";
+import { type PerfServer, perfServers, runRounds } from "./_servers.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
-
-/**
- * Servers by name: shell command templates (`{port}`); `--command
- * NAME=CMD` adds one.
- *
- * @example
- * ```ts
- * import { SERVERS } from "./idle_fanout.ts";
- * console.log(SERVERS.ncat); // ncat -l --broker --max-conns 20000 127.0.0.1 {port}
- * ```
- */
-export const SERVERS: Record<string, string> = {
-  ours: "deno run -A server/main.ts --port {port} --quiet --max-clients 20000",
-  "ours-deno":
-    "deno run -A server/main.ts --port {port} --quiet --max-clients 20000 --transport deno",
-  "ours-node":
-    "deno run -A server/main.ts --port {port} --quiet --max-clients 20000 --transport node",
-  ncat: "ncat -l --broker --max-conns 20000 127.0.0.1 {port}",
-};
 
 /** What one run of one server measured. */
 export interface IdleFanoutResult {
@@ -91,37 +75,29 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * @example
  * ```ts ignore
  * import { measure } from "./idle_fanout.ts";
- * const result = await measure("ours", 1000, 5);
+ * import { perfServers } from "./_servers.ts";
+ * const [ours] = await perfServers("ours", []);
+ * const result = await measure(ours, 1000, 5);
  * console.log(result.kibPerConnection, result.fanoutMs);
  * ```
  */
 export async function measure(
-  name: string,
+  server: PerfServer,
   clients: number,
   lines: number,
   settleMs = 2000,
   nodes = 1,
 ): Promise<IdleFanoutResult> {
-  // A redis-server of its own (server/ does not import cluster/).
-  await using redis = nodes > 1
-    ? await startServer({
-      command:
-        "redis-server --port {port} --bind 127.0.0.1 --save '' --appendonly no",
-    })
-    : undefined;
+  await using redis = nodes > 1 ? await startRedisServer() : undefined;
+  const command = redis
+    ? `${server.command} --redis ${redis.url}`
+    : server.command;
   const servers: ServerProcess[] = [];
   try {
     for (let i = 0; i < nodes; i++) {
-      servers.push(
-        await startServer({
-          command: redis
-            ? `${SERVERS[name]} --redis redis://127.0.0.1:${redis.port}`
-            : SERVERS[name],
-          cwd: ROOT,
-        }),
-      );
+      servers.push(await startServer({ command, cwd: ROOT }));
     }
-    return await measureOn(servers, name, clients, lines, settleMs);
+    return await measureOn(servers, server.name, clients, lines, settleMs);
   } finally {
     for (const server of servers) await server.stop();
   }
@@ -205,71 +181,27 @@ async function measureOn(
     clients,
     nodes: servers.length,
     kibPerConnection: (after - before) / 1024 / clients,
-    fanoutMs: median(times),
+    fanoutMs: spread(times)!.median,
     fanoutCpuMs: cpuSeconds * 1000 / lines,
     readerCpuMs: readerMicros / 1000 / lines,
   };
 }
 
-/**
- * The middle value (the mean of the two middle ones).
- *
- * @example
- * ```ts
- * import { median } from "./idle_fanout.ts";
- * console.log(median([3, 1, 2])); // 2
- * ```
- */
-export function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
+const USAGE = `Usage: deno run -A bench/perf/idle_fanout.ts [options]
 
-/**
- * Adds the servers named by `--command NAME=CMD` flags to {@linkcode SERVERS}.
- *
- * @example
- * ```ts
- * import { addServers, SERVERS } from "./idle_fanout.ts";
- * addServers(["old=deno run -A /tmp/old/server/main.ts --port {port}"]);
- * console.log(SERVERS.old.startsWith("deno run")); // true
- * ```
- */
-export function addServers(commands: readonly string[]): void {
-  for (const named of commands) {
-    const at = named.indexOf("=");
-    if (at < 1 || !named.includes("{port}")) {
-      throw new UsageError(
-        `--command: expected NAME=COMMAND with {port}, got "${named}"`,
-      );
-    }
-    SERVERS[named.slice(0, at)] = named.slice(at + 1);
-  }
-}
+Memory per idle connection and one line fanned out to every idle client,
+alternating the servers; prints each run and the medians.
 
-/**
- * The servers a `--servers a,b` list names, each known to {@linkcode SERVERS}.
- *
- * @example
- * ```ts
- * import { serverNames } from "./idle_fanout.ts";
- * console.log(serverNames("ours,ncat")); // ["ours", "ncat"]
- * ```
- */
-export function serverNames(list: string): string[] {
-  const names = list.split(",").filter((name) => name !== "");
-  for (const name of names) {
-    if (SERVERS[name] === undefined) {
-      throw new UsageError(
-        `--servers: unknown server "${name}" (known: ${
-          Object.keys(SERVERS).join(", ")
-        }; add one with --command NAME=CMD)`,
-      );
-    }
-  }
-  return names;
-}
+  --servers a,b        servers of targets/servers.ts, or named by --command
+                       (default ours,ours-deno)
+  --command NAME=CMD   add a server: a shell command with {port}
+  --clients N          idle clients (default 10000)
+  --lines N            lines fanned out, one at a time, after a warm-up one
+                       (default 5)
+  --rounds N           rounds (default 3)
+  --settle MS          wait after connecting before the RSS is read (default 2000)
+  --nodes N            spread the clients over N nodes of one cluster, with a
+                       redis-server of its own (ours or ours-deno; default 1)`;
 
 if (import.meta.main) {
   await runMain("linechat perf idle_fanout", async () => {
@@ -283,55 +215,32 @@ if (import.meta.main) {
         nodes: { type: "string", default: "1" },
         servers: { type: "string", default: "ours,ours-deno" },
         command: { type: "string", multiple: true, default: [] },
+        help: { type: "boolean" },
       },
     });
-    addServers(values.command);
-    const names = serverNames(values.servers);
+    if (values.help) return console.log(USAGE);
+    const servers = await perfServers(values.servers, values.command);
     const clients = parseInteger("--clients", values.clients, { min: 0 });
-    const lines = parseInteger("--lines", values.lines, { min: 0 });
+    const lines = parseInteger("--lines", values.lines, { min: 1 });
     const rounds = parseInteger("--rounds", values.rounds, { min: 1 });
     const settle = parseInteger("--settle", values.settle, { min: 0 });
     const nodes = parseInteger("--nodes", values.nodes, { min: 1, max: 16 });
-    if (nodes > 1 && names.some((name) => !name.startsWith("ours"))) {
+    if (nodes > 1 && servers.some((s) => !/^ours(-deno)?$/.test(s.name))) {
       throw new UsageError(
-        "--nodes: only our server joins a cluster (--servers ours,…)",
+        "--nodes: only our server joins a cluster (--servers ours or ours-deno)",
       );
     }
-    const results: IdleFanoutResult[] = [];
-    const fmt = (r: IdleFanoutResult) =>
-      `${r.server.padEnd(10)} ${String(r.clients).padStart(6)} clients  ` +
-      `${r.kibPerConnection.toFixed(2).padStart(6)} KiB/conn  ` +
-      `fan-out ${r.fanoutMs.toFixed(1).padStart(6)} ms  ` +
-      `server CPU ${r.fanoutCpuMs.toFixed(1).padStart(6)} ms/line  ` +
-      `reader CPU ${r.readerCpuMs.toFixed(1).padStart(6)} ms/line` +
-      (r.nodes > 1 ? `  (${r.nodes} nodes)` : "");
-    for (
-      let round = 0;
-      round < rounds;
-      round++
-    ) {
-      for (const name of names) {
-        const result = await measure(name, clients, lines, settle, nodes);
-        results.push(result);
-        console.log(`round ${round + 1}  ${fmt(result)}`);
-      }
-    }
-    console.log("medians:");
-    for (const name of names) {
-      const mine = results.filter((r) => r.server === name);
-      console.log(
-        `          ${
-          fmt({
-            server: name,
-            clients,
-            nodes,
-            kibPerConnection: median(mine.map((r) => r.kibPerConnection)),
-            fanoutMs: median(mine.map((r) => r.fanoutMs)),
-            fanoutCpuMs: median(mine.map((r) => r.fanoutCpuMs)),
-            readerCpuMs: median(mine.map((r) => r.readerCpuMs)),
-          })
-        }`,
-      );
-    }
+    await runRounds(
+      servers,
+      rounds,
+      (server) => measure(server, clients, lines, settle, nodes),
+      (r) =>
+        `${r.server.padEnd(10)} ${String(r.clients).padStart(6)} clients  ` +
+        `${r.kibPerConnection.toFixed(2).padStart(6)} KiB/conn  ` +
+        `fan-out ${r.fanoutMs.toFixed(1).padStart(6)} ms  ` +
+        `server CPU ${r.fanoutCpuMs.toFixed(1).padStart(6)} ms/line  ` +
+        `reader CPU ${r.readerCpuMs.toFixed(1).padStart(6)} ms/line` +
+        (r.nodes > 1 ? `  (${r.nodes} nodes)` : ""),
+    );
   });
 }

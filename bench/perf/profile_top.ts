@@ -1,5 +1,5 @@
 /**
- * `deno run -A server/perf/profile_top.ts FILE.cpuprofile [N]`: the top N
+ * `deno run -A bench/perf/profile_top.ts FILE.cpuprofile [N]`: the top N
  * functions of a V8 CPU profile (`deno run --cpu-prof`) by self time, as a
  * share of the busy (non-idle) time.
  *
@@ -9,11 +9,13 @@
  *
  * ```sh
  * deno run -A --cpu-prof --cpu-prof-dir=/tmp/prof server/main.ts --quiet
- * deno run -A server/perf/profile_top.ts /tmp/prof/CPU.*.cpuprofile 15
+ * deno run -A bench/perf/profile_top.ts /tmp/prof/CPU.*.cpuprofile 15
  * ```
  *
  * @module
  */
+
+import { parseInteger, runMain, UsageError } from "../../lib/args.ts";
 
 /** One row of {@linkcode topFunctions}. */
 export interface ProfileRow {
@@ -62,21 +64,42 @@ export function topFunctions(profile: CpuProfile): ProfileRow[] {
     .sort((a, b) => b.micros - a.micros);
 }
 
+const USAGE = `Usage: deno run -A bench/perf/profile_top.ts FILE.cpuprofile [N]
+
+The N functions (default 20) with the most self time in a V8 CPU profile
+(deno run --cpu-prof), as shares of the busy (not idle) time.`;
+
 if (import.meta.main) {
-  const [file, count = "20"] = Deno.args;
-  const rows = topFunctions(JSON.parse(Deno.readTextFileSync(file)));
-  const total = rows.reduce((sum, row) => sum + row.micros, 0);
-  const idle = rows.find((row) => row.name.startsWith("(idle)"))?.micros ?? 0;
-  const busy = total - idle;
-  console.log(
-    `profiled ${(total / 1e3).toFixed(0)} ms, busy ${
-      (busy / 1e3).toFixed(0)
-    } ms`,
-  );
-  for (const row of rows.slice(0, +count + 1)) {
-    if (row.name.startsWith("(idle)")) continue;
+  await runMain("linechat perf profile_top", () => {
+    const [file, count = "20"] = Deno.args;
+    if (file === "--help") return console.log(USAGE);
+    if (file === undefined || file.startsWith("-")) {
+      throw new UsageError("expected a .cpuprofile file");
+    }
+    const top = parseInteger("N", count, { min: 1 });
+    let profile: CpuProfile;
+    try {
+      profile = JSON.parse(Deno.readTextFileSync(file));
+    } catch (error) {
+      throw new Error(
+        `cannot read ${file} as a CPU profile: ${(error as Error).message}`,
+      );
+    }
+    const rows = topFunctions(profile);
+    const total = rows.reduce((sum, row) => sum + row.micros, 0);
+    const idle = rows.find((row) => row.name.startsWith("(idle)"))?.micros ??
+      0;
+    const busy = total - idle;
     console.log(
-      `${(100 * row.micros / busy).toFixed(1).padStart(5)} %  ${row.name}`,
+      `profiled ${(total / 1e3).toFixed(0)} ms, busy ${
+        (busy / 1e3).toFixed(0)
+      } ms`,
     );
-  }
+    for (const row of rows.slice(0, top + 1)) {
+      if (row.name.startsWith("(idle)")) continue;
+      console.log(
+        `${(100 * row.micros / busy).toFixed(1).padStart(5)} %  ${row.name}`,
+      );
+    }
+  });
 }

@@ -1,22 +1,22 @@
 /**
- * `deno run -A server/perf/saturation.ts [options]`: server CPU-seconds
+ * `deno run -A bench/perf/saturation.ts [options]`: server CPU-seconds
  * per million deliveries at saturation (one sender as fast as the server
  * takes its lines, the others reading; or a fixed load with `--rate`),
  * with latency p99, for our server and `ncat --broker`, in alternating
  * runs of `deno task load`; prints each run and the medians. A benchmark that prints numbers: it asserts nothing.
  *
  * ```sh
- * deno run -A server/perf/saturation.ts --rounds 3
- * deno run -A server/perf/saturation.ts --servers ours,ours-deno,ncat --duration 5s
+ * deno run -A bench/perf/saturation.ts --rounds 3
+ * deno run -A bench/perf/saturation.ts --servers ours,ours-deno,ncat --duration 5s
  * # fixed load instead: 10 senders at 100 lines/s each
- * deno run -A server/perf/saturation.ts --senders 10 --rate 100
+ * deno run -A bench/perf/saturation.ts --senders 10 --rate 100
  * ```
  *
  * @module
  */
 
 import { parseFlags, parseInteger, runMain } from "../../lib/args.ts";
-import { addServers, median, serverNames, SERVERS } from "./idle_fanout.ts";
+import { perfServers, runRounds } from "./_servers.ts";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 
@@ -37,8 +37,9 @@ export interface SaturationResult {
  * @example
  * ```ts ignore
  * import { measure } from "./saturation.ts";
- * import { SERVERS } from "./idle_fanout.ts";
- * const result = await measure("ncat", SERVERS.ncat, {
+ * import { perfServers } from "./_servers.ts";
+ * const [ncat] = await perfServers("ncat", []);
+ * const result = await measure(ncat.name, ncat.command, {
  *   clients: 100, senders: 1, rate: 0, duration: "5s",
  * });
  * console.log(result.cpuPerMillion);
@@ -93,6 +94,20 @@ export async function measure(
   };
 }
 
+const USAGE = `Usage: deno run -A bench/perf/saturation.ts [options]
+
+Server CPU-seconds per million deliveries and p99, one deno task load run
+per server and round, alternating the servers; prints each run and the medians.
+
+  --servers a,b        servers of targets/servers.ts, or named by --command
+                       (default ours,ncat)
+  --command NAME=CMD   add a server: a shell command with {port}
+  --clients N          clients (default 100)
+  --senders N          of them sending (default 1)
+  --rate N             lines per second per sender; 0: as fast as taken (default 0)
+  --duration T         measured time per run (default 8s)
+  --rounds N           rounds (default 3)`;
+
 if (import.meta.main) {
   await runMain("linechat perf saturation", async () => {
     const { values } = parseFlags({
@@ -105,49 +120,29 @@ if (import.meta.main) {
         duration: { type: "string", default: "8s" },
         servers: { type: "string", default: "ours,ncat" },
         command: { type: "string", multiple: true, default: [] },
+        help: { type: "boolean" },
       },
     });
-    addServers(values.command);
-    const names = serverNames(values.servers);
+    if (values.help) return console.log(USAGE);
+    const servers = await perfServers(values.servers, values.command);
     const clients = parseInteger("--clients", values.clients, { min: 0 });
     const rate = parseInteger("--rate", values.rate, { min: 0 });
     const rounds = parseInteger("--rounds", values.rounds, { min: 1 });
     const senders = parseInteger("--senders", values.senders, { min: 0 });
-    const results: SaturationResult[] = [];
-    const fmt = (r: SaturationResult) =>
-      `${r.server.padEnd(10)} ${
-        r.cpuPerMillion.toFixed(3)
-      } CPU-s/M deliveries  ` +
-      `${(r.delivered / 1e6).toFixed(2)} M deliveries/s  p99 ${r.p99Ms} ms`;
-    for (
-      let round = 0;
-      round < rounds;
-      round++
-    ) {
-      for (const name of names) {
-        const result = await measure(name, SERVERS[name], {
-          clients: clients,
-          senders: senders,
-          rate: rate,
+    await runRounds(
+      servers,
+      rounds,
+      (server) =>
+        measure(server.name, server.command, {
+          clients,
+          senders,
+          rate,
           duration: values.duration,
-        });
-        results.push(result);
-        console.log(`round ${round + 1}  ${fmt(result)}`);
-      }
-    }
-    console.log("medians:");
-    for (const name of names) {
-      const mine = results.filter((r) => r.server === name);
-      console.log(
-        `          ${
-          fmt({
-            server: name,
-            cpuPerMillion: median(mine.map((r) => r.cpuPerMillion)),
-            delivered: median(mine.map((r) => r.delivered)),
-            p99Ms: median(mine.map((r) => r.p99Ms)),
-          })
-        }`,
-      );
-    }
+        }),
+      (r) =>
+        `${r.server.padEnd(10)} ${r.cpuPerMillion.toFixed(3)} CPU-s/M ` +
+        `deliveries  ${(r.delivered / 1e6).toFixed(2)} M deliveries/s  ` +
+        `p99 ${r.p99Ms} ms`,
+    );
   });
 }
